@@ -1,0 +1,27 @@
+package io.github.hunyuanvideo.io;
+
+import org.bytedeco.pytorch.Tensor;
+
+import java.util.Set;
+
+/**
+ * A read-only collection of named tensors backed by one checkpoint file. Tensors are zero-copy CPU views of the
+ * mapped file; they stay valid while the source is open.
+ */
+public interface TensorSource extends AutoCloseable {
+    /** The tensor names, in file order. */
+    Set<String> names();
+
+    /** Metadata of one tensor, or {@code null} if absent. */
+    TensorInfo info(String name);
+
+    /**
+     * A CPU tensor viewing the mapped bytes of {@code name} (no copy when the data is aligned).
+     *
+     * @throws IllegalArgumentException if the name is absent
+     */
+    Tensor tensor(String name);
+
+    @Override
+    void close();
+}
