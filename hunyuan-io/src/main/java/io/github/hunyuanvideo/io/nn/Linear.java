@@ -1,0 +1,80 @@
+package io.github.hunyuanvideo.io.nn;
+
+import io.github.hunyuanvideo.io.Weights;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * A fully connected layer {@code y = x·Wᵀ + b}. The input is cast to the weight's dtype first, which is what CUDA
+ * autocast does for the official code's fp32 LayerNorm outputs feeding bf16/fp16 linears.
+ */
+public final class Linear implements AutoCloseable {
+    private final Tensor weight;
+    private final Tensor bias;
+
+    /** Takes (and retains) {@code weight} {@code [out, in]} and the optional {@code bias} {@code [out]}. */
+    public Linear(Tensor weight, Tensor bias) {
+        if (weight.dim() != 2) {
+            throw new IllegalArgumentException("linear weight must be 2-D, got " + weight.dim() + "-D");
+        }
+        this.weight = weight;
+        this.bias = bias;
+        weight.retainReference();
+        if (bias != null) {
+            bias.retainReference();
+        }
+    }
+
+    /**
+     * Binds {@code prefix.weight} and, if present, {@code prefix.bias} from {@code w}, copied to {@code device} in
+     * {@code dtype}.
+     */
+    public static Linear load(Weights w, String prefix, Device device, ScalarType dtype) {
+        Tensor weight = w.get(prefix + ".weight", device, dtype);
+        Tensor bias = w.contains(prefix + ".bias") ? w.get(prefix + ".bias", device, dtype) : null;
+        return new Linear(weight, bias);
+    }
+
+    /** As {@link #load(Weights, String, Device, ScalarType)}, checking the weight is {@code [out, in]}. */
+    public static Linear load(Weights w, String prefix, Device device, ScalarType dtype, long out, long in) {
+        w.get(prefix + ".weight", out, in);
+        if (w.contains(prefix + ".bias")) {
+            w.get(prefix + ".bias", out);
+        }
+        return load(w, prefix, device, dtype);
+    }
+
+    public Tensor forward(Tensor x) {
+        Tensor in = x.scalar_type().intern() == weight.scalar_type().intern() ? x : x.to(weight.scalar_type());
+        return bias == null ? torch.linear(in, weight) : torch.linear(in, weight, new TensorOptional(bias));
+    }
+
+    public Tensor weight() {
+        return weight;
+    }
+
+    /** The bias, or {@code null}. */
+    public Tensor bias() {
+        return bias;
+    }
+
+    public long inFeatures() {
+        return weight.size(1);
+    }
+
+    public long outFeatures() {
+        return weight.size(0);
+    }
+
+    /** Releases the native weight memory. */
+    @Override
+    public void close() {
+        weight.releaseReference();
+        if (bias != null) {
+            bias.releaseReference();
+        }
+    }
+}
