@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.io;
 
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -9,6 +10,7 @@ import org.bytedeco.pytorch.global.torch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * One whole file mapped once into memory as a libtorch byte tensor (private, read-only mapping: the file is never
@@ -56,8 +58,12 @@ public final class MappedFile implements AutoCloseable {
      */
     public Tensor view(long offset, DType dtype, long[] shape) {
         long numel = 1;
-        for (long d : shape) {
-            numel = Math.multiplyExact(numel, d);
+        try {
+            for (long d : shape) {
+                numel = Math.multiplyExact(numel, d);
+            }
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(path + ": shape " + Arrays.toString(shape) + " overflows");
         }
         return strided(offset, dtype, shape, contiguousStrides(shape), numel);
     }
@@ -70,29 +76,68 @@ public final class MappedFile implements AutoCloseable {
         return strided(offset, dtype, shape, strides, storageElements, 0);
     }
 
-    /** As {@link #strided(long, DType, long[], long[], long)}, starting at element {@code storageOffset}. */
+    /**
+     * As {@link #strided(long, DType, long[], long[], long)}, starting at element {@code storageOffset}.
+     *
+     * @throws IllegalArgumentException if the byte range leaves the file, or the view reaches outside the
+     *                                  {@code storageElements} span (libtorch would read foreign memory otherwise)
+     */
     public Tensor strided(long offset, DType dtype, long[] shape, long[] strides, long storageElements,
                           long storageOffset) {
         Tensor base = bytes;
         if (base == null) {
             throw new IllegalStateException(path + " is closed");
         }
-        long nbytes = Math.multiplyExact(storageElements, (long) dtype.byteSize());
+        long nbytes;
+        long numel;
+        try {
+            nbytes = Math.multiplyExact(storageElements, (long) dtype.byteSize());
+            numel = checkView(shape, strides, storageElements, storageOffset);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(path + ": view " + Arrays.toString(shape) + " strides "
+                    + Arrays.toString(strides) + " overflows");
+        }
         if (offset < 0 || nbytes < 0 || offset > size || nbytes > size - offset) {
             throw new IllegalArgumentException(path + ": byte range [" + offset + ", " + offset + "+" + nbytes
                     + ") lies outside the file (" + size + " bytes)");
         }
-        Tensor raw;
-        if (nbytes == 0) {
-            raw = torch.empty(0L).to(torch.ScalarType.Byte);
-        } else {
-            raw = base.narrow(0, offset, nbytes);
-            if (offset % dtype.byteSize() != 0) {
-                raw = raw.clone();
-            }
+        if (numel == 0) {
+            return torch.empty(shape, new TensorOptions(dtype.scalarType()), new MemoryFormatOptional());
+        }
+        Tensor raw = base.narrow(0, offset, nbytes);
+        if (offset % dtype.byteSize() != 0) {
+            raw = raw.clone();
         }
         Tensor flat = raw.view(dtype.scalarType());
-        return torch.as_strided(flat, shape, strides, new LongOptional(storageOffset));
+        // as_strided's offset is absolute in the whole mapping's storage, not relative to the narrowed view.
+        return torch.as_strided(flat, shape, strides, new LongOptional(flat.storage_offset() + storageOffset));
+    }
+
+    /** Checks that the view stays inside the span and returns its element count. */
+    private long checkView(long[] shape, long[] strides, long storageElements, long storageOffset) {
+        if (shape.length != strides.length || storageElements < 0 || storageOffset < 0) {
+            throw new IllegalArgumentException(path + ": shape " + Arrays.toString(shape) + ", strides "
+                    + Arrays.toString(strides) + ", storage offset " + storageOffset + " and span "
+                    + storageElements + " do not form a view");
+        }
+        long numel = 1;
+        long last = storageOffset;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] < 0 || strides[i] < 0) {
+                throw new IllegalArgumentException(path + ": negative size or stride in shape "
+                        + Arrays.toString(shape) + " strides " + Arrays.toString(strides));
+            }
+            numel = Math.multiplyExact(numel, shape[i]);
+            if (shape[i] > 0) {
+                last = Math.addExact(last, Math.multiplyExact(shape[i] - 1, strides[i]));
+            }
+        }
+        if (numel > 0 && last >= storageElements) {
+            throw new IllegalArgumentException(path + ": view " + Arrays.toString(shape) + " strides "
+                    + Arrays.toString(strides) + " from element " + storageOffset + " reaches element " + last
+                    + " of a " + storageElements + "-element storage");
+        }
+        return numel;
     }
 
     /** Row-major strides (in elements) of {@code shape}. */
