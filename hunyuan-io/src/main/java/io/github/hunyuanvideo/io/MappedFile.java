@@ -96,6 +96,8 @@ public final class MappedFile implements AutoCloseable {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException(path + ": view " + Arrays.toString(shape) + " strides "
                     + Arrays.toString(strides) + " overflows");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + ": " + e.getMessage());
         }
         if (offset < 0 || nbytes < 0 || offset > size || nbytes > size - offset) {
             throw new IllegalArgumentException(path + ": byte range [" + offset + ", " + offset + "+" + nbytes
@@ -113,10 +115,16 @@ public final class MappedFile implements AutoCloseable {
         return torch.as_strided(flat, shape, strides, new LongOptional(flat.storage_offset() + storageOffset));
     }
 
-    /** Checks that the view stays inside the span and returns its element count. */
-    private long checkView(long[] shape, long[] strides, long storageElements, long storageOffset) {
+    /**
+     * Checks that a strided view stays inside a span of {@code storageElements} elements and returns its element
+     * count.
+     *
+     * @throws IllegalArgumentException if it does not
+     * @throws ArithmeticException      if the extent overflows a long
+     */
+    static long checkView(long[] shape, long[] strides, long storageElements, long storageOffset) {
         if (shape.length != strides.length || storageElements < 0 || storageOffset < 0) {
-            throw new IllegalArgumentException(path + ": shape " + Arrays.toString(shape) + ", strides "
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + ", strides "
                     + Arrays.toString(strides) + ", storage offset " + storageOffset + " and span "
                     + storageElements + " do not form a view");
         }
@@ -124,7 +132,7 @@ public final class MappedFile implements AutoCloseable {
         long last = storageOffset;
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 0 || strides[i] < 0) {
-                throw new IllegalArgumentException(path + ": negative size or stride in shape "
+                throw new IllegalArgumentException("negative size or stride in shape "
                         + Arrays.toString(shape) + " strides " + Arrays.toString(strides));
             }
             numel = Math.multiplyExact(numel, shape[i]);
@@ -133,7 +141,7 @@ public final class MappedFile implements AutoCloseable {
             }
         }
         if (numel > 0 && last >= storageElements) {
-            throw new IllegalArgumentException(path + ": view " + Arrays.toString(shape) + " strides "
+            throw new IllegalArgumentException("view " + Arrays.toString(shape) + " strides "
                     + Arrays.toString(strides) + " from element " + storageOffset + " reaches element " + last
                     + " of a " + storageElements + "-element storage");
         }

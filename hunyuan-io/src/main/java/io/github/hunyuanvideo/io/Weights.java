@@ -40,7 +40,10 @@ public final class Weights implements AutoCloseable {
     }
 
     /**
-     * Opens a checkpoint: a {@code .safetensors} file, a sharded {@code *.safetensors.index.json}, or a directory holding an index or safetensors files.
+     * Opens a checkpoint: a {@code .safetensors} file, a {@code torch.save} file ({@code .pt}, {@code .pth},
+     * {@code .bin}, {@code .ckpt}: read by {@link TorchCheckpoint#open(Path)}, which unwraps {@code module} /
+     * {@code state_dict} / {@code ema}), a sharded {@code *.index.json}, or a directory holding an index, else its
+     * safetensors files, else its torch.save files.
      */
     public static Weights open(Path path) throws IOException {
         if (!Files.exists(path)) {
@@ -57,7 +60,13 @@ public final class Weights implements AutoCloseable {
                 List<Path> st = files.stream().filter(f -> f.getFileName().toString().endsWith(".safetensors"))
                         .toList();
                 if (st.isEmpty()) {
-                    throw new CheckpointFormatException(path, "directory holds no .safetensors file or index");
+                    // Without safetensors, fall back to torch.save files (e.g. vae/pytorch_model.pt).
+                    st = files.stream().filter(f -> TORCH_SUFFIXES.stream()
+                            .anyMatch(f.getFileName().toString()::endsWith)).toList();
+                }
+                if (st.isEmpty()) {
+                    throw new CheckpointFormatException(path, "directory holds no .safetensors, "
+                            + String.join(", ", TORCH_SUFFIXES) + " file or index");
                 }
                 return open(st);
             }
@@ -66,11 +75,22 @@ public final class Weights implements AutoCloseable {
         if (name.endsWith(".index.json")) {
             return openIndex(path);
         }
+        return of(List.of(openFile(path)));
+    }
+
+    private static final List<String> TORCH_SUFFIXES = List.of(".pt", ".pth", ".bin", ".ckpt");
+
+    /** One checkpoint file, by its suffix. */
+    private static TensorSource openFile(Path path) throws IOException {
+        String name = path.getFileName().toString();
         if (name.endsWith(".safetensors")) {
-            return of(List.of(SafetensorsFile.open(path)));
+            return SafetensorsFile.open(path);
         }
-        throw new CheckpointFormatException(path, "unknown checkpoint format (expected .safetensors or "
-                + ".safetensors.index.json)");
+        if (TORCH_SUFFIXES.stream().anyMatch(name::endsWith)) {
+            return TorchCheckpoint.open(path);
+        }
+        throw new CheckpointFormatException(path, "unknown checkpoint format (expected .safetensors, "
+                + String.join(", ", TORCH_SUFFIXES) + " or *.index.json)");
     }
 
     /** Opens several files as one view; names must be unique across them. */
@@ -117,7 +137,7 @@ public final class Weights implements AutoCloseable {
                 if (!Files.isRegularFile(shard)) {
                     throw new CheckpointFormatException(index, "shard " + shard + " is missing");
                 }
-                shards.put(file, SafetensorsFile.open(shard));
+                shards.put(file, openFile(shard));
             }
             Map<String, Ref> refs = new LinkedHashMap<>();
             for (Map.Entry<String, String> e : nameToFile.entrySet()) {
