@@ -1,0 +1,36 @@
+package io.github.hunyuanvideo.text;
+
+import io.github.hunyuanvideo.io.nn.Linear;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/** Llama's SwiGLU feed-forward: {@code down(silu(gate(x)) · up(x))}. */
+final class LlamaMlp implements AutoCloseable {
+    private final Linear gate;
+    private final Linear up;
+    private final Linear down;
+
+    private LlamaMlp(Linear gate, Linear up, Linear down) {
+        this.gate = gate;
+        this.up = up;
+        this.down = down;
+    }
+
+    static LlamaMlp load(TensorLoader l, String prefix, LlamaConfig c) {
+        long h = c.hiddenSize();
+        long m = c.intermediateSize();
+        boolean b = c.mlpBias();
+        return new LlamaMlp(Scopes.linear(l, prefix + ".gate_proj", m, h, b),
+                Scopes.linear(l, prefix + ".up_proj", m, h, b),
+                Scopes.linear(l, prefix + ".down_proj", h, m, b));
+    }
+
+    Tensor forward(Tensor x) {
+        return down.forward(torch.silu(gate.forward(x)).mul(up.forward(x)));
+    }
+
+    @Override
+    public void close() {
+        Scopes.closeAll(gate, up, down);
+    }
+}

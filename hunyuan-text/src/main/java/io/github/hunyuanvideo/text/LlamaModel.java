@@ -1,0 +1,164 @@
+package io.github.hunyuanvideo.text;
+
+import io.github.hunyuanvideo.io.nn.RmsNorm;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Llama decoder stack ({@code LlamaModel} without lm_head), holding only the first {@code n} decoder layers it
+ * needs and, optionally, the final RMSNorm. Parameter names are those of {@code LlamaModel}'s state dict
+ * ({@code embed_tokens.weight}, {@code layers.N.*}, {@code norm.weight}).
+ */
+final class LlamaModel implements AutoCloseable {
+    private final LlamaConfig config;
+    private final Tensor embedTokens;
+    private final List<LlamaDecoderLayer> layers;
+    private final RmsNorm norm;
+    private final LlamaRotaryEmbedding rope;
+
+    private LlamaModel(LlamaConfig config, Tensor embedTokens, List<LlamaDecoderLayer> layers, RmsNorm norm) {
+        this.config = config;
+        this.embedTokens = embedTokens;
+        this.layers = layers;
+        this.norm = norm;
+        this.rope = new LlamaRotaryEmbedding(config);
+    }
+
+    /**
+     * Loads the embedding, decoder layers {@code 0..numLayers-1} and, if {@code withNorm}, the final norm.
+     *
+     * @throws IllegalArgumentException if {@code numLayers} is outside {@code 0..config.numLayers()}
+     */
+    static LlamaModel load(LlamaConfig config, TensorLoader loader, int numLayers, boolean withNorm) {
+        if (numLayers < 0 || numLayers > config.numLayers()) {
+            throw new IllegalArgumentException("numLayers must be in 0.." + config.numLayers() + ", got " + numLayers);
+        }
+        List<LlamaDecoderLayer> loaded = new ArrayList<>(numLayers);
+        Tensor embed = null;
+        RmsNorm norm = null;
+        try (PointerScope scope = new PointerScope()) {
+            embed = loader.load("embed_tokens.weight", config.vocabSize(), config.hiddenSize());
+            embed.retainReference();
+            for (int i = 0; i < numLayers; i++) {
+                loaded.add(LlamaDecoderLayer.load(loader, "layers." + i, config));
+            }
+            if (withNorm) {
+                norm = new RmsNorm(loader.load("norm.weight", config.hiddenSize()), config.rmsNormEps());
+            }
+            return new LlamaModel(config, embed, loaded, norm);
+        } catch (RuntimeException e) {
+            loaded.forEach(LlamaDecoderLayer::close);
+            if (embed != null) {
+                embed.releaseReference();
+            }
+            throw e;
+        }
+    }
+
+    LlamaConfig config() {
+        return config;
+    }
+
+    /** Decoder layers held. */
+    int numLayers() {
+        return layers.size();
+    }
+
+    boolean hasNorm() {
+        return norm != null;
+    }
+
+    /**
+     * The residual stream after the first {@code n} decoder layers (raw, no final norm), {@code [B, L, hidden]}.
+     * Each layer runs in its own pointer scope. If {@code collect} is given, the embedding output and each layer's
+     * output are added to it (each with a reference owned by the caller).
+     *
+     * @param ids  {@code [B, L]} int64 on the model's device
+     * @param mask {@code [B, L]} 1 = real token, right padded, on the model's device
+     */
+    Tensor forward(Tensor ids, Tensor mask, int n, List<Tensor> collect) {
+        if (n > layers.size()) {
+            throw new IllegalArgumentException("asked for " + n + " layers, " + layers.size() + " are loaded");
+        }
+        long len = ids.size(1);
+        Tensor[] cosSin = new Tensor[2];
+        Tensor attnMask;
+        Tensor h;
+        try (PointerScope scope = new PointerScope()) {
+            ScalarType dtype = embedTokens.scalar_type();
+            Tensor[] cs = rope.cosSin(len, ids.device(), dtype);
+            cosSin[0] = cs[0].retainReference();
+            cosSin[1] = cs[1].retainReference();
+            attnMask = causalPaddingMask(mask).retainReference();
+            h = torch.embedding(embedTokens, ids).retainReference();
+        }
+        try {
+            if (collect != null) {
+                collect.add(h.retainReference());
+            }
+            for (int i = 0; i < n; i++) {
+                LlamaDecoderLayer layer = layers.get(i);
+                Tensor in = h;
+                h = Scopes.keep(() -> layer.forward(in, cosSin[0], cosSin[1], attnMask));
+                in.releaseReference();
+                if (collect != null) {
+                    collect.add(h.retainReference());
+                }
+            }
+            return h;
+        } finally {
+            cosSin[0].releaseReference();
+            cosSin[1].releaseReference();
+            attnMask.releaseReference();
+        }
+    }
+
+    /** The final RMSNorm. */
+    Tensor norm(Tensor h) {
+        if (norm == null) {
+            throw new IllegalStateException("the final norm was not loaded");
+        }
+        return norm.forward(h);
+    }
+
+    /**
+     * transformers' {@code output_hidden_states}: the embedding output, the outputs of layers 1..N-1, then the
+     * final-normed output of layer N ({@code N + 1} tensors, each owned by the caller). Needs every layer and the
+     * norm loaded.
+     */
+    List<Tensor> hiddenStates(Tensor ids, Tensor mask) {
+        if (layers.size() != config.numLayers() || norm == null) {
+            throw new IllegalStateException("hidden states need all " + config.numLayers()
+                    + " layers and the final norm loaded");
+        }
+        List<Tensor> out = new ArrayList<>();
+        Tensor last = forward(ids, mask, layers.size(), out);
+        last.releaseReference();
+        Tensor raw = out.remove(out.size() - 1);
+        out.add(Scopes.keep(() -> norm.forward(raw)));
+        raw.releaseReference();
+        return out;
+    }
+
+    /** Query i may attend key j iff j ≤ i and key j is a real token: {@code [B, 1, L, L]} bool. */
+    static Tensor causalPaddingMask(Tensor mask) {
+        long b = mask.size(0);
+        long len = mask.size(1);
+        Tensor causal = torch.ones(new long[]{len, len}, new TensorOptions(ScalarType.Bool)).tril()
+                .to(mask.device(), ScalarType.Bool);
+        return causal.view(1, 1, len, len).logical_and(mask.to(ScalarType.Bool).view(b, 1, 1, len));
+    }
+
+    @Override
+    public void close() {
+        layers.forEach(LlamaDecoderLayer::close);
+        Scopes.closeAll(norm, rope);
+        embedTokens.releaseReference();
+    }
+}

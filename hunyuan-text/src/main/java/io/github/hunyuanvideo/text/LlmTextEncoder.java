@@ -1,0 +1,260 @@
+package io.github.hunyuanvideo.text;
+
+import io.github.hunyuanvideo.io.Weights;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * HunyuanVideo's first text encoder: the LLaVA-Llama-3-8B language tower read as a plain {@code LlamaModel}; the
+ * prompt, placed in a {@link PromptTemplate}, is encoded and the hidden state {@code hidden_states[-(skip+1)]}
+ * (after decoder layer 30 of 32 by default, no final norm) is returned without the template's tokens.
+ *
+ * <p>Only the layers that are needed are loaded: with the default skip of 2, layers 31 and 32 and the final norm
+ * are never read. The model runs in the dtype it was loaded in (fp16 on the GPU, like the official code: no
+ * autocast), under {@link InferenceMode}.
+ *
+ * <p>Memory: {@link #release()} frees the weights (and, on CUDA, returns cached blocks to the driver) so the
+ * diffusion transformer can use the card; the next {@code encode} loads them again. {@link #close()} releases for
+ * good. The encoder is thread-safe (calls are serialised).
+ */
+public final class LlmTextEncoder implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LlmTextEncoder.class);
+    private static final AtomicLong INSTANCES = new AtomicLong();
+    private static final String[] PREFIXES = {"", "model.", "language_model.model.", "model.language_model."};
+
+    private final String id;
+    private final LlamaConfig config;
+    private final LlmEncoderOptions options;
+    private final Device device;
+    private final LlmTokenizer tokenizer;
+    private final Supplier<LlamaModel> loader;
+    private final Set<PromptTemplate> checkedTemplates = new HashSet<>();
+    private LlamaModel model;
+    private boolean closed;
+
+    private LlmTextEncoder(String id, LlamaConfig config, LlmEncoderOptions options, Device device,
+                           LlmTokenizer tokenizer, Supplier<LlamaModel> loader) {
+        this.id = id;
+        this.config = config;
+        this.options = options;
+        this.device = device;
+        this.tokenizer = tokenizer;
+        this.loader = loader;
+        this.model = loader.get();
+    }
+
+    /**
+     * Loads the encoder from a Hugging Face folder ({@code text_encoder/}): {@code config.json},
+     * {@code tokenizer.json} (+ optional {@code tokenizer_config.json}), and single or sharded safetensors
+     * ({@code model.safetensors.index.json}). Tensor names may carry a {@code model.} (or LLaVA
+     * {@code language_model.model.}) prefix; {@code lm_head} and anything else outside the decoder is ignored.
+     * Every needed name and shape is checked before weights are copied.
+     *
+     * @param dtype {@code Half} on the GPU as in the original, {@code Float} on the CPU
+     * @throws IllegalArgumentException         for a missing folder, config, tokenizer, or an unsupported config
+     * @throws java.io.UncheckedIOException     for unreadable or inconsistent checkpoint files
+     */
+    public static LlmTextEncoder fromPretrained(Path textEncoderDir, LlmEncoderOptions opts, Device device,
+                                                ScalarType dtype) {
+        Checkpoints.requireModelDir(textEncoderDir, "text encoder");
+        Objects.requireNonNull(opts, "opts");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(dtype, "dtype");
+        LlamaConfig config = LlamaConfig.read(textEncoderDir.resolve("config.json"));
+        int layers = opts.layersToRun(config.numLayers());
+        boolean norm = opts.usesFinalNorm();
+        try (Weights root = Checkpoints.open(textEncoderDir)) {
+            LlamaModel.load(config, Checkpoints.checking(Checkpoints.view(root, textEncoderDir,
+                    "embed_tokens.weight", PREFIXES)), layers, norm).close();
+        }
+        LlmTokenizer tokenizer = LlmTokenizer.load(textEncoderDir);
+        Supplier<LlamaModel> loader = () -> {
+            try (Weights root = Checkpoints.open(textEncoderDir)) {
+                Weights view = Checkpoints.view(root, textEncoderDir, "embed_tokens.weight", PREFIXES);
+                return LlamaModel.load(config, TensorLoader.of(view, device, dtype), layers, norm);
+            }
+        };
+        String id = "llm:" + textEncoderDir.toAbsolutePath().normalize() + ":" + dtype + ":" + device.str().getString();
+        try {
+            return new LlmTextEncoder(id, config, opts, device, tokenizer, loader);
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    /**
+     * An encoder over weights from {@code weights} (for example random ones for a benchmark). {@code weights} must
+     * give tensors on {@code device}; it is asked again after {@link #release()}.
+     *
+     * @param tokenizer the tokenizer, owned (closed) by the encoder, or {@code null} to use only {@link #encodeIds}
+     */
+    public static LlmTextEncoder create(LlamaConfig config, TensorLoader weights, LlmTokenizer tokenizer,
+                                        LlmEncoderOptions opts, Device device) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(opts, "opts");
+        Objects.requireNonNull(device, "device");
+        int layers = opts.layersToRun(config.numLayers());
+        boolean norm = opts.usesFinalNorm();
+        return new LlmTextEncoder("llm:instance-" + INSTANCES.incrementAndGet(), config, opts, device, tokenizer,
+                () -> LlamaModel.load(config, weights, layers, norm));
+    }
+
+    /**
+     * Encodes {@code prompts} (one batch) in {@code template}.
+     *
+     * @return states {@code [B, maxLength - cropStart, hidden]} ({@code [B, 256, 4096]} for the video template
+     *         with the defaults; 315 rows for the image template, as in the original) and the mask
+     * @throws IllegalArgumentException for an empty prompt list or a null prompt
+     * @throws IllegalStateException    if the encoder has no tokenizer or is closed
+     */
+    public synchronized TextEncoding encode(List<String> prompts, PromptTemplate template) {
+        TokenizedPrompts tokens = tokenize(prompts, template);
+        try (PointerScope scope = new PointerScope()) {
+            return encodeIds(tokens.inputIdsTensor(), tokens.attentionMaskTensor(), template.cropStart());
+        }
+    }
+
+    /**
+     * The ids and mask {@link #encode} feeds the model ({@code max_length = textLen + 95}); each row's
+     * {@link TokenizedPrompts#truncatedTokens()} tells whether the prompt was cut (a warning is logged too).
+     */
+    public synchronized TokenizedPrompts tokenize(List<String> prompts, PromptTemplate template) {
+        requireOpen();
+        Objects.requireNonNull(template, "template");
+        if (tokenizer == null) {
+            throw new IllegalStateException("this encoder was created without a tokenizer; use encodeIds");
+        }
+        if (checkedTemplates.add(template)) {
+            int prefix = tokenizer.prefixTokens(template);
+            if (prefix != template.cropStart()) {
+                LOG.warn("template {} tokenizes to {} prefix tokens with BOS but crops {}: the tokenizer does not "
+                        + "match the one the template was made for", template.name(), prefix, template.cropStart());
+            }
+        }
+        return tokenizer.tokenize(prompts, template, options.maxLength());
+    }
+
+    /**
+     * Runs the model on given ids and returns the chosen hidden state and mask without the first {@code cropStart}
+     * positions.
+     *
+     * @param inputIds      {@code [B, L]} integer token ids (any device)
+     * @param attentionMask {@code [B, L]} 1 for real tokens then 0 for padding (right padding)
+     * @throws IllegalArgumentException for bad shapes, ids outside the vocabulary, a mask that is not right padded,
+     *                                  or {@code cropStart} outside {@code [0, L)}
+     */
+    public synchronized TextEncoding encodeIds(Tensor inputIds, Tensor attentionMask, int cropStart) {
+        requireOpen();
+        long len = TextInputs.check(inputIds, attentionMask, config.vocabSize());
+        if (cropStart < 0 || cropStart >= len) {
+            throw new IllegalArgumentException("cropStart must be in [0, " + len + "), got " + cropStart);
+        }
+        LlamaModel m = loadedModel();
+        int n = options.layersToRun(config.numLayers());
+        try (InferenceMode guard = new InferenceMode(); PointerScope scope = new PointerScope()) {
+            Tensor ids = inputIds.to(device, ScalarType.Long);
+            Tensor mask = attentionMask.to(device, ScalarType.Long);
+            Tensor h = m.forward(ids, mask, n, null);
+            Tensor chosen = options.usesFinalNorm() ? m.norm(h) : h;
+            Tensor states = chosen.narrow(1, cropStart, len - cropStart).contiguous();
+            Tensor outMask = mask.narrow(1, cropStart, len - cropStart).contiguous();
+            states.retainReference();
+            outMask.retainReference();
+            h.releaseReference();
+            return new TextEncoding(states, outMask);
+        }
+    }
+
+    private LlamaModel loadedModel() {
+        if (model == null) {
+            LOG.info("reloading the LLM text encoder weights ({})", id);
+            model = loader.get();
+        }
+        return model;
+    }
+
+    /**
+     * Frees the weights; on CUDA, also returns the allocator's cached blocks to the driver. A later {@code encode}
+     * loads them again. No-op when already released.
+     */
+    public synchronized void release() {
+        if (model != null) {
+            model.close();
+            model = null;
+            if (device.is_cuda()) {
+                torch.emptyCache();
+            }
+        }
+    }
+
+    /** Whether the weights are in memory. */
+    public synchronized boolean isLoaded() {
+        return model != null;
+    }
+
+    /** Releases the weights and the tokenizer; the encoder cannot be used afterwards. */
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            release();
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            closed = true;
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the LLM text encoder is closed");
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public LlmEncoderOptions options() {
+        return options;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** The tokenizer, or {@code null} when created without one. */
+    public LlmTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Identifies the weights, dtype and device (not the options) for {@link PromptEncodingCache} keys. */
+    public String id() {
+        return id;
+    }
+
+    /** Hidden state rows the encoder returns for {@code template}: {@code maxLength - cropStart}. */
+    public int outputLength(PromptTemplate template) {
+        return options.maxLength() - template.cropStart();
+    }
+
+    @Override
+    public String toString() {
+        return "LlmTextEncoder[" + id + ", " + options + "]";
+    }
+}
