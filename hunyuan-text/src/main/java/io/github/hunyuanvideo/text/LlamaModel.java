@@ -3,7 +3,6 @@ package io.github.hunyuanvideo.text;
 import io.github.hunyuanvideo.io.nn.RmsNorm;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -95,7 +94,7 @@ final class LlamaModel implements AutoCloseable {
             Tensor[] cs = rope.cosSin(len, ids.device(), dtype);
             cosSin[0] = cs[0].retainReference();
             cosSin[1] = cs[1].retainReference();
-            attnMask = causalPaddingMask(mask).retainReference();
+            attnMask = TextInputs.causalPaddingMask(mask).retainReference();
             h = torch.embedding(embedTokens, ids).retainReference();
         }
         try {
@@ -144,15 +143,6 @@ final class LlamaModel implements AutoCloseable {
         out.add(Scopes.keep(() -> norm.forward(raw)));
         raw.releaseReference();
         return out;
-    }
-
-    /** Query i may attend key j iff j ≤ i and key j is a real token: {@code [B, 1, L, L]} bool. */
-    static Tensor causalPaddingMask(Tensor mask) {
-        long b = mask.size(0);
-        long len = mask.size(1);
-        Tensor causal = torch.ones(new long[]{len, len}, new TensorOptions(ScalarType.Bool)).tril()
-                .to(mask.device(), ScalarType.Bool);
-        return causal.view(1, 1, len, len).logical_and(mask.to(ScalarType.Bool).view(b, 1, 1, len));
     }
 
     @Override

@@ -2,12 +2,14 @@ package io.github.hunyuanvideo.text;
 
 import io.github.hunyuanvideo.io.Tensors;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
 import java.util.Objects;
 
-/** Validation of the encoders' id/mask inputs, done before any model work. */
+/** The encoders' id/mask inputs: validation before any model work, and the attention mask. */
 final class TextInputs {
     private TextInputs() {
     }
@@ -59,5 +61,14 @@ final class TextInputs {
         if (s != ScalarType.Long && s != ScalarType.Int) {
             throw new IllegalArgumentException(name + " must be int64 or int32, got " + s);
         }
+    }
+
+    /** Query i may attend key j iff j ≤ i and key j is a real token: {@code [B, 1, L, L]} bool. */
+    static Tensor causalPaddingMask(Tensor mask) {
+        long b = mask.size(0);
+        long len = mask.size(1);
+        Tensor causal = torch.ones(new long[]{len, len}, new TensorOptions(ScalarType.Bool)).tril()
+                .to(mask.device(), ScalarType.Bool);
+        return causal.view(1, 1, len, len).logical_and(mask.to(ScalarType.Bool).view(b, 1, 1, len));
     }
 }

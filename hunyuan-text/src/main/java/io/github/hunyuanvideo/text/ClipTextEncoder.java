@@ -1,0 +1,186 @@
+package io.github.hunyuanvideo.text;
+
+import io.github.hunyuanvideo.io.Weights;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * HunyuanVideo's second text encoder: CLIP-L's text transformer, contributing only its pooled output
+ * ({@code pooler_output}, 768 wide for CLIP-L, no text projection).
+ *
+ * <p>The model runs in the dtype it was loaded in (fp16 on the GPU, like the original), under
+ * {@link InferenceMode}. {@link #release()} frees the weights, the next call loads them again; {@link #close()}
+ * releases for good. Thread-safe (calls are serialised).
+ */
+public final class ClipTextEncoder implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClipTextEncoder.class);
+    private static final String[] PREFIXES = {"text_model.", ""};
+
+    private final String id;
+    private final ClipTextConfig config;
+    private final Device device;
+    private final ClipTokenizer tokenizer;
+    private final Supplier<ClipTextModel> loader;
+    private ClipTextModel model;
+    private boolean closed;
+
+    private ClipTextEncoder(String id, ClipTextConfig config, Device device, ClipTokenizer tokenizer,
+                            Supplier<ClipTextModel> loader) {
+        this.id = id;
+        this.config = config;
+        this.device = device;
+        this.tokenizer = tokenizer;
+        this.loader = loader;
+        this.model = loader.get();
+    }
+
+    /**
+     * Loads the encoder from a Hugging Face CLIP folder ({@code text_encoder_2/}, e.g. a snapshot of
+     * openai/clip-vit-large-patch14): {@code config.json} (a {@code CLIPConfig} with {@code text_config} or a
+     * {@code CLIPTextConfig}), {@code tokenizer.json} (DJL cannot use {@code vocab.json}/{@code merges.txt}
+     * alone; the hub snapshot has {@code tokenizer.json}), optional {@code tokenizer_config.json}, and single or
+     * sharded safetensors. Names may carry the {@code text_model.} prefix or not; the vision tower and projections
+     * are ignored. Every needed name and shape is checked before weights are copied.
+     *
+     * @param dtype {@code Half} on the GPU as in the original, {@code Float} on the CPU
+     * @throws IllegalArgumentException     for a missing folder, config or tokenizer, or an unsupported config
+     * @throws java.io.UncheckedIOException for unreadable or inconsistent checkpoint files
+     */
+    public static ClipTextEncoder fromPretrained(Path textEncoder2Dir, Device device, ScalarType dtype) {
+        Checkpoints.requireModelDir(textEncoder2Dir, "CLIP text encoder");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(dtype, "dtype");
+        ClipTextConfig config = ClipTextConfig.read(textEncoder2Dir.resolve("config.json"));
+        String probe = "embeddings.token_embedding.weight";
+        try (Weights root = Checkpoints.open(textEncoder2Dir)) {
+            ClipTextModel.load(config, Checkpoints.checking(Checkpoints.view(root, textEncoder2Dir, probe,
+                    PREFIXES))).close();
+        }
+        ClipTokenizer tokenizer = ClipTokenizer.load(textEncoder2Dir);
+        Supplier<ClipTextModel> loader = () -> {
+            try (Weights root = Checkpoints.open(textEncoder2Dir)) {
+                Weights view = Checkpoints.view(root, textEncoder2Dir, probe, PREFIXES);
+                return ClipTextModel.load(config, TensorLoader.of(view, device, dtype));
+            }
+        };
+        String id = "clip:" + textEncoder2Dir.toAbsolutePath().normalize() + ":" + dtype + ":"
+                + device.str().getString();
+        try {
+            return new ClipTextEncoder(id, config, device, tokenizer, loader);
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The pooled outputs of {@code prompts}, {@code [B, hidden]} in the encoder's dtype on its device (owned by
+     * the caller).
+     *
+     * @throws IllegalArgumentException for an empty prompt list or a null prompt
+     */
+    public synchronized Tensor encode(List<String> prompts) {
+        TokenizedPrompts tokens = tokenize(prompts);
+        try (PointerScope scope = new PointerScope()) {
+            ClipOutput out = encodeIds(tokens.inputIdsTensor(), tokens.attentionMaskTensor());
+            out.lastHiddenState().releaseReference();
+            return out.pooled();
+        }
+    }
+
+    /** The ids and mask {@link #encode} feeds the model (max_length = max_position_embeddings, 77). */
+    public synchronized TokenizedPrompts tokenize(List<String> prompts) {
+        requireOpen();
+        return tokenizer.tokenize(prompts, config.maxPositions());
+    }
+
+    /**
+     * Runs the model on given ids.
+     *
+     * @param inputIds      {@code [B, L]} integer ids, {@code L ≤ max_position_embeddings}
+     * @param attentionMask {@code [B, L]} 1 for BOS..EOS then 0 (right padding)
+     * @return pooled {@code [B, hidden]} and last hidden state {@code [B, L, hidden]}, owned by the caller
+     * @throws IllegalArgumentException for bad shapes, ids outside the vocabulary, a mask that is not right padded
+     *                                  or a sequence longer than the position table
+     */
+    public synchronized ClipOutput encodeIds(Tensor inputIds, Tensor attentionMask) {
+        requireOpen();
+        long len = TextInputs.check(inputIds, attentionMask, config.vocabSize());
+        if (len > config.maxPositions()) {
+            throw new IllegalArgumentException("inputIds has " + len + " positions, the model has "
+                    + config.maxPositions());
+        }
+        if (model == null) {
+            LOG.info("reloading the CLIP text encoder weights ({})", id);
+            model = loader.get();
+        }
+        try (InferenceMode guard = new InferenceMode(); PointerScope scope = new PointerScope()) {
+            return model.forward(inputIds.to(device, ScalarType.Long), attentionMask.to(device, ScalarType.Long));
+        }
+    }
+
+    /** Frees the weights (on CUDA also the allocator's cached blocks); a later call loads them again. */
+    public synchronized void release() {
+        if (model != null) {
+            model.close();
+            model = null;
+            if (device.is_cuda()) {
+                torch.emptyCache();
+            }
+        }
+    }
+
+    /** Whether the weights are in memory. */
+    public synchronized boolean isLoaded() {
+        return model != null;
+    }
+
+    /** Releases the weights and the tokenizer; the encoder cannot be used afterwards. */
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            release();
+            tokenizer.close();
+            closed = true;
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the CLIP text encoder is closed");
+        }
+    }
+
+    public ClipTextConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public ClipTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Identifies the weights, dtype and device for {@link PromptEncodingCache} keys. */
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String toString() {
+        return "ClipTextEncoder[" + id + "]";
+    }
+}

@@ -1,0 +1,115 @@
+package io.github.hunyuanvideo.text;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * CLIP's text transformer ({@code CLIPTextTransformer}): token + position embeddings, pre-norm encoder layers under
+ * a causal and padding mask, final LayerNorm, and the pooled token. Parameter names are those without the
+ * {@code text_model.} prefix ({@code embeddings.*}, {@code encoder.layers.N.*}, {@code final_layer_norm.*}).
+ */
+final class ClipTextModel implements AutoCloseable {
+    private final ClipTextConfig config;
+    private final Tensor tokenEmbedding;
+    private final Tensor positionEmbedding;
+    private final List<ClipEncoderLayer> layers;
+    private final LayerNorm finalNorm;
+
+    private ClipTextModel(ClipTextConfig config, Tensor tokenEmbedding, Tensor positionEmbedding,
+                          List<ClipEncoderLayer> layers, LayerNorm finalNorm) {
+        this.config = config;
+        this.tokenEmbedding = tokenEmbedding;
+        this.positionEmbedding = positionEmbedding;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+    }
+
+    static ClipTextModel load(ClipTextConfig c, TensorLoader l) {
+        List<ClipEncoderLayer> loaded = new ArrayList<>(c.numLayers());
+        Tensor tok = null;
+        Tensor pos = null;
+        try (PointerScope scope = new PointerScope()) {
+            tok = l.load("embeddings.token_embedding.weight", c.vocabSize(), c.hiddenSize()).retainReference();
+            pos = l.load("embeddings.position_embedding.weight", c.maxPositions(), c.hiddenSize())
+                    .retainReference();
+            for (int i = 0; i < c.numLayers(); i++) {
+                loaded.add(ClipEncoderLayer.load(l, "encoder.layers." + i, c));
+            }
+            LayerNorm norm = LayerNorm.load(l, "final_layer_norm", c.hiddenSize(), c.layerNormEps());
+            return new ClipTextModel(c, tok, pos, loaded, norm);
+        } catch (RuntimeException e) {
+            loaded.forEach(ClipEncoderLayer::close);
+            if (tok != null) {
+                tok.releaseReference();
+            }
+            if (pos != null) {
+                pos.releaseReference();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * @param ids  {@code [B, L]} int64 on the model's device, {@code L ≤ maxPositions}
+     * @param mask {@code [B, L]} right-padded 1/0 mask on the same device
+     * @return the pooled output and the last hidden state, each with one reference owned by the caller
+     */
+    ClipOutput forward(Tensor ids, Tensor mask) {
+        long len = ids.size(1);
+        Tensor attnMask;
+        Tensor h;
+        try (PointerScope scope = new PointerScope()) {
+            attnMask = TextInputs.causalPaddingMask(mask).retainReference();
+            h = torch.embedding(tokenEmbedding, ids).add(positionEmbedding.narrow(0, 0, len)).retainReference();
+        }
+        try {
+            for (ClipEncoderLayer layer : layers) {
+                Tensor in = h;
+                h = Scopes.keep(() -> layer.forward(in, attnMask));
+                in.releaseReference();
+            }
+            Tensor x = h;
+            Tensor last = Scopes.keep(() -> finalNorm.forward(x));
+            Tensor pooled = Scopes.keep(() -> {
+                Tensor idx = pooledPositions(ids).to(ids.device(), ScalarType.Long);
+                long b = last.size(0);
+                long width = last.size(2);
+                return last.gather(1, idx.view(b, 1, 1).expand(b, 1, width)).squeeze(1);
+            });
+            return new ClipOutput(pooled, last);
+        } finally {
+            h.releaseReference();
+            attnMask.releaseReference();
+        }
+    }
+
+    /**
+     * The pooled position of each row: the first {@code eos_token_id}, or, for the legacy id 2, the first position
+     * of the largest id (both pick CLIP's first {@code <|endoftext|>}).
+     */
+    Tensor pooledPositions(Tensor ids) {
+        if (config.eosTokenId() == ClipTextConfig.LEGACY_EOS_TOKEN_ID) {
+            return ids.to(ScalarType.Int).argmax(new org.bytedeco.pytorch.LongOptional(-1), false);
+        }
+        return ids.eq(new Scalar(config.eosTokenId())).to(ScalarType.Int)
+                .argmax(new org.bytedeco.pytorch.LongOptional(-1), false);
+    }
+
+    ClipTextConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        layers.forEach(ClipEncoderLayer::close);
+        finalNorm.close();
+        tokenEmbedding.releaseReference();
+        positionEmbedding.releaseReference();
+    }
+}

@@ -1,0 +1,130 @@
+package io.github.hunyuanvideo.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.io.testing.ReferenceCase;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CLIP text transformer against the official {@code TextEncoder.encode} (clipL) on {@code text_clip_tiny}. */
+class ClipTextEncoderReferenceTest {
+    private static final double TOL = 1e-4;
+    private static final Device CPU = new Device("cpu");
+    private static ReferenceCase ref;
+    private static JsonNode cfg;
+
+    @BeforeAll
+    static void open() {
+        ref = ReferenceCase.load("text_clip_tiny");
+        cfg = ref.config();
+    }
+
+    @AfterAll
+    static void close() {
+        ref.close();
+    }
+
+    private static void report(String key, Tensor actual) {
+        System.out.printf("text_clip_tiny %s: relative error %.3e%n", key, ref.assertClose(key, actual, TOL));
+    }
+
+    /**
+     * A CLIP folder: the case's weights ({@code text_model.*} names, or without the prefix), {@code config} as
+     * config.json, and a word-level tokenizer whose special tokens are the case's BOS/EOS ids.
+     */
+    static Path folder(Path dir, JsonNode config, boolean prefixed) throws IOException {
+        HfFolders.writeConfig(dir, config);
+        HfFolders.writeWeights(dir, ref.tensors(), n -> !n.startsWith("text_model.") ? null
+                : prefixed ? n : n.substring("text_model.".length()), prefixed ? 1 : 2);
+        ClipTokenizerTest.writeWordLevelTokenizer(dir, cfg.get("bos_token_id").asLong(),
+                cfg.get("eos_token_id").asLong(), true);
+        return dir;
+    }
+
+    @Test
+    void pooledAndLastHiddenStateMatch(@TempDir Path dir) throws IOException {
+        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, cfg.get("full_config"), true), CPU,
+                ScalarType.Float);
+             ClipOutput out = enc.encodeIds(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"))) {
+            report("out.pooler_output", out.pooled());
+            report("out.last_hidden_state", out.lastHiddenState());
+        }
+    }
+
+    @Test
+    void bothPoolingRulesPickTheCasesEosPositions(@TempDir Path dir) throws IOException {
+        long[] expected = new long[cfg.get("eos_positions").size()];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = cfg.get("eos_positions").get(i).asLong();
+        }
+        ObjectNode legacy = cfg.get("full_config").deepCopy();
+        legacy.put("eos_token_id", ClipTextConfig.LEGACY_EOS_TOKEN_ID);
+        for (JsonNode config : List.of(cfg.get("full_config"), legacy)) {
+            ClipTextConfig c = ClipTextConfig.fromJson(config);
+            try (PointerScope scope = new PointerScope();
+                 ClipTextModel model = ClipTextModel.load(c,
+                         TensorLoader.of(ref.tensors().stripPrefix("text_model."), CPU, ScalarType.Float))) {
+                assertArrayEquals(expected, Tensors.toLongArray(model.pooledPositions(ref.tensor("in.input_ids"))),
+                        "eos_token_id " + c.eosTokenId());
+            }
+        }
+        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, legacy, false), CPU, ScalarType.Float);
+             ClipOutput out = enc.encodeIds(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"))) {
+            report("out.pooler_output", out.pooled());
+        }
+    }
+
+    @Test
+    void encodeTokenizesAndPoolsLikeEncodeIds(@TempDir Path dir) throws IOException {
+        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, cfg.get("full_config"), true), CPU,
+                ScalarType.Float);
+             PointerScope scope = new PointerScope()) {
+            List<String> prompts = List.of("A photo of a cat", "a dog runs on the grass");
+            TokenizedPrompts tokens = enc.tokenize(prompts);
+            assertEquals(cfg.get("max_position_embeddings").asInt(), tokens.length());
+            Tensor pooled = enc.encode(prompts);
+            try (ClipOutput direct = enc.encodeIds(tokens.inputIdsTensor(), tokens.attentionMaskTensor())) {
+                assertEquals(0.0, Tensors.relativeError(pooled, direct.pooled()), 1e-7);
+            }
+            assertArrayEquals(new long[]{prompts.size(), cfg.get("hidden_size").asLong()}, Tensors.shape(pooled));
+            enc.release();
+            assertFalse(enc.isLoaded());
+            Tensor again = enc.encode(prompts);
+            assertTrue(enc.isLoaded());
+            assertEquals(0.0, Tensors.relativeError(again, pooled), 1e-7);
+            again.releaseReference();
+            pooled.releaseReference();
+        }
+    }
+
+    @Test
+    void tooManyPositionsAreRejected(@TempDir Path dir) throws IOException {
+        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, cfg.get("full_config"), true), CPU,
+                ScalarType.Float)) {
+            int len = cfg.get("max_position_embeddings").asInt() + 1;
+            long[] ids = new long[len];
+            long[] mask = new long[len];
+            java.util.Arrays.fill(mask, 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> enc.encodeIds(Tensors.fromLongs(ids, 1, len), Tensors.fromLongs(mask, 1, len)));
+            assertTrue(e.getMessage().contains("positions"), e.getMessage());
+        }
+    }
+}
