@@ -1,0 +1,51 @@
+package io.github.hunyuanvideo.vae;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * {@code ResnetBlockCausal3D}: {@code h = conv1(silu(norm1(x)))}, {@code h = conv2(silu(norm2(h)))},
+ * {@code out = shortcut(x) + h}; the shortcut is a k = 1 causal convolution when the width changes.
+ */
+final class ResnetBlockCausal3d {
+    private final GroupNorm norm1;
+    private final CausalConv3d conv1;
+    private final GroupNorm norm2;
+    private final CausalConv3d conv2;
+    private final CausalConv3d shortcut;
+
+    private ResnetBlockCausal3d(GroupNorm norm1, CausalConv3d conv1, GroupNorm norm2, CausalConv3d conv2,
+                                CausalConv3d shortcut) {
+        this.norm1 = norm1;
+        this.conv1 = conv1;
+        this.norm2 = norm2;
+        this.conv2 = conv2;
+        this.shortcut = shortcut;
+    }
+
+    static ResnetBlockCausal3d load(Params p, String prefix, int in, int out, int groups) {
+        return new ResnetBlockCausal3d(
+                GroupNorm.load(p, prefix + ".norm1", in, groups),
+                CausalConv3d.load(p, prefix + ".conv1.conv", in, out, 3),
+                GroupNorm.load(p, prefix + ".norm2", out, groups),
+                CausalConv3d.load(p, prefix + ".conv2.conv", out, out, 3),
+                in == out ? null : CausalConv3d.load(p, prefix + ".conv_shortcut.conv", in, out, 1));
+    }
+
+    Tensor forward(Tensor x) {
+        return Scopes.scoped(() -> {
+            Tensor h = norm1.siluPadded(x, conv1.kernel());
+            h = conv1.forwardPadded(h);
+            Tensor padded = norm2.siluPadded(h, conv2.kernel());
+            h.close();
+            Tensor out = conv2.forwardPadded(padded);
+            if (shortcut == null) {
+                out.add_(x);
+            } else {
+                Tensor s = shortcut.forward(x);
+                out.add_(s);
+                s.close();
+            }
+            return out;
+        });
+    }
+}
