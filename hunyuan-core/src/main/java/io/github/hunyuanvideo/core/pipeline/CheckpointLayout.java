@@ -233,12 +233,9 @@ public record CheckpointLayout(Kind kind, Path root, Path ditWeights, Path ditFp
         return dir;
     }
 
+    /** The text module reads only the fast-tokenizer file (DJL), also for CLIP. */
     private static Path clipTokenizer(Path dir, List<String> problems) {
-        if (Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-            return file(dir.resolve("tokenizer.json"), "the CLIP tokenizer", problems) == null ? null : dir;
-        }
-        file(dir.resolve("vocab.json"), "the CLIP tokenizer (tokenizer.json, or vocab.json + merges.txt)", problems);
-        file(dir.resolve("merges.txt"), "the CLIP tokenizer (tokenizer.json, or vocab.json + merges.txt)", problems);
-        return dir;
+        return tokenizer(dir, "the CLIP tokenizer (the fast-tokenizer file; vocab.json + merges.txt alone are not "
+                + "enough)", problems);
     }
 }

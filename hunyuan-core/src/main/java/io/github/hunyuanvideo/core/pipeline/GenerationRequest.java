@@ -84,7 +84,7 @@ public record GenerationRequest(
             if (seed != null) {
                 throw new IllegalArgumentException("seeds: give either seed or seeds, not both");
             }
-            if (seeds.contains(null)) {
+            if (seeds.stream().anyMatch(java.util.Objects::isNull)) {
                 throw new IllegalArgumentException("seeds: must not contain null");
             }
             if (seeds.size() != batchSize && seeds.size() != batchSize * numVideosPerPrompt) {
