@@ -45,17 +45,8 @@ class ClipTextEncoderReferenceTest {
         System.out.printf("text_clip_tiny %s: relative error %.3e%n", key, ref.assertClose(key, actual, TOL));
     }
 
-    /**
-     * A CLIP folder: the case's weights ({@code text_model.*} names, or without the prefix), {@code config} as
-     * config.json, and a word-level tokenizer whose special tokens are the case's BOS/EOS ids.
-     */
-    static Path folder(Path dir, JsonNode config, boolean prefixed) throws IOException {
-        HfFolders.writeConfig(dir, config);
-        HfFolders.writeWeights(dir, ref.tensors(), n -> !n.startsWith("text_model.") ? null
-                : prefixed ? n : n.substring("text_model.".length()), prefixed ? 1 : 2);
-        ClipTokenizerTest.writeWordLevelTokenizer(dir, cfg.get("bos_token_id").asLong(),
-                cfg.get("eos_token_id").asLong(), true);
-        return dir;
+    private static Path folder(Path dir, JsonNode config, boolean prefixed) throws IOException {
+        return ClipFolders.write(dir, ref, config, prefixed);
     }
 
     @Test
