@@ -134,19 +134,12 @@ public final class CausalVideoVae implements AutoCloseable {
     }
 
     /**
-     * The checkpoint's names as this class expects them: an official checkpoint whose keys carry a {@code vae.} prefix
-     * keeps only those keys, without the prefix (as {@code hyvideo.vae.load_vae} does); a {@code state_dict.} wrapper
-     * level is removed.
+     * The checkpoint's names as this class expects them: when keys carry a {@code vae.} prefix, only those keys are
+     * kept, without it, as {@code hyvideo.vae.load_vae} does. (A {@code {"state_dict": …}} wrapper is already removed
+     * by {@link Weights#open}.)
      */
     public static Weights canonicalNames(Weights w) {
-        Weights v = w;
-        if (!v.names().isEmpty() && v.names().stream().allMatch(n -> n.startsWith("state_dict."))) {
-            v = v.stripPrefix("state_dict.");
-        }
-        if (v.names().stream().anyMatch(n -> n.startsWith("vae."))) {
-            v = v.stripPrefix("vae.");
-        }
-        return v;
+        return w.names().stream().anyMatch(n -> n.startsWith("vae.")) ? w.stripPrefix("vae.") : w;
     }
 
     public VaeConfig config() {

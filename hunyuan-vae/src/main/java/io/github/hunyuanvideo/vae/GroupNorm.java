@@ -23,7 +23,8 @@ final class GroupNorm {
     private final int groups;
     private final int channels;
 
-    private GroupNorm(Tensor weight, Tensor bias, int groups, int channels) {
+    /** Takes float32 {@code weight} and {@code bias} [channels] (not retained: the caller owns them). */
+    GroupNorm(Tensor weight, Tensor bias, int groups, int channels) {
         this.weight = weight;
         this.bias = bias;
         this.groups = groups;
@@ -56,12 +57,17 @@ final class GroupNorm {
 
     /** Writes {@code silu?(norm(x))} into {@code dst} (x's shape, possibly a strided view) in dst's dtype. */
     void forwardInto(Tensor x, boolean silu, Tensor dst) {
+        forwardInto(x, silu, dst, CHUNK_BYTES);
+    }
+
+    /** As {@link #forwardInto(Tensor, boolean, Tensor)} with a float32 temporary budget of {@code chunkBytes}. */
+    void forwardInto(Tensor x, boolean silu, Tensor dst, long chunkBytes) {
         if (x.size(1) != channels) {
             throw new IllegalArgumentException("GroupNorm over " + channels + " channels got " + x.size(1));
         }
         int perGroup = channels / groups;
         long groupBytes = 8L * x.numel() / groups; // float32 input copy plus float32 output
-        int chunk = (int) Math.max(1, Math.min(groups, CHUNK_BYTES / Math.max(1, groupBytes)));
+        int chunk = (int) Math.max(1, Math.min(groups, chunkBytes / Math.max(1, groupBytes)));
         for (int g0 = 0; g0 < groups; g0 += chunk) {
             int g = Math.min(chunk, groups - g0);
             long c0 = (long) g0 * perGroup;
