@@ -1,11 +1,11 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.io.CudaMemory;
 import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -26,6 +27,7 @@ import java.util.function.Supplier;
 public final class ClipTextEncoder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClipTextEncoder.class);
     private static final String[] PREFIXES = {"text_model.", ""};
+    private static final AtomicLong INSTANCES = new AtomicLong();
 
     private final String id;
     private final ClipTextConfig config;
@@ -85,6 +87,21 @@ public final class ClipTextEncoder implements AutoCloseable {
     }
 
     /**
+     * An encoder over weights from {@code weights} (names without the {@code text_model.} prefix), which must give
+     * tensors on {@code device}; it is asked again after {@link #release()}.
+     *
+     * @param tokenizer the tokenizer, owned (closed) by the encoder, or {@code null} to use only {@link #encodeIds}
+     */
+    public static ClipTextEncoder create(ClipTextConfig config, TensorLoader weights, ClipTokenizer tokenizer,
+                                         Device device) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(device, "device");
+        return new ClipTextEncoder("clip:instance-" + INSTANCES.incrementAndGet(), config, device, tokenizer,
+                () -> ClipTextModel.load(config, weights));
+    }
+
+    /**
      * The pooled outputs of {@code prompts}, {@code [B, hidden]} in the encoder's dtype on its device (owned by
      * the caller).
      *
@@ -102,6 +119,9 @@ public final class ClipTextEncoder implements AutoCloseable {
     /** The ids and mask {@link #encode} feeds the model (max_length = max_position_embeddings, 77). */
     public synchronized TokenizedPrompts tokenize(List<String> prompts) {
         requireOpen();
+        if (tokenizer == null) {
+            throw new IllegalStateException("this encoder was created without a tokenizer; use encodeIds");
+        }
         return tokenizer.tokenize(prompts, config.maxPositions());
     }
 
@@ -136,7 +156,7 @@ public final class ClipTextEncoder implements AutoCloseable {
             model.close();
             model = null;
             if (device.is_cuda()) {
-                torch.emptyCache();
+                CudaMemory.emptyCache();
             }
         }
     }
@@ -151,7 +171,9 @@ public final class ClipTextEncoder implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             release();
-            tokenizer.close();
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
             closed = true;
         }
     }
@@ -170,6 +192,7 @@ public final class ClipTextEncoder implements AutoCloseable {
         return device;
     }
 
+    /** The tokenizer, or {@code null} when created without one. */
     public ClipTokenizer tokenizer() {
         return tokenizer;
     }

@@ -1,11 +1,11 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.io.CudaMemory;
 import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -198,7 +198,7 @@ public final class LlmTextEncoder implements AutoCloseable {
             model.close();
             model = null;
             if (device.is_cuda()) {
-                torch.emptyCache();
+                CudaMemory.emptyCache();
             }
         }
     }
