@@ -97,8 +97,13 @@ public record CheckpointLayout(Kind kind, Path root, Path ditWeights, Path ditFp
                     problems);
         }
         if (config.useFp8()) {
-            Path mapDir = dit != null && Files.isRegularFile(dit) ? dit.getParent() : transformers;
-            fp8Map = file(mapDir.resolve(DIT_FP8_MAP_FILE), "the FP8 scale map of the DiT (--use-fp8)", problems);
+            // As the original: the map sits beside the weights, named like them with "_map" before ".pt".
+            Path weights = dit != null ? dit : config.ditWeight() != null ? config.ditWeight()
+                    : transformers.resolve(DIT_FP8_FILE);
+            String n = weights.getFileName().toString();
+            Path map = n.endsWith(".pt") ? weights.resolveSibling(n.substring(0, n.length() - 3) + "_map.pt")
+                    : transformers.resolve(DIT_FP8_MAP_FILE);
+            fp8Map = file(map, "the FP8 scale map of the DiT (--use-fp8)", problems);
         }
         Path vaeDir = model.resolve("vae");
         Path vaeConfig = file(vaeDir.resolve("config.json"), "the VAE config (AutoencoderKLCausal3D)", problems);

@@ -144,7 +144,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             PromptEmbeddings negative = request.doClassifierFreeGuidance() ? encoded.get(1) : null;
             return generate(request, plan, encoded.get(0), negative, listener, cancel, textTime, t0);
         } finally {
-            encoded.forEach(models::releaseEmbeddings);
+            encoded.forEach(ModelComponents::release);
         }
     }
 

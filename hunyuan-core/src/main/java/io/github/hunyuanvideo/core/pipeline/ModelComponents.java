@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.core.pipeline;
 
 import io.github.hunyuanvideo.core.dit.DitConfig;
 import io.github.hunyuanvideo.core.rope.Rope3d;
+import io.github.hunyuanvideo.vae.VaeConfig;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -46,7 +47,7 @@ final class ModelComponents implements AutoCloseable {
 
     /** Both text encoders. */
     interface TextEncoders extends AutoCloseable {
-        /** One {@link PromptEmbeddings} per text, owned by the caller (release with {@link #release}). */
+        /** One {@link PromptEmbeddings} per text, owned by the caller (free with {@link ModelComponents#release}). */
         List<PromptEmbeddings> encode(List<String> texts, int videoLength);
 
         @Override
@@ -71,9 +72,68 @@ final class ModelComponents implements AutoCloseable {
         this.text = text;
     }
 
-    /** Loads the networks of {@code layout} (already checked) on {@code device}. */
+    /**
+     * Loads the networks of {@code layout} (already checked for missing files) on {@code device}: the DiT in
+     * {@code precision}, the VAE in {@code vaePrecision} with the configured tiling, and the text encoders (on the
+     * device, or on the CPU with {@code useCpuOffload}). Shapes are checked against the configuration before any
+     * weight is copied.
+     *
+     * @throws IllegalArgumentException naming the option that does not fit the checkpoint
+     */
     static ModelComponents load(CheckpointLayout layout, SamplerConfig config, Device device) throws IOException {
-        throw new IllegalStateException("model loading is wired once the DiT, VAE and text modules land");
+        DitConfig ditConfig = ditConfig(layout, config);
+        VaeConfig vaeConfig = VaeConfig.fromJson(layout.vaeConfig());
+        if (config.latentChannels() != ditConfig.inChannels()) {
+            throw new IllegalArgumentException("latentChannels: " + config.latentChannels() + " but the DiT takes "
+                    + ditConfig.inChannels() + " channels");
+        }
+        if (vaeConfig.latentChannels() != ditConfig.inChannels()) {
+            throw new IllegalArgumentException("vae: " + layout.vaeConfig() + " has " + vaeConfig.latentChannels()
+                    + " latent channels but the DiT takes " + ditConfig.inChannels());
+        }
+        if (config.textStatesDim() != ditConfig.textStatesDim()) {
+            throw new IllegalArgumentException("textStatesDim: " + config.textStatesDim()
+                    + " but the DiT reads text states of width " + ditConfig.textStatesDim());
+        }
+        if (config.textStatesDim2() != ditConfig.textStatesDim2()) {
+            throw new IllegalArgumentException("textStatesDim2: " + config.textStatesDim2()
+                    + " but the DiT reads pooled states of width " + ditConfig.textStatesDim2());
+        }
+        ScalarType ditDtype = config.precision().scalarType();
+        TextEncoders text = null;
+        Transformer dit = null;
+        Decoder vae = null;
+        try {
+            // Text encoders first: they are used (and released) first, so the DiT never has to wait for their memory.
+            if (config.loadTextEncoders()) {
+                text = Encoders.load(layout, config, ditConfig, device);
+            }
+            dit = DitTransformer.load(layout, config, ditConfig, device);
+            vae = VaeDecoder.load(layout, vaeConfig, config, device);
+            return new ModelComponents(ditConfig, ditDtype, dit, vae, text);
+        } catch (IOException | RuntimeException e) {
+            for (AutoCloseable c : new AutoCloseable[]{text, vae, dit}) {
+                if (c != null) {
+                    try {
+                        c.close();
+                    } catch (Exception suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** The DiT configuration: the explicit override, the diffusers config.json, or the named official one. */
+    static DitConfig ditConfig(CheckpointLayout layout, SamplerConfig config) throws IOException {
+        if (config.ditConfig() != null) {
+            return config.ditConfig();
+        }
+        if (layout.ditConfig() != null) {
+            return DiffusersConfigs.transformer(layout.ditConfig());
+        }
+        return DitConfig.byName(config.model());
     }
 
     boolean hasTextEncoders() {
@@ -85,7 +145,7 @@ final class ModelComponents implements AutoCloseable {
     }
 
     /** Frees embeddings made by {@link #encodePrompts}. */
-    void releaseEmbeddings(PromptEmbeddings e) {
+    static void release(PromptEmbeddings e) {
         e.states().releaseReference();
         e.mask().releaseReference();
         e.pooled().releaseReference();
