@@ -321,10 +321,11 @@ final class RestrictedUnpickler {
                     }
                     push(loader.load(t));
                 }
-                case 'i' -> {
+                case 'i' -> { // INST (protocol 0) instantiates a class directly: refused whatever it names
                     String module = line();
                     String name = line();
-                    throw refused(module + "." + name);
+                    throw error("refusing global '" + printable(module + "." + name) + "' named by a protocol 0 "
+                            + "INST opcode, nothing was executed");
                 }
                 case 0x82, 0x83, 0x84 -> throw error("refusing copyreg extension code (opcode EXT"
                         + (op == 0x82 ? 1 : op == 0x83 ? 2 : 4) + ")");
