@@ -1,0 +1,107 @@
+package io.github.hunyuanvideo.core.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.hunyuanvideo.core.dit.DitConfig;
+import io.github.hunyuanvideo.core.dit.HunyuanVideoTransformer;
+import io.github.hunyuanvideo.io.CudaMemory;
+import io.github.hunyuanvideo.io.Precision;
+import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.io.Weights;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Locale;
+
+/**
+ * Runs the {@code dit_tiny} golden case in half precision on the GPU and prints the relative error
+ * {@code ‖ours − ref‖ / ‖ref‖} of {@code out.x} against the float32 reference: the batch of 2 (different text masks,
+ * padded segments) and each sample alone (the batch-1 path that drops the padded text). Exits with status 1 if one
+ * exceeds the tolerance.
+ *
+ * <p>Arguments: {@code <reference-dir>} holding {@code dit_tiny.json} and {@code dit_tiny.safetensors} (only those
+ * two files are needed), then optionally {@code --device cuda|cuda:N|cpu} (default cuda), {@code --dtype
+ * bf16|fp16|fp32} (default bf16) and {@code --tol T} (default 0.02).
+ * Example: {@code java -cp ... io.github.hunyuanvideo.core.bench.DitGpuCheck /path/to/reference}.
+ */
+public final class DitGpuCheck {
+    private DitGpuCheck() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1 || args[0].startsWith("--")) {
+            throw new IllegalArgumentException("usage: DitGpuCheck <reference-dir> [--device D] [--dtype T] [--tol X]");
+        }
+        Path dir = Paths.get(args[0]);
+        String device = "cuda";
+        Precision dtype = Precision.BF16;
+        double tol = 0.02;
+        for (int i = 1; i < args.length; i += 2) {
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + args[i] + " needs a value");
+            }
+            switch (args[i]) {
+                case "--device" -> device = args[i + 1];
+                case "--dtype" -> dtype = Precision.parse(args[i + 1]);
+                case "--tol" -> tol = Double.parseDouble(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        Path json = dir.resolve("dit_tiny.json");
+        Path tensors = dir.resolve("dit_tiny.safetensors");
+        for (Path p : new Path[]{json, tensors}) {
+            if (!Files.isRegularFile(p)) {
+                throw new NoSuchFileException(p.toString(), null, "golden case file missing");
+            }
+        }
+        Device dev = new Device(device);
+        if (dev.is_cuda() && !CudaMemory.available()) {
+            throw new IllegalArgumentException("--device " + device + ": CUDA is not available");
+        }
+        JsonNode config = new ObjectMapper().readTree(json.toFile()).get("config");
+        boolean ok = true;
+        try (PointerScope scope = new PointerScope(); Weights all = Weights.open(tensors);
+             HunyuanVideoTransformer dit = HunyuanVideoTransformer.load(all.rename(n -> n.startsWith("in.")
+                             || n.startsWith("mid.") || n.startsWith("out.") ? null : n), DitConfig.fromJson(config),
+                     dev, dtype.scalarType())) {
+            long batch = all.get("in.x").size(0);
+            System.out.printf(Locale.ROOT, "%ndit_tiny on %s in %s vs the float32 reference (tolerance %.0e)%n%n",
+                    device, dtype, tol);
+            System.out.println("| run | out.x relative error | ok |");
+            System.out.println("|---|---|---|");
+            ok &= report("batch of " + batch, check(dit, all, 0, batch), tol);
+            for (long s = 0; s < batch; s++) {
+                ok &= report("sample " + s + " alone", check(dit, all, s, 1), tol);
+            }
+        }
+        if (!ok) {
+            System.exit(1);
+        }
+    }
+
+    private static double check(HunyuanVideoTransformer dit, Weights all, long from, long count) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor out = dit.forward(in(all, "x", from, count), in(all, "t", from, count),
+                    in(all, "text_states", from, count), in(all, "text_mask", from, count),
+                    in(all, "text_states_2", from, count), all.get("in.freqs_cos"), all.get("in.freqs_sin"),
+                    in(all, "guidance", from, count));
+            return Tensors.relativeError(out, all.get("out.x").narrow(0, from, count));
+        }
+    }
+
+    private static Tensor in(Weights all, String name, long from, long count) {
+        return all.get("in." + name).narrow(0, from, count);
+    }
+
+    private static boolean report(String run, double err, double tol) {
+        boolean ok = err <= tol;
+        System.out.printf(Locale.ROOT, "| %s | %.3e | %s |%n", run, err, ok ? "yes" : "NO");
+        return ok;
+    }
+}
