@@ -86,6 +86,14 @@ class VaeLoadingTest {
     }
 
     @Test
+    void cpuBfloat16IsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CausalVideoVae.load(
+                VaeTinyReferenceTest.weightsOnly(ref.tensors()), VaeConfig.fromJson(ref.config()), CPU,
+                ScalarType.BFloat16));
+        assertTrue(e.getMessage().contains("bf16"), e.getMessage());
+    }
+
+    @Test
     void missingFilesAreNamed(@TempDir Path dir) throws IOException {
         NoSuchFileException noDir = assertThrows(NoSuchFileException.class,
                 () -> CausalVideoVae.fromPretrained(dir.resolve("vae"), CPU, ScalarType.Float));
