@@ -71,20 +71,31 @@ final class ClipTextModel implements AutoCloseable {
         try {
             for (ClipEncoderLayer layer : layers) {
                 Tensor in = h;
-                h = Scopes.keep(() -> layer.forward(in, attnMask));
-                in.releaseReference();
+                h = null;
+                try {
+                    h = Scopes.keep(() -> layer.forward(in, attnMask));
+                } finally {
+                    in.releaseReference();
+                }
             }
             Tensor x = h;
             Tensor last = Scopes.keep(() -> finalNorm.forward(x));
-            Tensor pooled = Scopes.keep(() -> {
-                Tensor idx = pooledPositions(ids).to(ids.device(), ScalarType.Long);
-                long b = last.size(0);
-                long width = last.size(2);
-                return last.gather(1, idx.view(b, 1, 1).expand(b, 1, width)).squeeze(1);
-            });
-            return new ClipOutput(pooled, last);
+            try {
+                Tensor pooled = Scopes.keep(() -> {
+                    Tensor idx = pooledPositions(ids).to(ids.device(), ScalarType.Long);
+                    long b = last.size(0);
+                    long width = last.size(2);
+                    return last.gather(1, idx.view(b, 1, 1).expand(b, 1, width)).squeeze(1);
+                });
+                return new ClipOutput(pooled, last);
+            } catch (RuntimeException e) {
+                last.releaseReference();
+                throw e;
+            }
         } finally {
-            h.releaseReference();
+            if (h != null) {
+                h.releaseReference();
+            }
             attnMask.releaseReference();
         }
     }

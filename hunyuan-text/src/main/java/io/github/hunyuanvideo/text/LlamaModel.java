@@ -104,8 +104,12 @@ final class LlamaModel implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 LlamaDecoderLayer layer = layers.get(i);
                 Tensor in = h;
-                h = Scopes.keep(() -> layer.forward(in, cosSin[0], cosSin[1], attnMask));
-                in.releaseReference();
+                h = null;
+                try {
+                    h = Scopes.keep(() -> layer.forward(in, cosSin[0], cosSin[1], attnMask));
+                } finally {
+                    in.releaseReference();
+                }
                 if (collect != null) {
                     collect.add(h.retainReference());
                 }

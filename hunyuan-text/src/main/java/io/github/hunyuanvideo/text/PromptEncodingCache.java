@@ -133,7 +133,13 @@ public final class PromptEncodingCache implements AutoCloseable {
         hits += prompts.size() - missing.size();
         misses += missing.size();
         if (!missing.isEmpty()) {
-            List<Entry> encoded = encodeMissing.apply(missing);
+            List<Entry> encoded;
+            try {
+                encoded = encodeMissing.apply(missing);
+            } catch (RuntimeException e) {
+                found.values().forEach(Entry::release);
+                throw e;
+            }
             for (int i = 0; i < missing.size(); i++) {
                 Entry e = encoded.get(i);
                 found.put(missing.get(i), retained(e));
