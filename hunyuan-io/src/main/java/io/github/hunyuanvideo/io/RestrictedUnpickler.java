@@ -34,6 +34,13 @@ final class RestrictedUnpickler {
     static final int MAX_RANK = 64;
     private static final int MAX_GLOBAL_NAME = 512;
     private static final int MAX_KEY_DEPTH = 8;
+    /**
+     * Pushes plus memo entries a pickle may make. Every value reaches the heap through one of them, so this caps the
+     * heap a small but hostile pickle can claim (about 100 bytes each at worst); torch.save spends about 30 per
+     * tensor, so state dicts of over 200,000 tensors fit.
+     */
+    static final long MAX_OBJECTS = 8_000_000;
+    private static final Tuple EMPTY_TUPLE = new Tuple(List.of());
 
     /** An immutable Python tuple. */
     record Tuple(List<Object> items) {
@@ -133,6 +140,7 @@ final class RestrictedUnpickler {
     private int[] marks = new int[16];
     private int markCount;
     private final Map<Long, Object> memo = new HashMap<>();
+    private long objects;
 
     private RestrictedUnpickler(Path file, byte[] data, PersistentLoader loader) {
         this.file = file;
@@ -219,7 +227,7 @@ final class RestrictedUnpickler {
                 case 0x8e, 0x96 -> push(take(len64()));
                 case '}' -> push(new LinkedHashMap<Object, Object>());
                 case ']' -> push(new ArrayList<Object>());
-                case ')' -> push(new Tuple(List.of()));
+                case ')' -> push(EMPTY_TUPLE);
                 case 0x8f -> push(new LinkedHashSet<Object>());
                 case 'd' -> {
                     List<Object> items = popMark();
@@ -270,9 +278,9 @@ final class RestrictedUnpickler {
                     }
                     addAll((Set<Object>) peek(), items);
                 }
-                case 'q' -> memo.put((long) u8(), peek());
-                case 'r' -> memo.put(len32uAsLong(), peek());
-                case 0x94 -> memo.put((long) memo.size(), peek());
+                case 'q' -> memoPut(u8());
+                case 'r' -> memoPut(len32uAsLong());
+                case 0x94 -> memoPut(memo.size());
                 case 'h' -> push(memoGet(u8()));
                 case 'j' -> push(memoGet(len32uAsLong()));
                 case 'c' -> {
@@ -548,8 +556,20 @@ final class RestrictedUnpickler {
 
     // ---- stack ----
 
-    private void push(Object o) {
+    private void push(Object o) throws CheckpointFormatException {
+        count();
         stack.add(o);
+    }
+
+    private void count() throws CheckpointFormatException {
+        if (++objects > MAX_OBJECTS) {
+            throw error("builds more than " + MAX_OBJECTS + " values; refusing to go on");
+        }
+    }
+
+    private void memoPut(long index) throws CheckpointFormatException {
+        count();
+        memo.put(index, peek());
     }
 
     private int base() {
@@ -570,7 +590,8 @@ final class RestrictedUnpickler {
         return stack.get(stack.size() - 1);
     }
 
-    private void pushMark() {
+    private void pushMark() throws CheckpointFormatException {
+        count();
         if (markCount == marks.length) {
             marks = Arrays.copyOf(marks, marks.length * 2);
         }

@@ -16,6 +16,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -171,6 +172,19 @@ class TorchCheckpointTest {
         CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
                 () -> RestrictedUnpickler.load(tmp, bytes, pid -> null));
         assertTrue(e.getMessage().contains("extension"), e.getMessage());
+    }
+
+    /** A length-honest pickle that only multiplies references still cannot claim unbounded heap. */
+    @Test
+    void valueBudgetStopsAmplification() {
+        byte[] bytes = new byte[(int) RestrictedUnpickler.MAX_OBJECTS + 8];
+        Arrays.fill(bytes, (byte) '2');
+        bytes[0] = (byte) 0x80;
+        bytes[1] = 2;
+        bytes[2] = ']';
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                () -> RestrictedUnpickler.load(tmp, bytes, pid -> null));
+        assertTrue(e.getMessage().contains("builds more than"), e.getMessage());
     }
 
     @Test
