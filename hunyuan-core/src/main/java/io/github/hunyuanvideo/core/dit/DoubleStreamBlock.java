@@ -99,7 +99,7 @@ final class DoubleStreamBlock implements AutoCloseable {
     }
 
     private static Tensor norm(Tensor x, RmsNorm n) {
-        return n == null ? x : n.forward(x);
+        return n == null ? x : n.forwardFused(x);
     }
 
     private static Tensor cat(Tensor a, Tensor b) {

@@ -69,7 +69,9 @@ final class SingleStreamBlock implements AutoCloseable {
                         qNorm), rope));
                 Tensor k = Scopes.keep(() -> Rope3d.applyTable(norm(fused.narrow(2, c, c).view(b, len, heads, d),
                         kNorm), rope));
-                return JointAttention.attend(q, k, fused.narrow(2, 2 * c, c).view(b, len, heads, d), valid);
+                // A contiguous v gives all three operands the [B, L, H, D] layout that every SDPA kernel takes.
+                Tensor v = fused.narrow(2, 2 * c, c).view(b, len, heads, d).contiguous();
+                return JointAttention.attend(q, k, v, valid);
             });
             Tensor mlp = fused.narrow(2, 3 * c, fused.size(2) - 3 * c);
             torch.gelu_(mlp, "tanh");
@@ -79,7 +81,7 @@ final class SingleStreamBlock implements AutoCloseable {
     }
 
     private static Tensor norm(Tensor x, RmsNorm n) {
-        return n == null ? x : n.forward(x);
+        return n == null ? x : n.forwardFused(x);
     }
 
     @Override
