@@ -1,8 +1,11 @@
 package io.github.hunyuanvideo.core.pipeline;
 
+import io.github.hunyuanvideo.core.dit.DitConfig;
+import io.github.hunyuanvideo.core.dit.HunyuanVideoTransformer;
 import io.github.hunyuanvideo.core.scheduler.FlowMatchDiscreteScheduler;
 import io.github.hunyuanvideo.io.CudaMemory;
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.vae.CausalVideoVae;
+import io.github.hunyuanvideo.vae.VaeConfig;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
@@ -80,6 +83,30 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         ModelComponents models = ModelComponents.load(layout, config, device);
         LOG.info("models loaded in {}", seconds(System.nanoTime() - t0));
         return new HunyuanVideoSampler(config, device, models);
+    }
+
+    /**
+     * A sampler whose DiT and VAE have seeded random weights made directly on the device, without any file: for
+     * benchmarks and smoke tests at any size. It has no text encoders; generate with
+     * {@link #predict(GenerationRequest, PromptEmbeddings, PromptEmbeddings, ProgressListener, CancellationToken)}.
+     *
+     * @param config device, precisions and tiling ({@code loadTextEncoders} is ignored)
+     * @param ditConfig the DiT's hyperparameters (e.g. {@link DitConfig#cfgDistill()})
+     * @param vaeConfig the VAE's (e.g. {@link VaeConfig#official()})
+     */
+    public static HunyuanVideoSampler withRandomWeights(SamplerConfig config, DitConfig ditConfig,
+                                                        VaeConfig vaeConfig, long seed) {
+        Device device = resolveDevice(config.device());
+        ScalarType dtype = config.precision().scalarType();
+        DitTransformer dit = new DitTransformer(HunyuanVideoTransformer.randomInit(ditConfig, device, dtype, seed));
+        try {
+            VaeDecoder vae = new VaeDecoder(CausalVideoVae.withRandomWeights(vaeConfig, device,
+                    config.vaePrecision().scalarType(), seed + 1), config.vaeTiling());
+            return new HunyuanVideoSampler(config, device, new ModelComponents(ditConfig, dtype, dit, vae, null));
+        } catch (RuntimeException e) {
+            dit.close();
+            throw e;
+        }
     }
 
     /** The configuration this sampler was loaded with. */
@@ -253,8 +280,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             try (PointerScope scope = new PointerScope()) {
                 Conditioning cond = Conditioning.of(positive, negative, n, device);
                 Tensor[] rope = models.ropeTables(plan.ropeSizes, config.ropeTheta(), device);
-                Tensor noise = InitialNoise.draw(plan.seeds, plan.latentShape, device,
-                        positive.states().scalar_type().intern());
+                Device noiseDevice = config.noiseDevice().equals("cpu") ? new Device("cpu") : device;
+                Tensor noise = InitialNoise.draw(plan.seeds, plan.latentShape, noiseDevice,
+                        positive.states().scalar_type().intern()).to(device, positive.states().scalar_type().intern());
                 latents = denoise(scheduler, noise, cond, rope, r, listener, cancel, stepTimes);
             }
             CudaMemory.synchronize();
@@ -308,7 +336,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         float[] timesteps = scheduler.timesteps();
         int steps = timesteps.length;
         long batch = cond.states().size(0);
-        Tensor guidance = models.guidance(r.embeddedGuidanceScale(), batch, device);
+        Tensor guidance = models.guidance(r.embeddedGuidanceScale(), batch, device, config.exactGuidance());
         Tensor latents = noise;
         long loopStart = System.nanoTime();
         for (int i = 0; i < steps; i++) {

@@ -199,12 +199,16 @@ final class ModelComponents implements AutoCloseable {
 
     /**
      * The guidance input as the original builds it: {@code tensor([g]·batch, float32).to(dtype) · 1000} with the
-     * product rounded to the DiT dtype, so 6.0 becomes 6016 in bf16 (spec §9.5).
+     * product rounded to the DiT dtype, so 6.0 becomes 6016 in bf16 (spec §9.5); {@code exact} skips the rounding.
      */
-    Tensor guidance(double scale, long batch, Device device) {
+    Tensor guidance(double scale, long batch, Device device, boolean exact) {
+        return guidance(scale, batch, device, ditDtype, exact);
+    }
+
+    static Tensor guidance(double scale, long batch, Device device, ScalarType dtype, boolean exact) {
         Tensor g = torch.full(new long[]{batch}, new Scalar(scale), new TensorOptions(ScalarType.Float)
                 .device(new org.bytedeco.pytorch.DeviceOptional(device)));
-        return g.to(ditDtype).mul(new Scalar(1000.0));
+        return (exact ? g : g.to(dtype)).mul(new Scalar(1000.0));
     }
 
     Tensor velocity(Tensor x, Tensor t, Tensor states, Tensor mask, Tensor pooled, Tensor cos, Tensor sin,

@@ -66,6 +66,11 @@ import java.util.regex.Pattern;
  *                         encoder folders need not exist
  * @param ditConfig DiT hyperparameters overriding {@code model} and the diffusers {@code transformer/config.json}
  *                  ({@code null} = from those); for test and custom checkpoints
+ * @param noiseDevice where the seeded generator draws the initial noise: {@code device} (default, the compute
+ *                    device, as the original: CUDA noise on CUDA) or {@code cpu} (the same noise on every machine)
+ * @param exactGuidance feed the embedded guidance as {@code g·1000} in float32 instead of rounding it to
+ *                      {@code precision} like the original (6000 instead of 6016 for 6.0 in bf16); default off. Only
+ *                      for comparing half-precision runs with float32 references
  */
 public record SamplerConfig(
         String model,
@@ -101,7 +106,9 @@ public record SamplerConfig(
         boolean disableAutocast,
         String device,
         boolean loadTextEncoders,
-        DitConfig ditConfig) {
+        DitConfig ditConfig,
+        String noiseDevice,
+        boolean exactGuidance) {
 
     /** The DiT configurations of the original ({@code HUNYUAN_VIDEO_CONFIG}). */
     public static final Set<String> MODELS = Set.of("HYVideo-T/2-cfgdistill", "HYVideo-T/2");
@@ -169,6 +176,9 @@ public record SamplerConfig(
             throw bad("device", "must be auto, cpu, cuda or cuda:N, got '" + device + "'");
         }
         device = device.toLowerCase(Locale.ROOT);
+        if (!"device".equals(noiseDevice) && !"cpu".equals(noiseDevice)) {
+            throw bad("noiseDevice", "must be 'device' or 'cpu', got '" + noiseDevice + "'");
+        }
         if (ditConfig != null && ditConfig.inChannels() != latentChannels) {
             throw bad("latentChannels", latentChannels + " does not match the ditConfig's in_channels "
                     + ditConfig.inChannels());
@@ -255,6 +265,8 @@ public record SamplerConfig(
         private String device = "auto";
         private boolean loadTextEncoders = true;
         private DitConfig ditConfig = null;
+        private String noiseDevice = "device";
+        private boolean exactGuidance = false;
 
         private Builder() {
         }
@@ -294,6 +306,8 @@ public record SamplerConfig(
             device = c.device;
             loadTextEncoders = c.loadTextEncoders;
             ditConfig = c.ditConfig;
+            noiseDevice = c.noiseDevice;
+            exactGuidance = c.exactGuidance;
         }
 
         public Builder model(String v) {
@@ -469,6 +483,18 @@ public record SamplerConfig(
             return this;
         }
 
+        /** {@code device} (default: the compute device, as the original) or {@code cpu}. */
+        public Builder noiseDevice(String v) {
+            noiseDevice = v;
+            return this;
+        }
+
+        /** Guidance {@code g·1000} in float32 instead of the original's rounding to {@code precision}. */
+        public Builder exactGuidance(boolean v) {
+            exactGuidance = v;
+            return this;
+        }
+
         /** Validates and builds; throws {@link IllegalArgumentException} naming the first bad option. */
         public SamplerConfig build() {
             return new SamplerConfig(model, latentChannels, precision, ropeTheta, vae, vaePrecision, vaeTiling,
@@ -476,7 +502,7 @@ public record SamplerConfig(
                     hiddenStateSkipLayer, applyFinalNorm, textEncoder2, textEncoderPrecision2, textStatesDim2,
                     textLen2, denoiseType, flowShift, flowReverse, flowSolver, embeddedCfgScale, cfgScale,
                     inferSteps, ditWeight, loadKey, useCpuOffload, useFp8, disableAutocast, device, loadTextEncoders,
-                    ditConfig);
+                    ditConfig, noiseDevice, exactGuidance);
         }
     }
 

@@ -82,7 +82,8 @@ class ArgumentValidationTest {
                 cfg("inferSteps", b -> b.inferSteps(0)),
                 cfg("loadKey", b -> b.loadKey("state_dict")),
                 cfg("device", b -> b.device("tpu")),
-                cfg("device", b -> b.device(null)));
+                cfg("device", b -> b.device(null)),
+                cfg("noiseDevice", b -> b.noiseDevice("gpu")));
     }
 
     private static Arguments cfg(String name, UnaryOperator<SamplerConfig.Builder> change) {

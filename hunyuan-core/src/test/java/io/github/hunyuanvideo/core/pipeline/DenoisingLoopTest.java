@@ -195,6 +195,23 @@ class DenoisingLoopTest {
         }
     }
 
+    @Test
+    void embeddedGuidanceIsRoundedLikeTheOriginal() {
+        try (PointerScope scope = new PointerScope()) {
+            Device cpu = new Device("cpu");
+            // spec §9.5: bf16(bf16(g)·1000)
+            double[][] bf16 = {{6.0, 6016}, {1.0, 1000}, {3.5, 3504}, {5.0, 4992}, {7.0, 7008}, {10.0, 9984}};
+            for (double[] c : bf16) {
+                Tensor g = ModelComponents.guidance(c[0], 2, cpu, ScalarType.BFloat16, false);
+                assertEquals(ScalarType.BFloat16, g.scalar_type().intern());
+                assertEquals(2, g.size(0));
+                assertEquals(c[1], g.select(0, 1).item_double(), "guidance " + c[0]);
+            }
+            assertEquals(6000.0, ModelComponents.guidance(6.0, 1, cpu, ScalarType.Float, false).item_double());
+            assertEquals(6000.0, ModelComponents.guidance(6.0, 1, cpu, ScalarType.BFloat16, true).item_double());
+        }
+    }
+
     private static List<Long> boxed(long[] a) {
         List<Long> l = new ArrayList<>();
         for (long v : a) {

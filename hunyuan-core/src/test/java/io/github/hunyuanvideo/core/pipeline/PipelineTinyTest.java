@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.core.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.hunyuanvideo.core.bench.PipelineGpuCheck;
 import io.github.hunyuanvideo.core.dit.DitConfig;
 import io.github.hunyuanvideo.io.Precision;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
@@ -10,11 +11,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,39 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PipelineTinyTest {
     private static final double TOL = 1e-4;
 
-    /** Lays out the tiny checkpoints like {@code ckpts/} (official file names and formats). */
-    static Path officialLayout(Path root) throws IOException {
-        Path pt = ReferenceCase.dir().resolve("pt");
-        Path model = root.resolve("hunyuan-video-t2v-720p");
-        Files.createDirectories(model.resolve("transformers"));
-        Files.createDirectories(model.resolve("vae"));
-        Files.copy(pt.resolve("dit_tiny_module.pt"), model.resolve("transformers/mp_rank_00_model_states.pt"));
-        Files.copy(pt.resolve("vae_tiny/config.json"), model.resolve("vae/config.json"));
-        Files.copy(pt.resolve("vae_tiny/pytorch_model.pt"), model.resolve("vae/pytorch_model.pt"));
-        return root;
+    private static Path officialLayout(Path root) throws IOException {
+        return PipelineGpuCheck.layOut(ReferenceCase.dir(), root);
     }
 
-    /** The sampler settings of the golden case: float32 everywhere, no tiling, tiny DiT config, no text encoders. */
-    static SamplerConfig tinyConfig(JsonNode pipelineConfig, DitConfig dit, String device, Precision precision,
-                                    Precision vaePrecision) {
-        return SamplerConfig.builder().ditConfig(dit).latentChannels(dit.inChannels())
-                .textStatesDim(dit.textStatesDim()).textStatesDim2(dit.textStatesDim2())
-                .textLen(pipelineConfig.get("text_len").asInt())
-                .precision(precision).vaePrecision(vaePrecision).textEncoderPrecision(Precision.FP32)
-                .vaeTiling(pipelineConfig.get("enable_tiling").asBoolean())
-                .flowShift(pipelineConfig.get("flow_shift").asDouble())
-                .flowReverse(pipelineConfig.get("flow_reverse").asBoolean())
-                .flowSolver(pipelineConfig.get("solver").asText())
-                .embeddedCfgScale(pipelineConfig.get("embedded_guidance_scale").asDouble())
-                .cfgScale(pipelineConfig.get("guidance_scale(cfg)").asDouble())
-                .inferSteps(pipelineConfig.get("num_inference_steps").asInt())
-                .device(device).loadTextEncoders(false).build();
-    }
-
-    static GenerationRequest tinyRequest(JsonNode cfg, SamplerConfig config) {
-        return GenerationRequest.builder("a dummy prompt (the golden case stubs the text encoders)", config)
-                .size(cfg.get("height").asInt(), cfg.get("width").asInt())
-                .videoLength(cfg.get("video_length").asInt()).seed(cfg.get("latents_seed").asLong()).build();
+    private static SamplerConfig tinyConfig(JsonNode cfg, DitConfig dit) {
+        return PipelineGpuCheck.config(cfg, dit, "cpu", Precision.FP32, Precision.FP32);
     }
 
     @Test
@@ -68,8 +42,7 @@ class PipelineTinyTest {
         try (ReferenceCase c = ReferenceCase.load("pipeline_tiny"); ReferenceCase dit = ReferenceCase.load("dit_tiny");
              PointerScope scope = new PointerScope()) {
             JsonNode cfg = c.config();
-            SamplerConfig config = tinyConfig(cfg, DitConfig.fromJson(dit.config()), "cpu", Precision.FP32,
-                    Precision.FP32);
+            SamplerConfig config = tinyConfig(cfg, DitConfig.fromJson(dit.config()));
             List<Double> stepErrors = new ArrayList<>();
             ProgressListener check = new ProgressListener() {
                 @Override
@@ -81,10 +54,11 @@ class PipelineTinyTest {
                     stepErrors.add(c.assertClose("mid.step" + index + ".latents", latents, TOL));
                 }
             };
+            assertEquals("cpu", config.noiseDevice());
             PromptEmbeddings emb = new PromptEmbeddings(c.tensor("in.prompt_embeds"), c.tensor("in.prompt_mask"),
                     c.tensor("in.prompt_embeds_2"));
             try (HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(officialLayout(root), config);
-                 SamplerResult r = sampler.predict(tinyRequest(cfg, config), emb, null, check,
+                 SamplerResult r = sampler.predict(PipelineGpuCheck.request(cfg, config), emb, null, check,
                          CancellationToken.NONE)) {
                 assertEquals(cfg.get("num_inference_steps").asInt(), stepErrors.size());
                 double latents = c.assertClose("out.latents", r.latents(), TOL);
@@ -96,16 +70,25 @@ class PipelineTinyTest {
     }
 
     @Test
+    void gpuCheckRunsInHalfPrecisionOnTheCpu() throws IOException {
+        Map<String, Double> errors = PipelineGpuCheck.run(ReferenceCase.dir(), "cpu", Precision.BF16, Precision.FP16);
+        try (ReferenceCase c = ReferenceCase.load("pipeline_tiny")) {
+            assertEquals(c.config().get("num_inference_steps").asInt() + 2, errors.size(), errors.toString());
+        }
+        System.out.println("pipeline_tiny bf16 DiT / fp16 VAE on the CPU: " + errors);
+        errors.forEach((k, v) -> assertTrue(v <= 2e-2, k + " " + v));
+    }
+
+    @Test
     void embeddingsThatDoNotFitTheDitAreNamed(@TempDir Path root) throws IOException {
         try (ReferenceCase c = ReferenceCase.load("pipeline_tiny"); ReferenceCase dit = ReferenceCase.load("dit_tiny");
              PointerScope scope = new PointerScope()) {
             JsonNode cfg = c.config();
-            SamplerConfig config = tinyConfig(cfg, DitConfig.fromJson(dit.config()), "cpu", Precision.FP32,
-                    Precision.FP32);
+            SamplerConfig config = tinyConfig(cfg, DitConfig.fromJson(dit.config()));
             try (HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(officialLayout(root), config)) {
                 PromptEmbeddings wide = new PromptEmbeddings(c.tensor("in.prompt_embeds").repeat(1, 1, 2),
                         c.tensor("in.prompt_mask"), c.tensor("in.prompt_embeds_2"));
-                GenerationRequest req = tinyRequest(cfg, config);
+                GenerationRequest req = PipelineGpuCheck.request(cfg, config);
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                         () -> sampler.predict(req, wide, null, ProgressListener.NONE, CancellationToken.NONE));
                 assertTrue(e.getMessage().startsWith("positive.states:"), e.getMessage());
