@@ -112,10 +112,6 @@ final class ClipTextModel implements AutoCloseable {
                 .argmax(new org.bytedeco.pytorch.LongOptional(-1), false);
     }
 
-    ClipTextConfig config() {
-        return config;
-    }
-
     @Override
     public void close() {
         layers.forEach(ClipEncoderLayer::close);

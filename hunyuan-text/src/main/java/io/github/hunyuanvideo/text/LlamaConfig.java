@@ -154,11 +154,11 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int numLayers, int numH
         return embeddingParameters() + (long) numLayers * layerParameters() + hiddenSize;
     }
 
-    long embeddingParameters() {
+    private long embeddingParameters() {
         return (long) vocabSize * hiddenSize;
     }
 
-    long layerParameters() {
+    private long layerParameters() {
         long q = (long) numHeads * headDim;
         long kv = (long) numKvHeads * headDim;
         long attn = hiddenSize * (q + 2 * kv) + q * hiddenSize + (attentionBias ? q + 2 * kv + hiddenSize : 0);

@@ -60,19 +60,6 @@ final class LlamaModel implements AutoCloseable {
         }
     }
 
-    LlamaConfig config() {
-        return config;
-    }
-
-    /** Decoder layers held. */
-    int numLayers() {
-        return layers.size();
-    }
-
-    boolean hasNorm() {
-        return norm != null;
-    }
-
     /**
      * The residual stream after the first {@code n} decoder layers (raw, no final norm), {@code [B, L, hidden]}.
      * Each layer runs in its own pointer scope. If {@code collect} is given, the embedding output and each layer's

@@ -45,11 +45,6 @@ final class LlamaRotaryEmbedding implements AutoCloseable {
         return torch.where(medium, smoothed, scaled);
     }
 
-    /** The float32 inverse frequencies {@code [headDim / 2]}. */
-    Tensor inverseFrequencies() {
-        return invFreq;
-    }
-
     /** {@code cos} and {@code sin} tables {@code [1, 1, L, headDim]} in {@code dtype} on {@code device}. */
     Tensor[] cosSin(long length, Device device, ScalarType dtype) {
         Tensor pos = torch.arange(new Scalar(length)).to(device, ScalarType.Float);
