@@ -40,6 +40,8 @@ import java.util.stream.Stream;
  *   <li>{@code --small} a 64 MB file of 4 MB tensors, to check that the program runs</li>
  * </ul>
  * The file is freshly written, so the passes read it from the page cache when it fits in RAM; the table says so.
+ * CPU copies of large tensors are dominated by first-touch page faults on the new allocations; run with the
+ * environment variable {@code THP_MEM_ALLOC_ENABLE=1} to let libtorch use 2 MB pages for them.
  * Example: {@code java -cp ... io.github.hunyuanvideo.io.bench.CheckpointBench --device cuda --dtype bf16}.
  */
 public final class CheckpointBench {
