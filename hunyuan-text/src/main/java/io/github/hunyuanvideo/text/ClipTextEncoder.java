@@ -60,7 +60,17 @@ public final class ClipTextEncoder implements AutoCloseable {
      * @throws java.io.UncheckedIOException for unreadable or inconsistent checkpoint files
      */
     public static ClipTextEncoder fromPretrained(Path textEncoder2Dir, Device device, ScalarType dtype) {
+        return fromPretrained(textEncoder2Dir, textEncoder2Dir, device, dtype);
+    }
+
+    /**
+     * As {@link #fromPretrained(Path, Device, ScalarType)} with the tokenizer files in their own folder (the
+     * diffusers layout's {@code tokenizer_2/}).
+     */
+    public static ClipTextEncoder fromPretrained(Path textEncoder2Dir, Path tokenizerDir, Device device,
+                                                 ScalarType dtype) {
         Checkpoints.requireModelDir(textEncoder2Dir, "CLIP text encoder");
+        Objects.requireNonNull(tokenizerDir, "tokenizerDir");
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(dtype, "dtype");
         ClipTextConfig config = ClipTextConfig.read(textEncoder2Dir.resolve("config.json"));
@@ -69,7 +79,7 @@ public final class ClipTextEncoder implements AutoCloseable {
             ClipTextModel.load(config, Checkpoints.checking(Checkpoints.view(root, textEncoder2Dir, probe,
                     PREFIXES))).close();
         }
-        ClipTokenizer tokenizer = ClipTokenizer.load(textEncoder2Dir);
+        ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
         Supplier<ClipTextModel> loader = () -> {
             try (Weights root = Checkpoints.open(textEncoder2Dir)) {
                 Weights view = Checkpoints.view(root, textEncoder2Dir, probe, PREFIXES);

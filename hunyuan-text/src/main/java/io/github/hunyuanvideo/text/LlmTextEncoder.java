@@ -70,7 +70,17 @@ public final class LlmTextEncoder implements AutoCloseable {
      */
     public static LlmTextEncoder fromPretrained(Path textEncoderDir, LlmEncoderOptions opts, Device device,
                                                 ScalarType dtype) {
+        return fromPretrained(textEncoderDir, textEncoderDir, opts, device, dtype);
+    }
+
+    /**
+     * As {@link #fromPretrained(Path, LlmEncoderOptions, Device, ScalarType)} with the tokenizer files in their own
+     * folder (the diffusers layout's {@code tokenizer/}).
+     */
+    public static LlmTextEncoder fromPretrained(Path textEncoderDir, Path tokenizerDir, LlmEncoderOptions opts,
+                                                Device device, ScalarType dtype) {
         Checkpoints.requireModelDir(textEncoderDir, "text encoder");
+        Objects.requireNonNull(tokenizerDir, "tokenizerDir");
         Objects.requireNonNull(opts, "opts");
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(dtype, "dtype");
@@ -81,7 +91,7 @@ public final class LlmTextEncoder implements AutoCloseable {
             LlamaModel.load(config, Checkpoints.checking(Checkpoints.view(root, textEncoderDir,
                     "embed_tokens.weight", PREFIXES)), layers, norm).close();
         }
-        LlmTokenizer tokenizer = LlmTokenizer.load(textEncoderDir);
+        LlmTokenizer tokenizer = LlmTokenizer.load(tokenizerDir);
         Supplier<LlamaModel> loader = () -> {
             try (Weights root = Checkpoints.open(textEncoderDir)) {
                 Weights view = Checkpoints.view(root, textEncoderDir, "embed_tokens.weight", PREFIXES);

@@ -133,6 +133,23 @@ class LlmTextEncoderReferenceTest {
     }
 
     @Test
+    void theTokenizerMayLiveInItsOwnFolder(@TempDir Path dir) throws IOException {
+        Path model = Files.createDirectories(dir.resolve("text_encoder"));
+        HfFolders.writeConfig(model, cfg.get("full_config"));
+        HfFolders.writeWeights(model, ref.tensors(), n -> n.startsWith("model.") ? n : null, 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LlmTextEncoder.fromPretrained(model, LlmEncoderOptions.defaults(), CPU, ScalarType.Float));
+        assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(model, TokenizerDirs.llama3(),
+                LlmEncoderOptions.defaults(), CPU, ScalarType.Float);
+             TextEncoding out = enc.encodeIds(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"),
+                     cropStart())) {
+            report("out.hidden_state", out.states());
+            assertEquals(PromptTemplate.VIDEO.cropStart(), enc.tokenizer().prefixTokens(PromptTemplate.VIDEO));
+        }
+    }
+
+    @Test
     void badInputsFailEarlyNamingTheProblem(@TempDir Path dir) throws IOException {
         folder(dir, true);
         try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, LlmEncoderOptions.defaults(), CPU,
