@@ -100,9 +100,68 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
      */
     public static HunyuanVideoTransformer load(Weights officialNames, DitConfig cfg, Device device,
                                                ScalarType dtype) {
-        checkTensors(officialNames, expectedShapes(cfg), "official DiT checkpoint");
+        checkTensors(officialNames, expectedShapes(cfg), "official DiT checkpoint", false);
         return new HunyuanVideoTransformer(cfg, (name, shape) -> officialNames.get(name, device, dtype), device,
                 dtype);
+    }
+
+    /**
+     * Loads the official FP8 checkpoint of {@code --use-fp8} (spec §12): the 2-D weights of the block Linears
+     * ({@code double_blocks.*}, {@code single_blocks.*}) are float8_e4m3fn and {@code scales} maps each such Linear's
+     * module name (e.g. {@code double_blocks.0.img_attn_qkv}) to its per-tensor scale; everything else is as in
+     * {@link #load}. Each FP8 weight is dequantised once, here, exactly as the official forward does on every call
+     * ({@code weight.to(dtype) · scale.to(dtype)}): the outputs equal the official FP8 model's, and the weights take
+     * the compute dtype's memory on the device.
+     *
+     * @param fp8Weights the {@code *_fp8.pt} tensors under official names
+     * @param scales     the {@code *_fp8_map.pt} tensors (one single-element tensor per FP8 Linear, nothing else)
+     * @throws IllegalArgumentException naming the first missing, misshapen, mistyped or unexpected tensor or scale
+     */
+    public static HunyuanVideoTransformer loadFp8(Weights fp8Weights, Weights scales, DitConfig cfg, Device device,
+                                                  ScalarType dtype) {
+        Map<String, long[]> expected = expectedShapes(cfg);
+        checkTensors(fp8Weights, expected, "FP8 DiT checkpoint", true);
+        List<String> fp8Layers = new ArrayList<>();
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            String name = e.getKey();
+            boolean fp8 = isFp8Layer(name, e.getValue());
+            DType stored = fp8Weights.info(name).dtype();
+            if (fp8 != (stored == DType.F8_E4M3)) {
+                throw new IllegalArgumentException("FP8 DiT checkpoint: tensor '" + name + "' has dtype " + stored
+                        + (fp8 ? "; block Linear weights must be float8_e4m3fn" : "; only block Linear weights may be "
+                        + "float8_e4m3fn"));
+            }
+            if (fp8) {
+                String layer = name.substring(0, name.length() - ".weight".length());
+                if (!scales.contains(layer)) {
+                    throw new IllegalArgumentException("FP8 scale map lacks the scale of '" + layer + "'");
+                }
+                if (scales.info(layer).numel() != 1) {
+                    throw new IllegalArgumentException("FP8 scale of '" + layer + "' must hold one value, has shape "
+                            + Arrays.toString(scales.info(layer).shape()));
+                }
+                fp8Layers.add(layer);
+            }
+        }
+        List<String> unexpected = scales.names().stream().filter(n -> !fp8Layers.contains(n)).toList();
+        if (!unexpected.isEmpty()) {
+            throw new IllegalArgumentException("FP8 scale map has " + unexpected.size() + " entries that are no FP8 "
+                    + "Linear of this model, first '" + unexpected.get(0) + "'");
+        }
+        return new HunyuanVideoTransformer(cfg, (name, shape) -> {
+            if (!isFp8Layer(name, shape)) {
+                return fp8Weights.get(name, device, dtype);
+            }
+            Tensor w = fp8Weights.get(name).to(device, dtype);
+            w.mul_(scales.get(name.substring(0, name.length() - ".weight".length())).reshape()
+                    .to(device, dtype));
+            return w;
+        }, device, dtype);
+    }
+
+    /** Whether {@code --use-fp8} converts this parameter: the weight of a Linear inside a double or single block. */
+    private static boolean isFp8Layer(String name, long[] shape) {
+        return (name.startsWith("double_blocks.") || name.startsWith("single_blocks.")) && shape.length == 2;
     }
 
     /**
@@ -114,7 +173,7 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
                                                         ScalarType dtype) {
         long hidden = cfg.hiddenSize();
         checkTensors(diffusersNames, DiffusersNames.expectedShapes(expectedShapes(cfg), hidden),
-                "diffusers DiT checkpoint");
+                "diffusers DiT checkpoint", false);
         return new HunyuanVideoTransformer(cfg, (name, shape) -> {
             DiffusersNames.Mapping m = DiffusersNames.map(name, shape[0], hidden);
             if (m.swapHalves()) {
@@ -175,7 +234,7 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         return Collections.unmodifiableMap(shapes);
     }
 
-    private static void checkTensors(Weights w, Map<String, long[]> expected, String what) {
+    private static void checkTensors(Weights w, Map<String, long[]> expected, String what, boolean fp8) {
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             String name = e.getKey();
             if (!w.contains(name)) {
@@ -187,10 +246,11 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
                 throw new IllegalArgumentException(what + ": tensor '" + name + "' has shape "
                         + Arrays.toString(info.shape()) + ", expected " + Arrays.toString(e.getValue()));
             }
-            if (info.dtype() != DType.F32 && info.dtype() != DType.F16 && info.dtype() != DType.BF16
-                    && info.dtype() != DType.F64) {
-                throw new IllegalArgumentException(what + ": tensor '" + name + "' has dtype " + info.dtype()
-                        + "; expected a floating-point checkpoint (bf16/fp16/fp32)");
+            DType d = info.dtype();
+            if (d != DType.F32 && d != DType.F16 && d != DType.BF16 && d != DType.F64 && !(fp8 && d == DType.F8_E4M3)) {
+                throw new IllegalArgumentException(what + ": tensor '" + name + "' has dtype " + d + "; expected "
+                        + "bf16/fp16/fp32" + (d == DType.F8_E4M3 ? " (FP8 checkpoints load with loadFp8 and their "
+                        + "scale map)" : ""));
             }
         }
         List<String> unexpected = w.names().stream().filter(n -> !expected.containsKey(n)).toList();

@@ -44,7 +44,7 @@ final class PatchEmbed implements AutoCloseable {
         long t = x.size(2) / pt;
         long h = x.size(3) / ph;
         long w = x.size(4) / pw;
-        Tensor patches = x.to(dtype).view(b, c, t, pt, h, ph, w, pw).permute(0, 2, 4, 6, 1, 3, 5, 7)
+        Tensor patches = x.to(dtype).reshape(b, c, t, pt, h, ph, w, pw).permute(0, 2, 4, 6, 1, 3, 5, 7)
                 .reshape(b, t * h * w, c * pt * ph * pw);
         return proj.forward(patches);
     }

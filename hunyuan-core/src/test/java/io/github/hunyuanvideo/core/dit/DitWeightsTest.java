@@ -125,6 +125,29 @@ class DitWeightsTest {
     }
 
     @Test
+    void officialFp8CheckpointMatchesTheOfficialFp8Forward() throws IOException {
+        java.nio.file.Path pt = ReferenceCase.dir().resolve("pt");
+        try (PointerScope scope = new PointerScope(); ReferenceCase fp8 = ReferenceCase.load("pt/dit_tiny_fp8");
+             Weights weights = Weights.open(pt.resolve("dit_tiny_fp8.pt"));
+             Weights scales = Weights.open(pt.resolve("dit_tiny_fp8_map.pt"));
+             HunyuanVideoTransformer model = HunyuanVideoTransformer.loadFp8(weights, scales, tiny,
+                     new Device("cpu"), ScalarType.Float)) {
+            long fp8Layers = weights.names().stream()
+                    .filter(n -> weights.info(n).dtype() == io.github.hunyuanvideo.io.DType.F8_E4M3).count();
+            assertEquals(fp8.json().get("fp8_layers").asLong(), fp8Layers);
+            Tensor out = run(model);
+            fp8.assertClose("out.x", out, DitReferenceTest.TOL);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> HunyuanVideoTransformer.load(weights, tiny, new Device("cpu"), ScalarType.Float));
+            assertTrue(e.getMessage().contains("loadFp8"), e.getMessage());
+            Weights missing = scales.rename(n -> n.equals("single_blocks.1.linear2") ? null : n);
+            e = assertThrows(IllegalArgumentException.class, () -> HunyuanVideoTransformer.loadFp8(weights, missing,
+                    tiny, new Device("cpu"), ScalarType.Float));
+            assertTrue(e.getMessage().contains("lacks the scale of 'single_blocks.1.linear2'"), e.getMessage());
+        }
+    }
+
+    @Test
     void officialPtCheckpointLoads() throws IOException {
         try (PointerScope scope = new PointerScope();
              Weights pt = Weights.open(ReferenceCase.dir().resolve("pt/dit_tiny_module.pt"));
