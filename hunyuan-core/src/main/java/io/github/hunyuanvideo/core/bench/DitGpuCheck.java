@@ -25,9 +25,12 @@ import java.util.Locale;
  * padded segments) and each sample alone (the batch-1 path that drops the padded text). Exits with status 1 if one
  * exceeds the tolerance.
  *
+ * <p>If {@code <reference-dir>/pt/} holds {@code dit_tiny_fp8.pt}, {@code dit_tiny_fp8_map.pt} and
+ * {@code dit_tiny_fp8.safetensors}, the official FP8 checkpoint is checked too, against the official FP8 forward.
+ *
  * <p>Arguments: {@code <reference-dir>} holding {@code dit_tiny.json} and {@code dit_tiny.safetensors} (only those
- * two files are needed), then optionally {@code --device cuda|cuda:N|cpu} (default cuda), {@code --dtype
- * bf16|fp16|fp32} (default bf16) and {@code --tol T} (default 0.02).
+ * two files are needed, plus the optional FP8 ones), then optionally {@code --device cuda|cuda:N|cpu} (default cuda),
+ * {@code --dtype bf16|fp16|fp32} (default bf16) and {@code --tol T} (default 0.02).
  * Example: {@code java -cp ... io.github.hunyuanvideo.core.bench.DitGpuCheck /path/to/reference}.
  */
 public final class DitGpuCheck {
@@ -79,6 +82,17 @@ public final class DitGpuCheck {
             for (long s = 0; s < batch; s++) {
                 ok &= report("sample " + s + " alone", check(dit, all, s, 1), tol);
             }
+            Path fp8 = dir.resolve("pt");
+            if (Files.isRegularFile(fp8.resolve("dit_tiny_fp8.pt"))) {
+                try (Weights w = Weights.open(fp8.resolve("dit_tiny_fp8.pt"));
+                     Weights scales = Weights.open(fp8.resolve("dit_tiny_fp8_map.pt"));
+                     Weights ref = Weights.open(fp8.resolve("dit_tiny_fp8.safetensors"));
+                     HunyuanVideoTransformer fp8Dit = HunyuanVideoTransformer.loadFp8(w, scales,
+                             DitConfig.fromJson(config), dev, dtype.scalarType())) {
+                    ok &= report("FP8 checkpoint, batch of " + batch + " (vs the official FP8 forward)",
+                            check(fp8Dit, all, ref, 0, batch), tol);
+                }
+            }
         }
         if (!ok) {
             System.exit(1);
@@ -86,12 +100,17 @@ public final class DitGpuCheck {
     }
 
     private static double check(HunyuanVideoTransformer dit, Weights all, long from, long count) {
+        return check(dit, all, all, from, count);
+    }
+
+    /** Relative error of out.x of samples [from, from+count) against {@code ref}'s {@code out.x}. */
+    private static double check(HunyuanVideoTransformer dit, Weights all, Weights ref, long from, long count) {
         try (PointerScope scope = new PointerScope()) {
             Tensor out = dit.forward(in(all, "x", from, count), in(all, "t", from, count),
                     in(all, "text_states", from, count), in(all, "text_mask", from, count),
                     in(all, "text_states_2", from, count), all.get("in.freqs_cos"), all.get("in.freqs_sin"),
                     in(all, "guidance", from, count));
-            return Tensors.relativeError(out, all.get("out.x").narrow(0, from, count));
+            return Tensors.relativeError(out, ref.get("out.x").narrow(0, from, count));
         }
     }
 

@@ -22,7 +22,8 @@ final class DiffusersNames {
     record Mapping(List<String> parts, long[] rows, boolean swapHalves) {
     }
 
-    private static final Pattern REFINER = Pattern.compile("txt_in\\.individual_token_refiner\\.blocks\\.(\\d+)\\.(.+)");
+    private static final Pattern REFINER =
+            Pattern.compile("txt_in\\.individual_token_refiner\\.blocks\\.(\\d+)\\.(.+)");
     private static final Pattern DOUBLE = Pattern.compile("double_blocks\\.(\\d+)\\.(.+)");
     private static final Pattern SINGLE = Pattern.compile("single_blocks\\.(\\d+)\\.(.+)");
 

@@ -36,8 +36,8 @@ final class JointAttention {
         if (Arrays.stream(valid).allMatch(n -> n == len)) {
             return Scopes.keep(() -> sdpa(q, k, v).transpose(1, 2).reshape(batch, len, width));
         }
-        Tensor out = torch.empty(new long[]{batch, len, q.size(2), q.size(3)}, 
-                new TensorOptions(v.device()).dtype(new ScalarTypeOptional(v.scalar_type())), new MemoryFormatOptional());
+        TensorOptions like = new TensorOptions(v.device()).dtype(new ScalarTypeOptional(v.scalar_type()));
+        Tensor out = torch.empty(new long[]{batch, len, q.size(2), q.size(3)}, like, new MemoryFormatOptional());
         boolean sameLength = Arrays.stream(valid).allMatch(n -> n == valid[0]);
         for (long b = 0; b < (sameLength ? 1 : batch); b++) {
             long from = sameLength ? 0 : b;

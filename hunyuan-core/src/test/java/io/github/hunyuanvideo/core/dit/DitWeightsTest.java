@@ -86,7 +86,8 @@ class DitWeightsTest {
         assertLoadFails(n -> n.equals("single_blocks.1.k_norm.weight") ? null : n,
                 "lacks tensor 'single_blocks.1.k_norm.weight'");
         assertLoadFails(n -> n.equals("time_in.mlp.0.weight") ? "time_in.mlp.0.bias"
-                : n.equals("time_in.mlp.0.bias") ? "time_in.mlp.0.weight" : n, "tensor 'time_in.mlp.0.weight' has shape");
+                        : n.equals("time_in.mlp.0.bias") ? "time_in.mlp.0.weight" : n,
+                "tensor 'time_in.mlp.0.weight' has shape");
         assertLoadFails(n -> n.equals("final_layer.linear.bias") ? "final_layer.linear.extra" : n,
                 "lacks tensor 'final_layer.linear.bias'");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
