@@ -32,7 +32,8 @@ import java.util.Locale;
  *       does); {@code sink}: {@code decode(latents, sink)} streaming the frames to a consumer that drops them.
  *       Default buffer</li>
  *   <li>{@code --runs N} timed runs per row (median reported), default 3; {@code --warmup N}, default 1</li>
- *   <li>{@code --cudnn-benchmark true|false} cuDNN autotuning, default true</li>
+ *   <li>{@code --cudnn-benchmark true|false} cuDNN autotuning ({@code torch.backends.cudnn.benchmark}), default
+ *       true</li>
  *   <li>{@code --tile-px P}, {@code --tile-frames F} tile sizes, default the config's (256 px, 64 frames)</li>
  *   <li>{@code --small} a tiny VAE (widths 8..32) and latent 1x16x9x6x10, to check on a CPU that the program runs</li>
  * </ul>
@@ -56,8 +57,9 @@ public final class VaeBench {
         if (device.is_cuda() && !CudaMemory.available()) {
             throw new IllegalArgumentException("--device " + o.device() + ": CUDA is not available");
         }
-        if (device.is_cuda()) {
-            torch.globalContext().setBenchmarkCuDNN(o.cudnnBenchmark());
+        if (device.is_cuda() && o.cudnnBenchmark()) {
+            // libtorch's default is off; left untouched when off so that the flag can rule this call out
+            torch.globalContext().setBenchmarkCuDNN(true);
         }
         VaeConfig config = o.small() ? smallConfig() : VaeConfig.official();
         TilingConfig tiling = new TilingConfig(o.tilePx() != null ? o.tilePx() : config.sampleSize(),
