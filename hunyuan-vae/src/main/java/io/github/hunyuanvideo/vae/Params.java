@@ -45,7 +45,7 @@ final class Params implements AutoCloseable {
     private Params(Source source, Device device, ScalarType dtype, Generator generator) {
         this.source = source;
         this.device = device;
-        this.dtype = dtype;
+        this.dtype = dtype.intern();
         this.generator = generator;
         device.retainReference();
         if (generator != null) {
