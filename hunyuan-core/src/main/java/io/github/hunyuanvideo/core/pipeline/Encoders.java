@@ -12,14 +12,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The LLM and CLIP text encoders as the sampler's {@link ModelComponents.TextEncoders} (spec §5, §9.3). Each prompt
@@ -35,26 +29,21 @@ final class Encoders implements ModelComponents.TextEncoders {
     private final LlmTextEncoder llm;
     private final ClipTextEncoder clip;
     private final SamplerConfig config;
-    private final List<Path> tempFolders;
 
-    private Encoders(LlmTextEncoder llm, ClipTextEncoder clip, SamplerConfig config, List<Path> tempFolders) {
+    private Encoders(LlmTextEncoder llm, ClipTextEncoder clip, SamplerConfig config) {
         this.llm = llm;
         this.clip = clip;
         this.config = config;
-        this.tempFolders = tempFolders;
     }
 
-    static Encoders load(CheckpointLayout layout, SamplerConfig config, DitConfig ditConfig, Device device)
-            throws IOException {
+    static Encoders load(CheckpointLayout layout, SamplerConfig config, DitConfig ditConfig, Device device) {
         Device at = config.useCpuOffload() ? new Device("cpu") : device;
-        List<Path> temps = new ArrayList<>();
         LlmTextEncoder llm = null;
         ClipTextEncoder clip = null;
         try {
-            Path llmDir = withTokenizer(layout.textEncoderDir(), layout.tokenizerDir(), temps);
-            Path clipDir = withTokenizer(layout.textEncoder2Dir(), layout.tokenizer2Dir(), temps);
             long t0 = System.nanoTime();
-            llm = LlmTextEncoder.fromPretrained(llmDir, new LlmEncoderOptions(config.textLen(),
+            llm = LlmTextEncoder.fromPretrained(layout.textEncoderDir(), layout.tokenizerDir(),
+                    new LlmEncoderOptions(config.textLen(),
                     config.hiddenStateSkipLayer(), config.applyFinalNorm()), at,
                     config.textEncoderPrecision().scalarType());
             if (llm.config().hiddenSize() != ditConfig.textStatesDim()) {
@@ -62,22 +51,22 @@ final class Encoders implements ModelComponents.TextEncoders {
                         + " has width " + llm.config().hiddenSize() + " but the DiT reads "
                         + ditConfig.textStatesDim());
             }
-            clip = ClipTextEncoder.fromPretrained(clipDir, at, config.textEncoderPrecision2().scalarType());
+            clip = ClipTextEncoder.fromPretrained(layout.textEncoder2Dir(), layout.tokenizer2Dir(), at,
+                    config.textEncoderPrecision2().scalarType());
             if (clip.config().hiddenSize() != ditConfig.textStatesDim2()) {
                 throw new IllegalArgumentException("textStatesDim2: the CLIP model in " + layout.textEncoder2Dir()
                         + " has width " + clip.config().hiddenSize() + " but the DiT reads "
                         + ditConfig.textStatesDim2());
             }
             LOG.info("text encoders loaded on {} in {} ms", at.str().getString(), (System.nanoTime() - t0) / 1_000_000);
-            return new Encoders(llm, clip, config, temps);
-        } catch (IOException | RuntimeException e) {
+            return new Encoders(llm, clip, config);
+        } catch (RuntimeException e) {
             if (clip != null) {
                 clip.close();
             }
             if (llm != null) {
                 llm.close();
             }
-            deleteAll(temps);
             throw e;
         }
     }
@@ -122,48 +111,12 @@ final class Encoders implements ModelComponents.TextEncoders {
         throw new IllegalArgumentException("promptTemplate: unknown template '" + name + "'");
     }
 
-    /**
-     * The text module reads the tokenizer from the model folder; the diffusers layout keeps it in a folder of its own,
-     * so a temporary folder of links to both is made.
-     */
-    private static Path withTokenizer(Path model, Path tokenizer, List<Path> temps) throws IOException {
-        if (tokenizer == null || tokenizer.equals(model)) {
-            return model;
-        }
-        Path merged = Files.createTempDirectory("hunyuan-text-");
-        temps.add(merged);
-        for (Path dir : List.of(model, tokenizer)) {
-            try (Stream<Path> s = Files.list(dir)) {
-                for (Path f : s.toList()) {
-                    Path link = merged.resolve(f.getFileName().toString());
-                    if (!Files.exists(link)) {
-                        Files.createSymbolicLink(link, f.toAbsolutePath());
-                    }
-                }
-            }
-        }
-        return merged;
-    }
-
-    private static void deleteAll(List<Path> folders) {
-        for (Path d : folders) {
-            try (Stream<Path> s = Files.walk(d)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot delete temporary folder " + d, e);
-            }
-        }
-    }
-
     @Override
     public void close() {
         try {
             llm.close();
-            clip.close();
         } finally {
-            deleteAll(tempFolders);
+            clip.close();
         }
     }
 }
