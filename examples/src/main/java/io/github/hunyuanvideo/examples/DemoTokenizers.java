@@ -125,7 +125,9 @@ final class DemoTokenizers {
         post.putArray("cls").add(CLIP_BOS).add(bos);
         post.put("trim_offsets", false);
         post.put("add_prefix_space", false);
-        root.set("decoder", byteLevel(true, true, true));
+        ObjectNode decoder = root.putObject("decoder");
+        decoder.put("type", "BPEDecoder");
+        decoder.put("suffix", END_OF_WORD);
         root.set("model", bpe(vocab, CLIP_EOS, END_OF_WORD, false));
         return new Clip(root, bos, eos, vocab.size());
     }

@@ -51,7 +51,7 @@ import java.util.concurrent.Callable;
  * with 1. Standard output receives only the paths of the written files, one per line.
  */
 @Command(name = "hunyuan-video", mixinStandardHelpOptions = true, version = "hunyuan-video-java 0.1.0",
-        sortOptions = false, showDefaultValues = true, usageHelpWidth = 120,
+        sortOptions = false, showDefaultValues = true, usageHelpWidth = 120, abbreviateSynopsis = true,
         description = {"Generates videos from a text prompt with HunyuanVideo (text-to-video).",
                 "Writes {time}_seed{seed}_{prompt}.mp4 and a contact-sheet PNG per video into --save-path.",
                 "Try it without any download: --demo (a tiny random-weight model made on the fly; its output is "
@@ -340,7 +340,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                 return 2;
             }
             if (ex instanceof MissingCheckpointException m) {
-                e.println(oneLine(NAME + ": Invalid value for option '--model-base': " + m.getMessage()));
+                e.println(oneLine(NAME + ": Invalid value for option '" + String.join("' / '", cli.flagsOf(m))
+                        + "': " + m.getMessage()));
                 return 2;
             }
             String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
@@ -356,8 +357,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        warnNoOps();
         checkChoices();
+        warnNoOps();
         if (demo) {
             applyDemoDefaults();
         }
@@ -404,6 +405,13 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         choice("--prompt-template-video", promptTemplateVideo, List.copyOf(SamplerConfig.TEMPLATES));
         choice("--model-resolution", modelResolution, List.of("540p", "720p"));
         choice("--seed-type", seedType, List.of("file", "random", "fixed", "auto"));
+        if (!textEncoder.equals("llm")) {
+            throw bad("--text-encoder", "only llm is supported as the first text encoder, got '" + textEncoder + "'");
+        }
+        if (!textEncoder2.equals("clipL")) {
+            throw bad("--text-encoder-2", "only clipL is supported as the second text encoder, got '" + textEncoder2
+                    + "'");
+        }
         if (!tokenizer.equals(textEncoder)) {
             throw bad("--tokenizer", "'" + tokenizer + "' must match --text-encoder '" + textEncoder
                     + "' (the tokenizer is read from the encoder's folder)");
@@ -566,6 +574,22 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                     dir.resolve(bases.get(0) + "_grid.mp4"), mp4));
         }
         return written;
+    }
+
+    /** {@code --dit-weight} if a problem is about the given DiT file, {@code --model-base} for any other. */
+    List<String> flagsOf(MissingCheckpointException m) {
+        List<String> flags = new ArrayList<>();
+        for (String problem : m.problems()) {
+            String flag = ditWeight != null && problem.startsWith(ditWeight.toString()) ? "--dit-weight"
+                    : "--model-base";
+            if (!flags.contains(flag)) {
+                flags.add(flag);
+            }
+        }
+        if (flags.isEmpty()) {
+            flags.add("--model-base");
+        }
+        return flags;
     }
 
     /** Rewrites a {@code component: reason} message of the core API as a message naming the option. */

@@ -20,13 +20,13 @@ import static org.bytedeco.ffmpeg.global.avformat.*;
 import static org.bytedeco.ffmpeg.global.avutil.*;
 
 /**
- * Test helper: an mp4 decoded back with FFmpeg into RGB frames (limited-range BT.709, the inverse of {@link Bt709}),
- * with its stream metadata.
+ * Test helper (other modules use it through the test-jar): an mp4 decoded back with FFmpeg into RGB frames
+ * (limited-range BT.709, the inverse of {@link Bt709}), with its stream metadata.
  */
-record DecodedVideo(String codecName, String pixelFormat, int width, int height, double fps, double streamSeconds,
-                    double containerSeconds, long declaredFrames, List<byte[]> frames) {
+public record DecodedVideo(String codecName, String pixelFormat, int width, int height, double fps,
+                           double streamSeconds, double containerSeconds, long declaredFrames, List<byte[]> frames) {
 
-    static DecodedVideo read(Path file) throws IOException {
+    public static DecodedVideo read(Path file) throws IOException {
         AVFormatContext fmt = new AVFormatContext(null);
         Mp4Writer.check(avformat_open_input(fmt, new BytePointer(file.toString(), StandardCharsets.UTF_8), null,
                 (org.bytedeco.ffmpeg.avutil.AVDictionary) null), "opening " + file);
