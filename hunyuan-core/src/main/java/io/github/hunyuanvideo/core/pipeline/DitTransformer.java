@@ -34,25 +34,28 @@ final class DitTransformer implements ModelComponents.Transformer {
             throws IOException {
         ScalarType dtype = config.precision().scalarType();
         long t0 = System.nanoTime();
-        try (Weights weights = open(layout, config, dtype)) {
-            boolean diffusers = weights.contains("x_embedder.proj.weight");
-            HunyuanVideoTransformer m = diffusers
-                    ? HunyuanVideoTransformer.loadDiffusers(weights, ditConfig, device, dtype)
-                    : HunyuanVideoTransformer.load(weights, ditConfig, device, dtype);
-            LOG.info("DiT loaded from {} ({} names, {}) in {} ms", layout.ditWeights(),
-                    diffusers ? "diffusers" : "official", dtype, (System.nanoTime() - t0) / 1_000_000);
+        try (Weights weights = openDit(layout.ditWeights(), config.loadKey())) {
+            HunyuanVideoTransformer m;
+            String names;
+            if (config.useFp8()) {
+                // The scale map is torch.load-ed as is by the original: no wrapper to remove.
+                try (Weights scales = Weights.of(List.of(TorchCheckpoint.open(layout.ditFp8Map(), null)))) {
+                    m = HunyuanVideoTransformer.loadFp8(weights, scales, ditConfig, device, dtype);
+                }
+                names = "official FP8";
+            } else if (weights.contains("x_embedder.proj.weight")) {
+                m = HunyuanVideoTransformer.loadDiffusers(weights, ditConfig, device, dtype);
+                names = "diffusers";
+            } else {
+                m = HunyuanVideoTransformer.load(weights, ditConfig, device, dtype);
+                names = "official";
+            }
+            LOG.info("DiT loaded from {} ({} names, {}) in {} ms", layout.ditWeights(), names, dtype,
+                    (System.nanoTime() - t0) / 1_000_000);
             return new DitTransformer(m);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("ditWeight: " + layout.ditWeights() + ": " + e.getMessage(), e);
         }
-    }
-
-    private static Weights open(CheckpointLayout layout, SamplerConfig config, ScalarType dtype) throws IOException {
-        Path path = layout.ditWeights();
-        if (config.useFp8()) {
-            return Fp8Checkpoint.open(path, layout.ditFp8Map(), config.loadKey(), dtype);
-        }
-        return openDit(path, config.loadKey());
     }
 
     /** A DiT checkpoint file or folder; {@code .pt} files are unwrapped like the official loader (spec §4.2). */
