@@ -127,13 +127,17 @@ public final class Rope3d {
         }
         Tensor y;
         try (PointerScope scope = new PointerScope()) {
-            Tensor xf = x.to(ScalarType.Float);
-            if (xf.stride(3) != 1 || xf.storage_offset() % 2 != 0) {
-                xf = xf.contiguous();
+            boolean isFloat = x.scalar_type().intern() == ScalarType.Float;
+            Tensor xf = x.to(ScalarType.Float).contiguous();
+            Tensor pairs = xf.view(ScalarType.ComplexFloat);
+            Tensor factors = table.view(1, table.size(0), 1, table.size(1));
+            if (isFloat) {
+                y = pairs.mul(factors).view(ScalarType.Float);
+            } else {
+                // xf is this call's own float32 copy: rotate it in place, saving one float32 activation.
+                pairs.mul_(factors);
+                y = xf.to(x.scalar_type());
             }
-            Tensor rotated = xf.view(ScalarType.ComplexFloat)
-                    .mul(table.view(1, table.size(0), 1, table.size(1)));
-            y = rotated.view(ScalarType.Float).to(x.scalar_type());
             y.retainReference();
         }
         return handOut(y);
