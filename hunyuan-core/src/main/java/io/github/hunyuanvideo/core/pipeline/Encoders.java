@@ -20,8 +20,8 @@ import java.util.List;
  * is encoded on its own, as the original does for the prompt and the negative prompt.
  *
  * <p>Memory: on the compute device the encoders' weights are released after every encoding (the DiT needs the card)
- * and reloaded for the next call; with {@link SamplerConfig#useCpuOffload()} they live and run on the CPU and stay
- * loaded, and only their outputs move to the device.
+ * and reloaded for the next call; with {@link SamplerConfig#useCpuOffload()} they live and run on the CPU in float32
+ * and stay loaded, and only their outputs, cast to the configured precisions, move to the device.
  */
 final class Encoders implements ModelComponents.TextEncoders {
     private static final Logger LOG = LoggerFactory.getLogger(Encoders.class);
@@ -38,21 +38,22 @@ final class Encoders implements ModelComponents.TextEncoders {
 
     static Encoders load(CheckpointLayout layout, SamplerConfig config, DitConfig ditConfig, Device device) {
         Device at = config.useCpuOffload() ? new Device("cpu") : device;
+        ScalarType llmDtype = config.useCpuOffload() ? ScalarType.Float : config.textEncoderPrecision().scalarType();
+        ScalarType clipDtype = config.useCpuOffload() ? ScalarType.Float
+                : config.textEncoderPrecision2().scalarType();
         LlmTextEncoder llm = null;
         ClipTextEncoder clip = null;
         try {
             long t0 = System.nanoTime();
             llm = LlmTextEncoder.fromPretrained(layout.textEncoderDir(), layout.tokenizerDir(),
                     new LlmEncoderOptions(config.textLen(),
-                    config.hiddenStateSkipLayer(), config.applyFinalNorm()), at,
-                    config.textEncoderPrecision().scalarType());
+                    config.hiddenStateSkipLayer(), config.applyFinalNorm()), at, llmDtype);
             if (llm.config().hiddenSize() != ditConfig.textStatesDim()) {
                 throw new IllegalArgumentException("textStatesDim: the LLM in " + layout.textEncoderDir()
                         + " has width " + llm.config().hiddenSize() + " but the DiT reads "
                         + ditConfig.textStatesDim());
             }
-            clip = ClipTextEncoder.fromPretrained(layout.textEncoder2Dir(), layout.tokenizer2Dir(), at,
-                    config.textEncoderPrecision2().scalarType());
+            clip = ClipTextEncoder.fromPretrained(layout.textEncoder2Dir(), layout.tokenizer2Dir(), at, clipDtype);
             if (clip.config().hiddenSize() != ditConfig.textStatesDim2()) {
                 throw new IllegalArgumentException("textStatesDim2: the CLIP model in " + layout.textEncoder2Dir()
                         + " has width " + clip.config().hiddenSize() + " but the DiT reads "
@@ -86,7 +87,9 @@ final class Encoders implements ModelComponents.TextEncoders {
                     te.close();
                     throw e;
                 }
-                out.add(new PromptEmbeddings(te.states(), te.mask(), pooled));
+                // The states' dtype is also the noise dtype (spec §9.4): always the configured precision.
+                out.add(new PromptEmbeddings(cast(te.states(), config.textEncoderPrecision().scalarType()),
+                        te.mask(), cast(pooled, config.textEncoderPrecision2().scalarType())));
             }
             return out;
         } catch (RuntimeException e) {
@@ -98,6 +101,17 @@ final class Encoders implements ModelComponents.TextEncoders {
                 clip.release();
             }
         }
+    }
+
+    /** {@code t} in {@code dtype}; the caller's reference moves to the result. */
+    private static Tensor cast(Tensor t, ScalarType dtype) {
+        if (t.scalar_type().intern() == dtype) {
+            return t;
+        }
+        Tensor c = t.to(dtype);
+        c.retainReference();
+        t.releaseReference();
+        return c;
     }
 
     /** The template named as in the original's {@code PROMPT_TEMPLATE}. */

@@ -154,6 +154,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     + "PromptEmbeddings to predict");
         }
         Plan plan = plan(request);
+        CudaMemory.resetPeak();
         long t0 = System.nanoTime();
         listener.onStage("text-encoding");
         cancel.throwIfCancelled("text encoding");
@@ -194,6 +195,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     + " > 1 runs true CFG and needs the negative prompt's embeddings");
         }
         Plan plan = plan(request);
+        CudaMemory.resetPeak();
         return generate(request, plan, positive, request.doClassifierFreeGuidance() ? negative : null, listener,
                 cancel, Duration.ZERO, System.nanoTime());
     }
@@ -264,7 +266,6 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         LOG.info("generating {} video(s) {}x{}x{}, {} steps, shift {}, embedded guidance {}, cfg {}, seeds {}", n,
                 plan.height, plan.width, r.videoLength(), r.inferSteps(), r.flowShift(), r.embeddedGuidanceScale(),
                 r.guidanceScale(), plan.seeds);
-        CudaMemory.resetPeak();
         Tensor latents = null;
         Tensor videos = null;
         List<Duration> stepTimes = new ArrayList<>();

@@ -54,8 +54,11 @@ import java.util.regex.Pattern;
  * @param inferSteps default number of denoising steps, 50
  * @param ditWeight DiT checkpoint file or directory overriding the layout's default ({@code null} = from the layout)
  * @param loadKey key of the wrapper dict in the DiT checkpoint: {@code module} (default) or {@code ema}
- * @param useCpuOffload keep the text encoders (and their weights) in host memory, as the official offload does;
- *                      the DiT always stays on the device
+ * @param useCpuOffload run the text encoders on the CPU, where their weights stay loaded, so that they never share
+ *                      the device with the DiT (which always stays on the device, as in the original); they compute
+ *                      in float32 there (half-precision matmuls are slow on CPUs) and their outputs are cast to
+ *                      {@code textEncoderPrecision}/{@code textEncoderPrecision2}. Without it the encoders run on the
+ *                      device and release their weights after each encoding
  * @param useFp8 use the FP8 DiT checkpoint ({@code mp_rank_00_model_states_fp8.pt} + its scale map)
  * @param disableAutocast the official flag; the Java modules always compute with their dtype policy (spec §15.14),
  *                        so this only records the request
