@@ -8,7 +8,27 @@ import org.bytedeco.pytorch.global.torch;
  * benchmarks can report peak memory. Every method is a no-op / zero when CUDA is not available.
  */
 public final class CudaMemory {
+    private static volatile boolean initialized;
+
     private CudaMemory() {
+    }
+
+    /**
+     * The caching allocator answers "invalid device argument" until CUDA is initialised in this process, so the
+     * first query makes one tiny allocation on device 0.
+     */
+    private static void ensureInitialized() {
+        if (!initialized) {
+            synchronized (CudaMemory.class) {
+                if (!initialized) {
+                    try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+                        torch.empty(new long[]{1}, new org.bytedeco.pytorch.TensorOptions(
+                                new org.bytedeco.pytorch.Device("cuda:0")), new org.bytedeco.pytorch.MemoryFormatOptional());
+                    }
+                    initialized = true;
+                }
+            }
+        }
     }
 
     /** Whether a CUDA device can be used. */
@@ -32,6 +52,7 @@ public final class CudaMemory {
         if (!available()) {
             return 0;
         }
+        ensureInitialized();
         DeviceStats s = torch.getDeviceStats((byte) 0);
         return s.allocated_bytes().current();
     }
@@ -41,6 +62,7 @@ public final class CudaMemory {
         if (!available()) {
             return 0;
         }
+        ensureInitialized();
         DeviceStats s = torch.getDeviceStats((byte) 0);
         return s.allocated_bytes().peak();
     }
@@ -50,12 +72,14 @@ public final class CudaMemory {
         if (!available()) {
             return 0;
         }
+        ensureInitialized();
         return torch.getDeviceStats((byte) 0).reserved_bytes().current();
     }
 
     /** Starts a new peak measurement window. */
     public static void resetPeak() {
         if (available()) {
+            ensureInitialized();
             torch.resetPeakStats((byte) 0);
         }
     }
