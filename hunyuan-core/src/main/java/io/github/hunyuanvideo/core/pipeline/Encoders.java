@@ -29,15 +29,19 @@ final class Encoders implements ModelComponents.TextEncoders {
     private final LlmTextEncoder llm;
     private final ClipTextEncoder clip;
     private final SamplerConfig config;
+    private final Device device;
 
-    private Encoders(LlmTextEncoder llm, ClipTextEncoder clip, SamplerConfig config) {
+    private Encoders(LlmTextEncoder llm, ClipTextEncoder clip, SamplerConfig config, Device device) {
         this.llm = llm;
         this.clip = clip;
         this.config = config;
+        this.device = device;
     }
 
     static Encoders load(CheckpointLayout layout, SamplerConfig config, DitConfig ditConfig, Device device) {
+        // The encoders keep this Device without a reference of their own: hold one until close().
         Device at = config.useCpuOffload() ? new Device("cpu") : device;
+        at.retainReference();
         ScalarType llmDtype = config.useCpuOffload() ? ScalarType.Float : config.textEncoderPrecision().scalarType();
         ScalarType clipDtype = config.useCpuOffload() ? ScalarType.Float
                 : config.textEncoderPrecision2().scalarType();
@@ -60,7 +64,7 @@ final class Encoders implements ModelComponents.TextEncoders {
                         + ditConfig.textStatesDim2());
             }
             LOG.info("text encoders loaded on {} in {} ms", at.str().getString(), (System.nanoTime() - t0) / 1_000_000);
-            return new Encoders(llm, clip, config);
+            return new Encoders(llm, clip, config, at);
         } catch (RuntimeException e) {
             if (clip != null) {
                 clip.close();
@@ -68,6 +72,7 @@ final class Encoders implements ModelComponents.TextEncoders {
             if (llm != null) {
                 llm.close();
             }
+            at.releaseReference();
             throw e;
         }
     }
@@ -129,8 +134,9 @@ final class Encoders implements ModelComponents.TextEncoders {
     public void close() {
         try {
             llm.close();
-        } finally {
             clip.close();
+        } finally {
+            device.releaseReference();
         }
     }
 }

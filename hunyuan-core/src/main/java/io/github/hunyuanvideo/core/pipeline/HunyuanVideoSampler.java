@@ -61,6 +61,8 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         this.config = config;
         this.device = device;
         this.models = models;
+        // Outlives any PointerScope the caller built the sampler in; released in close().
+        device.retainReference();
     }
 
     /**
@@ -420,6 +422,10 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     /** Frees the models' memory (device and host). */
     @Override
     public void close() {
-        models.close();
+        try {
+            models.close();
+        } finally {
+            device.releaseReference();
+        }
     }
 }
