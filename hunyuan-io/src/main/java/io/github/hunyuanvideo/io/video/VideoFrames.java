@@ -1,9 +1,8 @@
 package io.github.hunyuanvideo.io.video;
 
 import io.github.hunyuanvideo.io.Tensors;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -81,7 +80,9 @@ public final class VideoFrames {
 
     /**
      * Converts one video tensor {@code [3, T, H, W]} (or {@code [1, 3, T, H, W]}) with values in [0, 1], on any device
-     * and in any floating dtype. The arithmetic runs in float32 on the CPU, so results equal {@link #fromUnitFloats}.
+     * and in any floating dtype. Values are read as float32 and converted exactly as by {@link #fromUnitFloats}, one
+     * frame plane at a time (no full-size temporary besides a float32 copy when the input is not already a contiguous
+     * float32 CPU tensor).
      *
      * @throws IllegalArgumentException if the shape is not one of those
      */
@@ -95,15 +96,26 @@ public final class VideoFrames {
                     + Arrays.toString(s));
         }
         checkDims(s[1], s[2], s[3]);
-        // clamp → ×255 in float32 → truncate, then [3,T,H,W] → [T,H,W,3]
-        Tensor bytes = video.to(torch.ScalarType.Float).cpu().nan_to_num()
-                .clamp(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)))
-                .mul(new Scalar(255.0))
-                .to(torch.ScalarType.Byte)
-                .permute(1, 2, 3, 0).contiguous();
-        byte[] out = new byte[(int) bytes.numel()];
-        new BytePointer(bytes.data_ptr()).capacity(out.length).get(out);
-        return new VideoFrames((int) s[1], (int) s[2], (int) s[3], out);
+        int frames = (int) s[1];
+        int height = (int) s[2];
+        int width = (int) s[3];
+        int plane = height * width;
+        byte[] out = new byte[frames * plane * 3];
+        try (PointerScope scope = new PointerScope()) {
+            Tensor c = video.to(torch.ScalarType.Float).cpu().contiguous();
+            FloatPointer data = new FloatPointer(c.data_ptr()).capacity(3L * frames * plane);
+            float[] buf = new float[plane];
+            for (int ch = 0; ch < 3; ch++) {
+                for (int t = 0; t < frames; t++) {
+                    data.position(((long) ch * frames + t) * plane).get(buf);
+                    int base = t * plane * 3 + ch;
+                    for (int p = 0; p < plane; p++) {
+                        out[base + p * 3] = (byte) toByte(buf[p]);
+                    }
+                }
+            }
+        }
+        return new VideoFrames(frames, height, width, out);
     }
 
     /**
