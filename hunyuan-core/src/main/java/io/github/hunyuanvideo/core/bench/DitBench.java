@@ -238,7 +238,7 @@ public final class DitBench {
     }
 
     /** Milliseconds of one SDPA call (median of 3 after one warm-up). */
-    private static double timeSdpa(Tensor q, Tensor k, Tensor v) {
+    static double timeSdpa(Tensor q, Tensor k, Tensor v) {
         double[] t = new double[3];
         for (int i = -1; i < t.length; i++) {
             try (PointerScope s = new PointerScope()) {
@@ -257,7 +257,7 @@ public final class DitBench {
     }
 
     /** Enables only backend {@code name} ({@code default}: all of them, libtorch chooses). */
-    private static void selectSdp(String name) {
+    static void selectSdp(String name) {
         Context ctx = torch.globalContext();
         boolean all = name.equals("default");
         ctx.setSDPUseFlash(all || name.equals("flash"));
