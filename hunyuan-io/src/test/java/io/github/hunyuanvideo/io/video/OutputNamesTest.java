@@ -30,6 +30,12 @@ class OutputNamesTest {
     }
 
     @Test
+    void videoFileNameAddsTheExtensionWithThePlatformRules() {
+        assertEquals(OutputNames.baseName(TIME, 3, "a/b", OutputNames.windowsDefault()) + ".mp4",
+                OutputNames.videoFileName(TIME, 3, "a/b"));
+    }
+
+    @Test
     void promptIsCutAtOneHundredCharactersBeforeSlashesAreRemoved() {
         String prompt = "a/b".repeat(40); // 120 chars; the first 100 are 33 × "a/b" + "a", 33 slashes
         String part = OutputNames.baseName(TIME, 7, prompt, false).substring("2025-01-02-03:04:05_seed7_".length());
