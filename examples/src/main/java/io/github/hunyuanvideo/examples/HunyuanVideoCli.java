@@ -95,7 +95,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     Precision vaePrecision;
 
     @Option(names = "--vae-tiling", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Tiled VAE decoding (always on in the original; --no-vae-tiling turns it off).")
+            description = "Tiled VAE decoding. Default: on (always on in the original; --no-vae-tiling turns it "
+                    + "off).")
     boolean vaeTiling;
 
     @Option(names = "--text-encoder", defaultValue = "llm", description = "First text encoder: llm.")
@@ -155,8 +156,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     double flowShift;
 
     @Option(names = "--flow-reverse", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "σ from 1 to 0, right for the released checkpoint. On by default here: the official flag "
-                    + "defaults to off, which produces garbage (--no-flow-reverse reproduces that).")
+            description = "σ from 1 to 0, right for the released checkpoint. Default: on (the official flag "
+                    + "defaults to off, which produces garbage; --no-flow-reverse reproduces that).")
     boolean flowReverse;
 
     @Option(names = "--flow-solver", defaultValue = "euler", description = "Solver: only euler.")
@@ -170,8 +171,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
 
     // ---- inference (spec §2.4)
     @Option(names = "--model-base", defaultValue = "${env:MODEL_BASE:-ckpts}",
-            description = "Model folder: the official ckpts/ layout or a diffusers snapshot. Default: $MODEL_BASE, "
-                    + "else ckpts.")
+            description = "Model folder: the official ckpts/ layout or a diffusers snapshot (the default comes from "
+                    + "$MODEL_BASE when it is set).")
     Path modelBase;
 
     @Option(names = "--dit-weight", description = "DiT checkpoint file or folder. Default: the model folder's "
@@ -215,7 +216,7 @@ public final class HunyuanVideoCli implements Callable<Integer> {
 
     @Option(names = "--video-size", arity = "1..2", paramLabel = "H [W]",
             description = "Frame height and width in pixels, each rounded up to a multiple of 16 (one value: a "
-                    + "square). Default: 720 1280.")
+                    + "square).")
     int[] videoSize = {720, 1280};
 
     @Option(names = "--video-length", defaultValue = "129", description = "Frames; must be 4k+1.")
@@ -268,7 +269,7 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     String encoder;
 
     @Option(names = "--contact-sheet", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Write {name}_sheet.png (16 frames in a grid) beside each video.")
+            description = "Write {name}_sheet.png (16 frames in a grid) beside each video. Default: on.")
     boolean contactSheet;
 
     @Option(names = "--save-frames", description = "Also write every frame as PNG into {name}_frames/.")
