@@ -134,7 +134,7 @@ public final class VaeBench {
     }
 
     /** The vae_tiny widths with 16 latent channels, so the default latent layout stays valid. */
-    private static VaeConfig smallConfig() {
+    static VaeConfig smallConfig() {
         return new VaeConfig(3, 3, 16, List.of(8, 16, 32, 32), 2, 4, 32, 16, 0.476986, 4, 8, true);
     }
 
