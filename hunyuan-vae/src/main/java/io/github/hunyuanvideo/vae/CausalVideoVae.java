@@ -278,9 +278,25 @@ public final class CausalVideoVae implements AutoCloseable {
     }
 
     private Tensor decodeTile(Tensor z) {
+        return decodeTile(z, Probe.NONE);
+    }
+
+    /**
+     * Decodes {@code latents} (already divided by the scaling factor) in one piece, without tiling, showing
+     * {@code probe} each decoder stage's output ({@code decoder.conv_in}, {@code decoder.mid_block},
+     * {@code decoder.up_blocks.N}, {@code decoder}) as it is produced.
+     */
+    public Tensor decodeUntiled(Tensor latents, Probe probe) {
+        checkVideo(latents, config.latentChannels(), "latents");
+        try (InferenceMode ignored = new InferenceMode()) {
+            return Scopes.scoped(() -> decodeTile(toModel(latents), probe));
+        }
+    }
+
+    private Tensor decodeTile(Tensor z, Probe probe) {
         return Scopes.scoped(() -> {
             Tensor h = postQuantConv.forward(z);
-            Tensor y = decoder.forward(h, Probe.NONE);
+            Tensor y = decoder.forward(h, probe);
             h.close();
             return y;
         });

@@ -2,9 +2,12 @@ package io.github.hunyuanvideo.vae;
 
 import org.bytedeco.pytorch.Tensor;
 
-/** Sees the output of named modules during a forward (tests compare them with the reference intermediates). */
+/**
+ * Sees the output of named modules during a forward: tests compare them with the reference intermediates, profilers
+ * time the stages.
+ */
 @FunctionalInterface
-interface Probe {
+public interface Probe {
     Probe NONE = (module, output) -> {
     };
 

@@ -83,6 +83,17 @@ public final class VaeProfile {
                 ctx.setBenchmarkCuDNN(bench);
                 row("one tile decode, cudnn.benchmark=" + bench, z, () -> vae.decode(lat));
             }
+            ctx.setBenchmarkCuDNN(false);
+            long[] last = {0};
+            CudaMemory.synchronize();
+            last[0] = System.nanoTime();
+            vae.decodeUntiled(lat, (module, out) -> {
+                CudaMemory.synchronize();
+                long now = System.nanoTime();
+                System.out.printf(Locale.ROOT, "| tile stage %s | %s | %.1f |%n", module,
+                        Arrays.toString(io.github.hunyuanvideo.io.Tensors.shape(out)), (now - last[0]) / 1e6);
+                last[0] = now;
+            });
             vae.close();
         }
     }
