@@ -66,6 +66,22 @@ public final class VaeProfile {
                         () -> torch.conv3d(xl, wl, new TensorOptional(b), one, zero, one, 1));
             }
             ctx.setBenchmarkCuDNN(false);
+            // The shapes of up_blocks.3 and conv_out, the decoder's most expensive stages.
+            long c2 = 2 * c;
+            long[] in2 = {1, c2, in[2], in[3], in[4]};
+            Tensor x2 = torch.randn(in2, opts);
+            Tensor w21 = torch.randn(new long[]{c, c2, 3, 3, 3}, opts).mul_(new org.bytedeco.pytorch.Scalar(0.02));
+            row("conv3d k3 2C→C NCDHW", in2, () -> torch.conv3d(x2, w21, new TensorOptional(b), one, zero, one, 1));
+            Tensor w11 = torch.randn(new long[]{c, c2, 1, 1, 1}, opts).mul_(new org.bytedeco.pytorch.Scalar(0.02));
+            row("conv3d k1 2C→C NCDHW", in2, () -> torch.conv3d(x2, w11, new TensorOptional(b), one, zero, one, 1));
+            Tensor w3 = torch.randn(new long[]{3, c, 3, 3, 3}, opts).mul_(new org.bytedeco.pytorch.Scalar(0.02));
+            Tensor b3 = torch.zeros(new long[]{3}, opts);
+            row("conv3d k3 C→3 NCDHW", in, () -> torch.conv3d(x, w3, new TensorOptional(b3), one, zero, one, 1));
+            Tensor w8 = torch.randn(new long[]{8, c, 3, 3, 3}, opts).mul_(new org.bytedeco.pytorch.Scalar(0.02));
+            Tensor b8 = torch.zeros(new long[]{8}, opts);
+            row("conv3d k3 C→8 NCDHW", in, () -> torch.conv3d(x, w8, new TensorOptional(b8), one, zero, one, 1));
+            row("conv3d k3 C→3 channels-last-3d", in, () -> torch.conv3d(x.contiguous(torch.MemoryFormat.ChannelsLast3d),
+                    w3.contiguous(torch.MemoryFormat.ChannelsLast3d), new TensorOptional(b3), one, zero, one, 1));
             long groups = small ? 4 : 32;
             Tensor gw = torch.ones(new long[]{c}, new TensorOptions(dev));
             Tensor gb = torch.zeros(new long[]{c}, new TensorOptions(dev));
@@ -74,6 +90,22 @@ public final class VaeProfile {
                         new TensorOptional(gb), 1e-6, false);
                 torch.silu_(y);
                 return y.to(dtype);
+            });
+            Tensor padded = torch.empty(new long[]{1, c, in[2] + 2, in[3] + 2, in[4] + 2}, opts,
+                    new org.bytedeco.pytorch.MemoryFormatOptional());
+            Tensor interior = padded.narrow(2, 2, in[2]).narrow(3, 1, in[3]).narrow(4, 1, in[4]);
+            row("group_norm per group (chunked) into padded interior", in, () -> {
+                long per = c / groups;
+                for (long g = 0; g < groups; g++) {
+                    try (PointerScope gs = new PointerScope()) {
+                        Tensor y = torch.group_norm(x.narrow(1, g * per, per).to(ScalarType.Float), 1,
+                                new TensorOptional(gw.narrow(0, g * per, per)),
+                                new TensorOptional(gb.narrow(0, g * per, per)), 1e-6, false);
+                        torch.silu_(y);
+                        interior.narrow(1, g * per, per).copy_(y);
+                    }
+                }
+                return interior;
             });
             CausalVideoVae vae = CausalVideoVae.withRandomWeights(small ? VaeBench.smallConfig() : VaeConfig.official(), dev, dtype, 1);
             vae.setTiling(TilingConfig.disabled());
