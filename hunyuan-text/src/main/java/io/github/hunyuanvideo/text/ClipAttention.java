@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /** CLIP's multi-head self-attention (q/k/v/out projections with biases) under a boolean mask. */
 final class ClipAttention implements AutoCloseable {
@@ -24,10 +25,10 @@ final class ClipAttention implements AutoCloseable {
 
     static ClipAttention load(TensorLoader l, String prefix, ClipTextConfig c) {
         long h = c.hiddenSize();
-        return new ClipAttention(Scopes.linear(l, prefix + ".q_proj", h, h, true),
-                Scopes.linear(l, prefix + ".k_proj", h, h, true),
-                Scopes.linear(l, prefix + ".v_proj", h, h, true),
-                Scopes.linear(l, prefix + ".out_proj", h, h, true), c.numHeads());
+        return new ClipAttention(TensorLoader.linear(l, prefix + ".q_proj", h, h, true),
+                TensorLoader.linear(l, prefix + ".k_proj", h, h, true),
+                TensorLoader.linear(l, prefix + ".v_proj", h, h, true),
+                TensorLoader.linear(l, prefix + ".out_proj", h, h, true), c.numHeads());
     }
 
     /** {@code x [B, L, hidden]}, {@code mask [B, 1, L, L]} bool (true = may attend). */

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.text;
 
 import org.bytedeco.pytorch.Tensor;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /** One pre-norm CLIP block: {@code h += attn(ln1(h)); h += mlp(ln2(h))}. */
 final class ClipEncoderLayer implements AutoCloseable {

@@ -4,6 +4,7 @@ import io.github.hunyuanvideo.io.nn.Linear;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /** CLIP's feed-forward: {@code fc2(act(fc1(x)))} with quick-GELU ({@code x·σ(1.702x)}) or exact GELU. */
 final class ClipMlp implements AutoCloseable {
@@ -18,8 +19,8 @@ final class ClipMlp implements AutoCloseable {
     }
 
     static ClipMlp load(TensorLoader l, String prefix, ClipTextConfig c) {
-        return new ClipMlp(Scopes.linear(l, prefix + ".fc1", c.intermediateSize(), c.hiddenSize(), true),
-                Scopes.linear(l, prefix + ".fc2", c.hiddenSize(), c.intermediateSize(), true), c.quickGelu());
+        return new ClipMlp(TensorLoader.linear(l, prefix + ".fc1", c.intermediateSize(), c.hiddenSize(), true),
+                TensorLoader.linear(l, prefix + ".fc2", c.hiddenSize(), c.intermediateSize(), true), c.quickGelu());
     }
 
     Tensor forward(Tensor x) {

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * CLIP's text transformer ({@code CLIPTextTransformer}): token + position embeddings, pre-norm encoder layers under
@@ -73,15 +74,15 @@ final class ClipTextModel implements AutoCloseable {
                 Tensor in = h;
                 h = null;
                 try {
-                    h = Scopes.keep(() -> layer.forward(in, attnMask));
+                    h = Scopes.retainedResult(() -> layer.forward(in, attnMask));
                 } finally {
                     in.releaseReference();
                 }
             }
             Tensor x = h;
-            Tensor last = Scopes.keep(() -> finalNorm.forward(x));
+            Tensor last = Scopes.retainedResult(() -> finalNorm.forward(x));
             try {
-                Tensor pooled = Scopes.keep(() -> {
+                Tensor pooled = Scopes.retainedResult(() -> {
                     Tensor idx = pooledPositions(ids).to(ids.device(), ScalarType.Long);
                     long b = last.size(0);
                     long width = last.size(2);

@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * Llama self-attention: q/k/v projections, RoPE on q and k, grouped-query attention (each k/v head serves
@@ -35,10 +36,10 @@ final class LlamaAttention implements AutoCloseable {
         long qd = (long) c.numHeads() * c.headDim();
         long kvd = (long) c.numKvHeads() * c.headDim();
         boolean b = c.attentionBias();
-        return new LlamaAttention(Scopes.linear(l, prefix + ".q_proj", qd, h, b),
-                Scopes.linear(l, prefix + ".k_proj", kvd, h, b),
-                Scopes.linear(l, prefix + ".v_proj", kvd, h, b),
-                Scopes.linear(l, prefix + ".o_proj", h, qd, b), c);
+        return new LlamaAttention(TensorLoader.linear(l, prefix + ".q_proj", qd, h, b),
+                TensorLoader.linear(l, prefix + ".k_proj", kvd, h, b),
+                TensorLoader.linear(l, prefix + ".v_proj", kvd, h, b),
+                TensorLoader.linear(l, prefix + ".o_proj", h, qd, b), c);
     }
 
     /**

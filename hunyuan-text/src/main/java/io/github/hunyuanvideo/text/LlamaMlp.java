@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.text;
 import io.github.hunyuanvideo.io.nn.Linear;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /** Llama's SwiGLU feed-forward: {@code down(silu(gate(x)) · up(x))}. */
 final class LlamaMlp implements AutoCloseable {
@@ -20,9 +21,9 @@ final class LlamaMlp implements AutoCloseable {
         long h = c.hiddenSize();
         long m = c.intermediateSize();
         boolean b = c.mlpBias();
-        return new LlamaMlp(Scopes.linear(l, prefix + ".gate_proj", m, h, b),
-                Scopes.linear(l, prefix + ".up_proj", m, h, b),
-                Scopes.linear(l, prefix + ".down_proj", h, m, b));
+        return new LlamaMlp(TensorLoader.linear(l, prefix + ".gate_proj", m, h, b),
+                TensorLoader.linear(l, prefix + ".up_proj", m, h, b),
+                TensorLoader.linear(l, prefix + ".down_proj", h, m, b));
     }
 
     Tensor forward(Tensor x) {

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * The Llama decoder stack ({@code LlamaModel} without lm_head), holding only the first {@code n} decoder layers it
@@ -93,7 +94,7 @@ final class LlamaModel implements AutoCloseable {
                 Tensor in = h;
                 h = null;
                 try {
-                    h = Scopes.keep(() -> layer.forward(in, cosSin[0], cosSin[1], attnMask));
+                    h = Scopes.retainedResult(() -> layer.forward(in, cosSin[0], cosSin[1], attnMask));
                 } finally {
                     in.releaseReference();
                 }
@@ -131,7 +132,7 @@ final class LlamaModel implements AutoCloseable {
         Tensor last = forward(ids, mask, layers.size(), out);
         last.releaseReference();
         Tensor raw = out.remove(out.size() - 1);
-        out.add(Scopes.keep(() -> norm.forward(raw)));
+        out.add(Scopes.retainedResult(() -> norm.forward(raw)));
         raw.releaseReference();
         return out;
     }

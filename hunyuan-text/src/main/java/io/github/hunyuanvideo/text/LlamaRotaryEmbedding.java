@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * Llama's rotary position embedding (half-split "rotate_half" form), with positions {@code 0..L-1} (right padding
@@ -19,7 +20,7 @@ final class LlamaRotaryEmbedding implements AutoCloseable {
 
     LlamaRotaryEmbedding(LlamaConfig config) {
         this.headDim = config.headDim();
-        this.invFreq = Scopes.keep(() -> inverseFrequencies(config));
+        this.invFreq = Scopes.retainedResult(() -> inverseFrequencies(config));
     }
 
     /** {@code 1 / θ^(2i/d)} in float32, then the Llama-3.1 scaling if configured. */

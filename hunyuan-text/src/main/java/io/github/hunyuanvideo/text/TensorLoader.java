@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.io.nn.Linear;
 import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -19,6 +20,13 @@ public interface TensorLoader {
      * @throws IllegalArgumentException if it is missing or its shape differs
      */
     Tensor load(String name, long... shape);
+
+    /** A linear layer {@code prefix.weight [out, in]} (and {@code prefix.bias [out]} if {@code bias}). */
+    static Linear linear(TensorLoader loader, String prefix, long out, long in, boolean bias) {
+        Tensor w = loader.load(prefix + ".weight", out, in);
+        Tensor b = bias ? loader.load(prefix + ".bias", out) : null;
+        return new Linear(w, b);
+    }
 
     /**
      * Reads from {@code weights} (names as in the view), copying each tensor to {@code device} in {@code dtype}.

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.LongUnaryOperator;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * HunyuanVideo's causal 3D VAE ({@code AutoencoderKLCausal3D}, {@code 884-16c-hy}): 4× temporal and 8× spatial
@@ -229,7 +230,7 @@ public final class CausalVideoVae implements AutoCloseable {
                 mean = Scopes.retained(posterior.mean());
                 logvar = Scopes.retained(posterior.logvar());
             }
-            return new DiagonalGaussian(Scopes.adopt(mean), Scopes.adopt(logvar));
+            return new DiagonalGaussian(Scopes.handOut(mean), Scopes.handOut(logvar));
         }
     }
 

@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /** {@code DownEncoderBlockCausal3D}: resnets, then an optional strided causal convolution. */
 final class DownEncoderBlock {

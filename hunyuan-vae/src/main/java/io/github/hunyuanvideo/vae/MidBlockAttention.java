@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * The mid block's single-head self-attention (diffusers {@code Attention} with GroupNorm and a residual): tokens in

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.vae;
 
 import org.bytedeco.pytorch.Tensor;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * {@code ResnetBlockCausal3D}: {@code h = conv1(silu(norm1(x)))}, {@code h = conv2(silu(norm2(h)))},

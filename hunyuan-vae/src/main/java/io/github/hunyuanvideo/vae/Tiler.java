@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * The official tiled encode/decode loops, streamed: each tile is computed, blended with the already blended edges of
@@ -74,7 +75,7 @@ final class Tiler {
             releaseAll(above);
             releaseAll(below);
         }
-        return Scopes.adopt(out);
+        return Scopes.handOut(out);
     }
 
     /**

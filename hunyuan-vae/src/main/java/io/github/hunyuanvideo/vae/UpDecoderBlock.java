@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /** {@code UpDecoderBlockCausal3D}: {@code layers_per_block + 1} resnets, then an optional causal upsampler. */
 final class UpDecoderBlock {

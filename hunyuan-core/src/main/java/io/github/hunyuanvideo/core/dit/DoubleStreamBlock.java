@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * {@code MMDoubleStreamBlock} (spec §6.6): image and text streams with their own weights and modulation, joined only
@@ -79,13 +80,13 @@ final class DoubleStreamBlock implements AutoCloseable {
 
     /** The joint attention output {@code [B, Li + Lt, hidden]}; q/k/v temporaries are freed on return. */
     private Tensor attention(Tensor image, Tensor text, Tensor[] im, Tensor[] tm, Tensor rope, long[] valid) {
-        return Scopes.keep(() -> {
-            Tensor qkvI = Scopes.keep(() -> img.qkv.forward(Modulation.normModulate(image, im[0], im[1])));
-            Tensor qkvT = Scopes.keep(() -> txt.qkv.forward(Modulation.normModulate(text, tm[0], tm[1])));
+        return Scopes.scoped(() -> {
+            Tensor qkvI = Scopes.scoped(() -> img.qkv.forward(Modulation.normModulate(image, im[0], im[1])));
+            Tensor qkvT = Scopes.scoped(() -> txt.qkv.forward(Modulation.normModulate(text, tm[0], tm[1])));
             // Rotating the joined q/k with identity rows for the text equals rotating the image part alone.
-            Tensor q = Scopes.keep(() -> Rope3d.applyTable(cat(norm(head(qkvI, 0), img.qNorm),
+            Tensor q = Scopes.scoped(() -> Rope3d.applyTable(cat(norm(head(qkvI, 0), img.qNorm),
                     norm(head(qkvT, 0), txt.qNorm)), rope));
-            Tensor k = Scopes.keep(() -> Rope3d.applyTable(cat(norm(head(qkvI, 1), img.kNorm),
+            Tensor k = Scopes.scoped(() -> Rope3d.applyTable(cat(norm(head(qkvI, 1), img.kNorm),
                     norm(head(qkvT, 1), txt.kNorm)), rope));
             Tensor v = cat(head(qkvI, 2), head(qkvT, 2));
             return JointAttention.attend(q, k, v, valid);
@@ -109,7 +110,7 @@ final class DoubleStreamBlock implements AutoCloseable {
     /** {@code x += g2 · fc2(GELU_tanh(fc1(modulate(LN(x), sh2, sc2))))}. */
     private static void mlp(Tensor x, Stream s, Tensor[] mod) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor hidden = Scopes.keep(() -> {
+            Tensor hidden = Scopes.scoped(() -> {
                 Tensor h = s.fc1.forward(Modulation.normModulate(x, mod[3], mod[4]));
                 torch.gelu_(h, "tanh");
                 return h;

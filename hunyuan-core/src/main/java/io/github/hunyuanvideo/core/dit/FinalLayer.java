@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.core.dit;
 
 import io.github.hunyuanvideo.io.nn.Linear;
 import org.bytedeco.pytorch.Tensor;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * {@code final_layer}: {@code Linear(modulate(LN(img), shift, scale))} with (shift, scale) from
@@ -26,7 +27,7 @@ final class FinalLayer implements AutoCloseable {
     /** {@code [B, Li, hidden]} → {@code [B, Li, pt·ph·pw·C_out]}. */
     Tensor forward(Tensor image, Tensor siluVec) {
         Tensor[] shiftScale = adaLn.forward(siluVec);
-        return Scopes.keep(() -> linear.forward(Modulation.normModulate(image, shiftScale[0], shiftScale[1])));
+        return Scopes.scoped(() -> linear.forward(Modulation.normModulate(image, shiftScale[0], shiftScale[1])));
     }
 
     @Override

@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * The HunyuanVideo diffusion transformer ({@code HYVideoDiffusionTransformer}, spec §6): patch and text embedding,

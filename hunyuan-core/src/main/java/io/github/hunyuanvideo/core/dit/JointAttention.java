@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 import java.util.Arrays;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * The DiT blocks' attention with the official {@code flash_attn_varlen_func} semantics (spec §6.8): in sample b the
@@ -34,7 +35,7 @@ final class JointAttention {
         long len = q.size(1);
         long width = q.size(2) * q.size(3);
         if (Arrays.stream(valid).allMatch(n -> n == len)) {
-            return Scopes.keep(() -> sdpa(q, k, v).transpose(1, 2).reshape(batch, len, width));
+            return Scopes.scoped(() -> sdpa(q, k, v).transpose(1, 2).reshape(batch, len, width));
         }
         TensorOptions like = new TensorOptions(v.device()).dtype(new ScalarTypeOptional(v.scalar_type()));
         Tensor out = torch.empty(new long[]{batch, len, q.size(2), q.size(3)}, like, new MemoryFormatOptional());

@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.core.dit;
 import io.github.hunyuanvideo.io.nn.Linear;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * Linear, SiLU, Linear: {@code vector_in} ({@code in_layer}/{@code out_layer}), the refiner's {@code c_embedder}

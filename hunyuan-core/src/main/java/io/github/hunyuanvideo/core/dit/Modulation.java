@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * adaLN modulation ({@code ModulateDiT}: SiLU, then Linear, then {@code chunks} equal parts), plus the two
@@ -56,7 +57,7 @@ final class Modulation implements AutoCloseable {
      */
     static Tensor normModulate(Tensor x, Tensor shift, Tensor scale) {
         long[] norm = {x.size(2)};
-        return Scopes.keep(() -> {
+        return Scopes.scoped(() -> {
             // 1 + scale rounds to the compute dtype, as in the original.
             Tensor weight = scale.add(new Scalar(1.0));
             long batch = x.size(0);

@@ -6,6 +6,7 @@ import io.github.hunyuanvideo.io.nn.RmsNorm;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * {@code MMSingleStreamBlock} (spec §6.7): one parallel attention + MLP block over the joined {@code [image; text]}
@@ -62,12 +63,12 @@ final class SingleStreamBlock implements AutoCloseable {
             long len = x.size(1);
             long c = x.size(2);
             long d = c / heads;
-            Tensor fused = Scopes.keep(() -> linear1.forward(Modulation.normModulate(x, mod[0], mod[1])));
-            Tensor attn = Scopes.keep(() -> {
+            Tensor fused = Scopes.scoped(() -> linear1.forward(Modulation.normModulate(x, mod[0], mod[1])));
+            Tensor attn = Scopes.scoped(() -> {
                 // The text rows of the table are the identity: RoPE only moves the image tokens.
-                Tensor q = Scopes.keep(() -> Rope3d.applyTable(norm(fused.narrow(2, 0, c).view(b, len, heads, d),
+                Tensor q = Scopes.scoped(() -> Rope3d.applyTable(norm(fused.narrow(2, 0, c).view(b, len, heads, d),
                         qNorm), rope));
-                Tensor k = Scopes.keep(() -> Rope3d.applyTable(norm(fused.narrow(2, c, c).view(b, len, heads, d),
+                Tensor k = Scopes.scoped(() -> Rope3d.applyTable(norm(fused.narrow(2, c, c).view(b, len, heads, d),
                         kNorm), rope));
                 // A contiguous v gives all three operands the [B, L, H, D] layout that every SDPA kernel takes.
                 Tensor v = fused.narrow(2, 2 * c, c).view(b, len, heads, d).contiguous();

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * {@code txt_in} (spec §6.5): projects the LLM states to the hidden width and refines them with

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * {@code IndividualTokenRefinerBlock} (spec §6.5): gated self-attention and a SiLU MLP over the text tokens, with
@@ -70,7 +71,7 @@ final class TokenRefinerBlock implements AutoCloseable {
             long b = x.size(0);
             long len = x.size(1);
             long c = x.size(2);
-            Tensor attn = Scopes.keep(() -> {
+            Tensor attn = Scopes.scoped(() -> {
                 Tensor h = torch.layer_norm(x, new long[]{c}, new TensorOptional(norm1Weight),
                         new TensorOptional(norm1Bias), Modulation.LN_EPS, false);
                 Tensor qkvOut = qkv.forward(h).view(b, len, 3, heads, c / heads);
@@ -82,7 +83,7 @@ final class TokenRefinerBlock implements AutoCloseable {
                         .transpose(1, 2).reshape(b, len, c);
             });
             Modulation.addGated(x, attn, proj, gates[0]);
-            Tensor hidden = Scopes.keep(() -> {
+            Tensor hidden = Scopes.scoped(() -> {
                 Tensor h = fc1.forward(torch.layer_norm(x, new long[]{c}, new TensorOptional(norm2Weight),
                         new TensorOptional(norm2Bias), Modulation.LN_EPS, false));
                 torch.silu_(h);

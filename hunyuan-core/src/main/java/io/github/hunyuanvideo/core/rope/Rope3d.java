@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
+import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * N-D rotary position embedding of HunyuanVideo (spec §7): per-axis tables concatenated along the head dim, applied
@@ -76,7 +77,7 @@ public final class Rope3d {
             cos.retainReference();
             sin.retainReference();
         }
-        return new Tensor[]{handOut(cos), handOut(sin)};
+        return new Tensor[]{Scopes.handOut(cos), Scopes.handOut(sin)};
     }
 
     /**
@@ -110,7 +111,7 @@ public final class Rope3d {
                     .squeeze(-1);
             t.retainReference();
         }
-        return handOut(t);
+        return Scopes.handOut(t);
     }
 
     /**
@@ -140,19 +141,6 @@ public final class Rope3d {
             }
             y.retainReference();
         }
-        return handOut(y);
-    }
-
-    /**
-     * Gives a tensor retained inside a closed scope to the caller's current scope (if any), so it is freed with
-     * that scope like any tensor the caller made itself.
-     */
-    private static Tensor handOut(Tensor t) {
-        PointerScope outer = PointerScope.getInnerScope();
-        if (outer != null) {
-            outer.attach(t);
-            t.releaseReference();
-        }
-        return t;
+        return Scopes.handOut(y);
     }
 }
