@@ -1,10 +1,7 @@
 package io.github.hunyuanvideo.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
@@ -48,17 +45,7 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
 
     /** Reads {@code config.json} (see {@link #fromJson}). */
     public static ClipTextConfig read(Path configJson) {
-        JsonNode n;
-        try {
-            n = new ObjectMapper().readTree(configJson.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + configJson, e);
-        }
-        try {
-            return fromJson(n);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(configJson + ": " + e.getMessage(), e);
-        }
+        return Checkpoints.readConfig(configJson, ClipTextConfig::fromJson);
     }
 
     /**

@@ -1,7 +1,5 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.CudaMemory;
-import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
@@ -33,9 +31,7 @@ public final class ClipTextEncoder implements AutoCloseable {
     private final ClipTextConfig config;
     private final Device device;
     private final ClipTokenizer tokenizer;
-    private final Supplier<ClipTextModel> loader;
-    private ClipTextModel model;
-    private boolean closed;
+    private final LoadedModel<ClipTextModel> model;
 
     private ClipTextEncoder(String id, ClipTextConfig config, Device device, ClipTokenizer tokenizer,
                             Supplier<ClipTextModel> loader) {
@@ -43,8 +39,7 @@ public final class ClipTextEncoder implements AutoCloseable {
         this.config = config;
         this.device = device;
         this.tokenizer = tokenizer;
-        this.loader = loader;
-        this.model = loader.get();
+        this.model = new LoadedModel<>(LOG, "CLIP text encoder", id, device, tokenizer, loader);
     }
 
     /**
@@ -74,20 +69,10 @@ public final class ClipTextEncoder implements AutoCloseable {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(dtype, "dtype");
         ClipTextConfig config = ClipTextConfig.read(textEncoder2Dir.resolve("config.json"));
-        String probe = "embeddings.token_embedding.weight";
-        try (Weights root = Checkpoints.open(textEncoder2Dir)) {
-            ClipTextModel.load(config, Checkpoints.checking(Checkpoints.view(root, textEncoder2Dir, probe,
-                    PREFIXES))).close();
-        }
+        Supplier<ClipTextModel> loader = Checkpoints.checkedLoader(textEncoder2Dir,
+                "embeddings.token_embedding.weight", PREFIXES, device, dtype, w -> ClipTextModel.load(config, w));
         ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
-        Supplier<ClipTextModel> loader = () -> {
-            try (Weights root = Checkpoints.open(textEncoder2Dir)) {
-                Weights view = Checkpoints.view(root, textEncoder2Dir, probe, PREFIXES);
-                return ClipTextModel.load(config, TensorLoader.of(view, device, dtype));
-            }
-        };
-        String id = "clip:" + textEncoder2Dir.toAbsolutePath().normalize() + ":" + dtype + ":"
-                + device.str().getString();
+        String id = Checkpoints.id("clip", textEncoder2Dir, device, dtype);
         try {
             return new ClipTextEncoder(id, config, device, tokenizer, loader);
         } catch (RuntimeException e) {
@@ -128,7 +113,7 @@ public final class ClipTextEncoder implements AutoCloseable {
 
     /** The ids and mask {@link #encode} feeds the model (max_length = max_position_embeddings, 77). */
     public synchronized TokenizedPrompts tokenize(List<String> prompts) {
-        requireOpen();
+        model.requireOpen();
         if (tokenizer == null) {
             throw new IllegalStateException("this encoder was created without a tokenizer; use encodeIds");
         }
@@ -145,53 +130,32 @@ public final class ClipTextEncoder implements AutoCloseable {
      *                                  or a sequence longer than the position table
      */
     public synchronized ClipOutput encodeIds(Tensor inputIds, Tensor attentionMask) {
-        requireOpen();
+        model.requireOpen();
         long len = TextInputs.check(inputIds, attentionMask, config.vocabSize());
         if (len > config.maxPositions()) {
             throw new IllegalArgumentException("inputIds has " + len + " positions, the model has "
                     + config.maxPositions());
         }
-        if (model == null) {
-            LOG.info("reloading the CLIP text encoder weights ({})", id);
-            model = loader.get();
-        }
+        ClipTextModel m = model.get();
         try (InferenceMode guard = new InferenceMode(); PointerScope scope = new PointerScope()) {
-            return model.forward(inputIds.to(device, ScalarType.Long), attentionMask.to(device, ScalarType.Long));
+            return m.forward(inputIds.to(device, ScalarType.Long), attentionMask.to(device, ScalarType.Long));
         }
     }
 
     /** Frees the weights (on CUDA also the allocator's cached blocks); a later call loads them again. */
     public synchronized void release() {
-        if (model != null) {
-            model.close();
-            model = null;
-            if (device.is_cuda()) {
-                CudaMemory.emptyCache();
-            }
-        }
+        model.release();
     }
 
     /** Whether the weights are in memory. */
     public synchronized boolean isLoaded() {
-        return model != null;
+        return model.isLoaded();
     }
 
     /** Releases the weights and the tokenizer; the encoder cannot be used afterwards. */
     @Override
     public synchronized void close() {
-        if (!closed) {
-            release();
-            if (tokenizer != null) {
-                tokenizer.close();
-            }
-            closed = true;
-        }
-    }
-
-    private void requireOpen() {
-        if (closed) {
-            throw new IllegalStateException("the CLIP text encoder is closed");
-        }
+        model.close();
     }
 
     public ClipTextConfig config() {

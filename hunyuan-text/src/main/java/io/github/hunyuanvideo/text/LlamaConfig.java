@@ -1,10 +1,7 @@
 package io.github.hunyuanvideo.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -78,17 +75,7 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int numLayers, int numH
 
     /** Reads {@code config.json} (see {@link #fromJson}). */
     public static LlamaConfig read(Path configJson) {
-        JsonNode n;
-        try {
-            n = new ObjectMapper().readTree(configJson.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + configJson, e);
-        }
-        try {
-            return fromJson(n);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(configJson + ": " + e.getMessage(), e);
-        }
+        return Checkpoints.readConfig(configJson, LlamaConfig::fromJson);
     }
 
     /**

@@ -1,7 +1,5 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.CudaMemory;
-import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
@@ -41,10 +39,8 @@ public final class LlmTextEncoder implements AutoCloseable {
     private final LlmEncoderOptions options;
     private final Device device;
     private final LlmTokenizer tokenizer;
-    private final Supplier<LlamaModel> loader;
+    private final LoadedModel<LlamaModel> model;
     private final Set<PromptTemplate> checkedTemplates = new HashSet<>();
-    private LlamaModel model;
-    private boolean closed;
 
     private LlmTextEncoder(String id, LlamaConfig config, LlmEncoderOptions options, Device device,
                            LlmTokenizer tokenizer, Supplier<LlamaModel> loader) {
@@ -53,8 +49,7 @@ public final class LlmTextEncoder implements AutoCloseable {
         this.options = options;
         this.device = device;
         this.tokenizer = tokenizer;
-        this.loader = loader;
-        this.model = loader.get();
+        this.model = new LoadedModel<>(LOG, "LLM text encoder", id, device, tokenizer, loader);
     }
 
     /**
@@ -87,18 +82,10 @@ public final class LlmTextEncoder implements AutoCloseable {
         LlamaConfig config = LlamaConfig.read(textEncoderDir.resolve("config.json"));
         int layers = opts.layersToRun(config.numLayers());
         boolean norm = opts.usesFinalNorm();
-        try (Weights root = Checkpoints.open(textEncoderDir)) {
-            LlamaModel.load(config, Checkpoints.checking(Checkpoints.view(root, textEncoderDir,
-                    "embed_tokens.weight", PREFIXES)), layers, norm).close();
-        }
+        Supplier<LlamaModel> loader = Checkpoints.checkedLoader(textEncoderDir, "embed_tokens.weight", PREFIXES,
+                device, dtype, w -> LlamaModel.load(config, w, layers, norm));
         LlmTokenizer tokenizer = LlmTokenizer.load(tokenizerDir);
-        Supplier<LlamaModel> loader = () -> {
-            try (Weights root = Checkpoints.open(textEncoderDir)) {
-                Weights view = Checkpoints.view(root, textEncoderDir, "embed_tokens.weight", PREFIXES);
-                return LlamaModel.load(config, TensorLoader.of(view, device, dtype), layers, norm);
-            }
-        };
-        String id = "llm:" + textEncoderDir.toAbsolutePath().normalize() + ":" + dtype + ":" + device.str().getString();
+        String id = Checkpoints.id("llm", textEncoderDir, device, dtype);
         try {
             return new LlmTextEncoder(id, config, opts, device, tokenizer, loader);
         } catch (RuntimeException e) {
@@ -145,7 +132,7 @@ public final class LlmTextEncoder implements AutoCloseable {
      * {@link TokenizedPrompts#truncatedTokens()} tells whether the prompt was cut (a warning is logged too).
      */
     public synchronized TokenizedPrompts tokenize(List<String> prompts, PromptTemplate template) {
-        requireOpen();
+        model.requireOpen();
         Objects.requireNonNull(template, "template");
         if (tokenizer == null) {
             throw new IllegalStateException("this encoder was created without a tokenizer; use encodeIds");
@@ -170,12 +157,12 @@ public final class LlmTextEncoder implements AutoCloseable {
      *                                  or {@code cropStart} outside {@code [0, L)}
      */
     public synchronized TextEncoding encodeIds(Tensor inputIds, Tensor attentionMask, int cropStart) {
-        requireOpen();
+        model.requireOpen();
         long len = TextInputs.check(inputIds, attentionMask, config.vocabSize());
         if (cropStart < 0 || cropStart >= len) {
             throw new IllegalArgumentException("cropStart must be in [0, " + len + "), got " + cropStart);
         }
-        LlamaModel m = loadedModel();
+        LlamaModel m = model.get();
         int n = options.layersToRun(config.numLayers());
         try (InferenceMode guard = new InferenceMode(); PointerScope scope = new PointerScope()) {
             Tensor ids = inputIds.to(device, ScalarType.Long);
@@ -191,49 +178,23 @@ public final class LlmTextEncoder implements AutoCloseable {
         }
     }
 
-    private LlamaModel loadedModel() {
-        if (model == null) {
-            LOG.info("reloading the LLM text encoder weights ({})", id);
-            model = loader.get();
-        }
-        return model;
-    }
-
     /**
      * Frees the weights; on CUDA, also returns the allocator's cached blocks to the driver. A later {@code encode}
      * loads them again. No-op when already released.
      */
     public synchronized void release() {
-        if (model != null) {
-            model.close();
-            model = null;
-            if (device.is_cuda()) {
-                CudaMemory.emptyCache();
-            }
-        }
+        model.release();
     }
 
     /** Whether the weights are in memory. */
     public synchronized boolean isLoaded() {
-        return model != null;
+        return model.isLoaded();
     }
 
     /** Releases the weights and the tokenizer; the encoder cannot be used afterwards. */
     @Override
     public synchronized void close() {
-        if (!closed) {
-            release();
-            if (tokenizer != null) {
-                tokenizer.close();
-            }
-            closed = true;
-        }
-    }
-
-    private void requireOpen() {
-        if (closed) {
-            throw new IllegalStateException("the LLM text encoder is closed");
-        }
+        model.close();
     }
 
     public LlamaConfig config() {

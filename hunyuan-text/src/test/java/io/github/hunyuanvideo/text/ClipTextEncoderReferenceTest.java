@@ -3,14 +3,12 @@ package io.github.hunyuanvideo.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.hunyuanvideo.io.Tensors;
-import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -25,76 +23,60 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The CLIP text transformer against the official {@code TextEncoder.encode} (clipL) on {@code text_clip_tiny}. */
 class ClipTextEncoderReferenceTest {
-    private static final double TOL = 1e-4;
     private static final Device CPU = new Device("cpu");
-    private static ReferenceCase ref;
-    private static JsonNode cfg;
-
-    @BeforeAll
-    static void open() {
-        ref = ReferenceCase.load("text_clip_tiny");
-        cfg = ref.config();
-    }
-
-    @AfterAll
-    static void close() {
-        ref.close();
-    }
-
-    private static void report(String key, Tensor actual) {
-        System.out.printf("text_clip_tiny %s: relative error %.3e%n", key, ref.assertClose(key, actual, TOL));
-    }
+    @RegisterExtension
+    static final TinyCase CASE = new TinyCase("text_clip_tiny", 1e-4);
 
     private static Path folder(Path dir, JsonNode config, boolean prefixed) throws IOException {
-        return ClipFolders.write(dir, ref, config, prefixed);
+        return ClipFolders.write(dir, CASE.ref(), config, prefixed);
     }
 
     @Test
     void pooledAndLastHiddenStateMatch(@TempDir Path dir) throws IOException {
-        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, cfg.get("full_config"), true), CPU,
+        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, CASE.cfg("full_config"), true), CPU,
                 ScalarType.Float);
-             ClipOutput out = enc.encodeIds(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"))) {
-            report("out.pooler_output", out.pooled());
-            report("out.last_hidden_state", out.lastHiddenState());
+             ClipOutput out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"))) {
+            CASE.report("out.pooler_output", out.pooled());
+            CASE.report("out.last_hidden_state", out.lastHiddenState());
         }
     }
 
     @Test
     void bothPoolingRulesPickTheCasesEosPositions(@TempDir Path dir) throws IOException {
-        long[] expected = new long[cfg.get("eos_positions").size()];
+        long[] expected = new long[CASE.cfg("eos_positions").size()];
         for (int i = 0; i < expected.length; i++) {
-            expected[i] = cfg.get("eos_positions").get(i).asLong();
+            expected[i] = CASE.cfg("eos_positions").get(i).asLong();
         }
-        ObjectNode legacy = cfg.get("full_config").deepCopy();
+        ObjectNode legacy = CASE.cfg("full_config").deepCopy();
         legacy.put("eos_token_id", ClipTextConfig.LEGACY_EOS_TOKEN_ID);
-        for (JsonNode config : List.of(cfg.get("full_config"), legacy)) {
+        for (JsonNode config : List.of(CASE.cfg("full_config"), legacy)) {
             ClipTextConfig c = ClipTextConfig.fromJson(config);
             try (PointerScope scope = new PointerScope();
                  ClipTextModel model = ClipTextModel.load(c,
-                         TensorLoader.of(ref.tensors().stripPrefix("text_model."), CPU, ScalarType.Float))) {
-                assertArrayEquals(expected, Tensors.toLongArray(model.pooledPositions(ref.tensor("in.input_ids"))),
+                         TensorLoader.of(CASE.tensors().stripPrefix("text_model."), CPU, ScalarType.Float))) {
+                assertArrayEquals(expected, Tensors.toLongArray(model.pooledPositions(CASE.tensor("in.input_ids"))),
                         "eos_token_id " + c.eosTokenId());
             }
         }
         try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, legacy, false), CPU, ScalarType.Float);
-             ClipOutput out = enc.encodeIds(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"))) {
-            report("out.pooler_output", out.pooled());
+             ClipOutput out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"))) {
+            CASE.report("out.pooler_output", out.pooled());
         }
     }
 
     @Test
     void encodeTokenizesAndPoolsLikeEncodeIds(@TempDir Path dir) throws IOException {
-        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, cfg.get("full_config"), true), CPU,
+        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, CASE.cfg("full_config"), true), CPU,
                 ScalarType.Float);
              PointerScope scope = new PointerScope()) {
             List<String> prompts = List.of("A photo of a cat", "a dog runs on the grass");
             TokenizedPrompts tokens = enc.tokenize(prompts);
-            assertEquals(cfg.get("max_position_embeddings").asInt(), tokens.length());
+            assertEquals(CASE.cfg("max_position_embeddings").asInt(), tokens.length());
             Tensor pooled = enc.encode(prompts);
             try (ClipOutput direct = enc.encodeIds(tokens.inputIdsTensor(), tokens.attentionMaskTensor())) {
                 assertEquals(0.0, Tensors.relativeError(pooled, direct.pooled()), 1e-7);
             }
-            assertArrayEquals(new long[]{prompts.size(), cfg.get("hidden_size").asLong()}, Tensors.shape(pooled));
+            assertArrayEquals(new long[]{prompts.size(), CASE.cfg("hidden_size").asLong()}, Tensors.shape(pooled));
             enc.release();
             assertFalse(enc.isLoaded());
             Tensor again = enc.encode(prompts);
@@ -107,9 +89,9 @@ class ClipTextEncoderReferenceTest {
 
     @Test
     void tooManyPositionsAreRejected(@TempDir Path dir) throws IOException {
-        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, cfg.get("full_config"), true), CPU,
+        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(folder(dir, CASE.cfg("full_config"), true), CPU,
                 ScalarType.Float)) {
-            int len = cfg.get("max_position_embeddings").asInt() + 1;
+            int len = CASE.cfg("max_position_embeddings").asInt() + 1;
             long[] ids = new long[len];
             long[] mask = new long[len];
             java.util.Arrays.fill(mask, 1);

@@ -1,16 +1,13 @@
 package io.github.hunyuanvideo.text;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.github.hunyuanvideo.io.Tensors;
 import io.github.hunyuanvideo.io.Weights;
-import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -28,38 +25,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Llama hidden-state encoder against the official {@code TextEncoder.encode} on {@code text_llm_tiny}. */
 class LlmTextEncoderReferenceTest {
-    private static final double TOL = 1e-4;
     private static final Device CPU = new Device("cpu");
-    private static ReferenceCase ref;
-    private static JsonNode cfg;
-
-    @BeforeAll
-    static void open() {
-        ref = ReferenceCase.load("text_llm_tiny");
-        cfg = ref.config();
-    }
-
-    @AfterAll
-    static void close() {
-        ref.close();
-    }
-
-    private static void report(String key, Tensor actual) {
-        System.out.printf("text_llm_tiny %s: relative error %.3e%n", key, ref.assertClose(key, actual, TOL));
-    }
+    @RegisterExtension
+    static final TinyCase CASE = new TinyCase("text_llm_tiny", 1e-4);
 
     private static int cropStart() {
-        return cfg.get("crop_start").asInt();
+        return CASE.cfg("crop_start").asInt();
     }
 
     /** A HF folder with LlamaForCausalLM keys ({@code model.*} + lm_head) in one file, or bare keys in 3 shards. */
     private static Path folder(Path dir, boolean prefixed) throws IOException {
-        HfFolders.writeConfig(dir, cfg.get("full_config"));
+        HfFolders.writeConfig(dir, CASE.cfg("full_config"));
         if (prefixed) {
-            HfFolders.writeWeights(dir, ref.tensors(),
+            HfFolders.writeWeights(dir, CASE.tensors(),
                     n -> n.startsWith("model.") || n.startsWith("lm_head.") ? n : null, 1);
         } else {
-            HfFolders.writeWeights(dir, ref.tensors(),
+            HfFolders.writeWeights(dir, CASE.tensors(),
                     n -> n.startsWith("model.") ? n.substring("model.".length()) : null, 3);
         }
         HfFolders.copyTokenizer(TokenizerDirs.llama3(), dir);
@@ -68,16 +49,16 @@ class LlmTextEncoderReferenceTest {
 
     @Test
     void everyHiddenStateMatches() {
-        LlamaConfig c = LlamaConfig.fromJson(cfg.get("full_config"));
-        Weights w = ref.tensors().stripPrefix("model.");
+        LlamaConfig c = LlamaConfig.fromJson(CASE.cfg("full_config"));
+        Weights w = CASE.tensors().stripPrefix("model.");
         try (PointerScope scope = new PointerScope();
              LlamaModel model = LlamaModel.load(c, TensorLoader.of(w, CPU, ScalarType.Float), c.numLayers(), true)) {
-            List<Tensor> hs = model.hiddenStates(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"));
+            List<Tensor> hs = model.hiddenStates(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"));
             assertEquals(c.numLayers() + 1, hs.size());
             for (int i = 0; i < hs.size(); i++) {
-                report("mid.hidden_states." + i, hs.get(i));
+                CASE.report("mid.hidden_states." + i, hs.get(i));
             }
-            report("mid.last_hidden_state", hs.get(hs.size() - 1));
+            CASE.report("mid.last_hidden_state", hs.get(hs.size() - 1));
             hs.forEach(Tensor::releaseReference);
         }
     }
@@ -86,10 +67,10 @@ class LlmTextEncoderReferenceTest {
     void defaultSettingsGiveTheSkipTwoStateFromAShardedBareFolder(@TempDir Path dir) throws IOException {
         try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(folder(dir, false), LlmEncoderOptions.defaults(),
                 CPU, ScalarType.Float);
-             TextEncoding out = enc.encodeIds(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"),
+             TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
                      cropStart())) {
-            report("out.hidden_state", out.states());
-            assertArrayEquals(Tensors.toLongArray(ref.tensor("out.attention_mask")), Tensors.toLongArray(out.mask()));
+            CASE.report("out.hidden_state", out.states());
+            assertArrayEquals(Tensors.toLongArray(CASE.tensor("out.attention_mask")), Tensors.toLongArray(out.mask()));
         }
     }
 
@@ -98,7 +79,7 @@ class LlmTextEncoderReferenceTest {
         folder(dir, true);
         Pattern variant = Pattern.compile("out\\.final_norm_skip(\\d+)\\.hidden_state");
         int checked = 0;
-        for (String key : ref.tensors().names()) {
+        for (String key : CASE.tensors().names()) {
             Matcher m = variant.matcher(key);
             if (!m.matches()) {
                 continue;
@@ -106,12 +87,12 @@ class LlmTextEncoderReferenceTest {
             LlmEncoderOptions opts = new LlmEncoderOptions(LlmEncoderOptions.defaults().textLen(),
                     Integer.parseInt(m.group(1)), true);
             try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, opts, CPU, ScalarType.Float);
-                 TextEncoding out = enc.encodeIds(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"),
+                 TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
                          cropStart())) {
-                report(key, out.states());
+                CASE.report(key, out.states());
                 String maskKey = key.replace("hidden_state", "attention_mask");
-                String expectedMask = ref.tensors().contains(maskKey) ? maskKey : "out.attention_mask";
-                assertArrayEquals(Tensors.toLongArray(ref.tensor(expectedMask)), Tensors.toLongArray(out.mask()));
+                String expectedMask = CASE.tensors().contains(maskKey) ? maskKey : "out.attention_mask";
+                assertArrayEquals(Tensors.toLongArray(CASE.tensor(expectedMask)), Tensors.toLongArray(out.mask()));
             }
             checked++;
         }
@@ -124,10 +105,10 @@ class LlmTextEncoderReferenceTest {
                 CPU, ScalarType.Float)) {
             enc.release();
             assertFalse(enc.isLoaded());
-            try (TextEncoding out = enc.encodeIds(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"),
+            try (TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
                     cropStart())) {
                 assertTrue(enc.isLoaded());
-                report("out.hidden_state", out.states());
+                CASE.report("out.hidden_state", out.states());
             }
         }
     }
@@ -135,16 +116,16 @@ class LlmTextEncoderReferenceTest {
     @Test
     void theTokenizerMayLiveInItsOwnFolder(@TempDir Path dir) throws IOException {
         Path model = Files.createDirectories(dir.resolve("text_encoder"));
-        HfFolders.writeConfig(model, cfg.get("full_config"));
-        HfFolders.writeWeights(model, ref.tensors(), n -> n.startsWith("model.") ? n : null, 1);
+        HfFolders.writeConfig(model, CASE.cfg("full_config"));
+        HfFolders.writeWeights(model, CASE.tensors(), n -> n.startsWith("model.") ? n : null, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> LlmTextEncoder.fromPretrained(model, LlmEncoderOptions.defaults(), CPU, ScalarType.Float));
         assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
         try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(model, TokenizerDirs.llama3(),
                 LlmEncoderOptions.defaults(), CPU, ScalarType.Float);
-             TextEncoding out = enc.encodeIds(ref.tensor("in.input_ids"), ref.tensor("in.attention_mask"),
+             TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
                      cropStart())) {
-            report("out.hidden_state", out.states());
+            CASE.report("out.hidden_state", out.states());
             assertEquals(PromptTemplate.VIDEO.cropStart(), enc.tokenizer().prefixTokens(PromptTemplate.VIDEO));
         }
     }
@@ -154,8 +135,8 @@ class LlmTextEncoderReferenceTest {
         folder(dir, true);
         try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, LlmEncoderOptions.defaults(), CPU,
                 ScalarType.Float)) {
-            Tensor ids = ref.tensor("in.input_ids");
-            Tensor mask = ref.tensor("in.attention_mask");
+            Tensor ids = CASE.tensor("in.input_ids");
+            Tensor mask = CASE.tensor("in.attention_mask");
             long len = ids.size(1);
             IllegalArgumentException crop = assertThrows(IllegalArgumentException.class,
                     () -> enc.encodeIds(ids, mask, (int) len));
@@ -166,12 +147,12 @@ class LlmTextEncoderReferenceTest {
                     () -> enc.encodeIds(ids, Tensors.fromLongs(leftPadded, Tensors.shape(mask)), cropStart()));
             assertTrue(pad.getMessage().contains("attentionMask"), pad.getMessage());
             long[] big = Tensors.toLongArray(ids);
-            big[3] = cfg.get("vocab_size").asLong();
+            big[3] = CASE.cfg("vocab_size").asLong();
             IllegalArgumentException vocab = assertThrows(IllegalArgumentException.class,
                     () -> enc.encodeIds(Tensors.fromLongs(big, Tensors.shape(ids)), mask, cropStart()));
             assertTrue(vocab.getMessage().contains("vocabulary"), vocab.getMessage());
         }
-        int layers = cfg.get("num_hidden_layers").asInt();
+        int layers = CASE.cfg("num_hidden_layers").asInt();
         IllegalArgumentException skip = assertThrows(IllegalArgumentException.class,
                 () -> LlmTextEncoder.fromPretrained(dir, new LlmEncoderOptions(256, layers + 1, false), CPU,
                         ScalarType.Float));
@@ -180,9 +161,9 @@ class LlmTextEncoderReferenceTest {
 
     @Test
     void aMissingTensorIsNamedBeforeAnyWeightIsCopied(@TempDir Path dir) throws IOException {
-        HfFolders.writeConfig(dir, cfg.get("full_config"));
+        HfFolders.writeConfig(dir, CASE.cfg("full_config"));
         String missing = "model.layers.1.mlp.up_proj.weight";
-        HfFolders.writeWeights(dir, ref.tensors(), n -> n.startsWith("model.") && !n.equals(missing) ? n : null, 1);
+        HfFolders.writeWeights(dir, CASE.tensors(), n -> n.startsWith("model.") && !n.equals(missing) ? n : null, 1);
         HfFolders.copyTokenizer(TokenizerDirs.llama3(), dir);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> LlmTextEncoder.fromPretrained(dir, LlmEncoderOptions.defaults(), CPU, ScalarType.Float));
