@@ -3,6 +3,10 @@ package io.github.hunyuanvideo.vae;
 import org.bytedeco.pytorch.Tensor;
 import io.github.hunyuanvideo.io.nn.Scopes;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
 /**
  * {@code ResnetBlockCausal3D}: {@code h = conv1(silu(norm1(x)))}, {@code h = conv2(silu(norm2(h)))},
  * {@code out = shortcut(x) + h}; the shortcut is a k = 1 causal convolution when the width changes.
@@ -30,6 +34,36 @@ final class ResnetBlockCausal3d {
                 GroupNorm.load(p, prefix + ".norm2", out, groups),
                 CausalConv3d.load(p, prefix + ".conv2.conv", out, out, 3),
                 in == out ? null : CausalConv3d.load(p, prefix + ".conv_shortcut.conv", in, out, 1));
+    }
+
+    /**
+     * The {@code count} resnets {@code prefix.resnets.r} of an up or down block: the first reads {@code in}
+     * channels, all write {@code out}.
+     */
+    static List<ResnetBlockCausal3d> loadAll(Params p, String prefix, int count, int in, int out, int groups) {
+        List<ResnetBlockCausal3d> resnets = new ArrayList<>();
+        for (int r = 0; r < count; r++) {
+            resnets.add(load(p, prefix + ".resnets." + r, r == 0 ? in : out, out, groups));
+        }
+        return List.copyOf(resnets);
+    }
+
+    /** Runs {@code resnets} in turn, then {@code sampler} unless it is null, freeing each intermediate. */
+    static Tensor forwardAll(List<ResnetBlockCausal3d> resnets, UnaryOperator<Tensor> sampler, Tensor x) {
+        return Scopes.scoped(() -> {
+            Tensor h = null;
+            for (ResnetBlockCausal3d r : resnets) {
+                Tensor next = r.forward(h == null ? x : h);
+                Scopes.release(h);
+                h = next;
+            }
+            if (sampler != null) {
+                Tensor next = sampler.apply(h);
+                h.close();
+                h = next;
+            }
+            return h;
+        });
     }
 
     Tensor forward(Tensor x) {

@@ -2,9 +2,7 @@ package io.github.hunyuanvideo.vae;
 
 import org.bytedeco.pytorch.Tensor;
 
-import java.util.ArrayList;
 import java.util.List;
-import io.github.hunyuanvideo.io.nn.Scopes;
 
 /** {@code UpDecoderBlockCausal3D}: {@code layers_per_block + 1} resnets, then an optional causal upsampler. */
 final class UpDecoderBlock {
@@ -19,32 +17,16 @@ final class UpDecoderBlock {
     /** Up block {@code i} of the decoder described by {@code c}, reading {@code inChannels} channels. */
     static UpDecoderBlock load(Params p, String prefix, VaeConfig c, int i, int inChannels) {
         int out = c.blockOutChannels().get(c.blocks() - 1 - i);
-        List<ResnetBlockCausal3d> resnets = new ArrayList<>();
-        for (int r = 0; r < c.layersPerBlock() + 1; r++) {
-            resnets.add(ResnetBlockCausal3d.load(p, prefix + ".resnets." + r, r == 0 ? inChannels : out, out,
-                    c.normNumGroups()));
-        }
+        List<ResnetBlockCausal3d> resnets = ResnetBlockCausal3d.loadAll(p, prefix, c.layersPerBlock() + 1,
+                inChannels, out, c.normNumGroups());
         boolean time = c.scalesTime(i);
         boolean space = c.scalesSpace(i);
         UpsampleCausal3d up = time || space
                 ? UpsampleCausal3d.load(p, prefix + ".upsamplers.0", out, time ? 2 : 1, space ? 2 : 1) : null;
-        return new UpDecoderBlock(List.copyOf(resnets), up);
+        return new UpDecoderBlock(resnets, up);
     }
 
     Tensor forward(Tensor x) {
-        return Scopes.scoped(() -> {
-            Tensor h = null;
-            for (ResnetBlockCausal3d r : resnets) {
-                Tensor next = r.forward(h == null ? x : h);
-                Scopes.release(h);
-                h = next;
-            }
-            if (upsampler != null) {
-                Tensor next = upsampler.forward(h);
-                h.close();
-                h = next;
-            }
-            return h;
-        });
+        return ResnetBlockCausal3d.forwardAll(resnets, upsampler == null ? null : upsampler::forward, x);
     }
 }

@@ -1,22 +1,19 @@
 package io.github.hunyuanvideo.core.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.hunyuanvideo.core.dit.DitConfig;
 import io.github.hunyuanvideo.core.dit.HunyuanVideoTransformer;
-import io.github.hunyuanvideo.io.CudaMemory;
 import io.github.hunyuanvideo.io.Precision;
 import io.github.hunyuanvideo.io.Tensors;
 import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.io.bench.GoldenCheckArgs;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Locale;
 
 /**
@@ -38,41 +35,17 @@ public final class DitGpuCheck {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length < 1 || args[0].startsWith("--")) {
-            throw new IllegalArgumentException("usage: DitGpuCheck <reference-dir> [--device D] [--dtype T] [--tol X]");
-        }
-        Path dir = Paths.get(args[0]);
-        String device = "cuda";
-        Precision dtype = Precision.BF16;
-        double tol = 0.02;
-        for (int i = 1; i < args.length; i += 2) {
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("option " + args[i] + " needs a value");
-            }
-            switch (args[i]) {
-                case "--device" -> device = args[i + 1];
-                case "--dtype" -> dtype = Precision.parse(args[i + 1]);
-                case "--tol" -> tol = Double.parseDouble(args[i + 1]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
-        }
-        Path json = dir.resolve("dit_tiny.json");
-        Path tensors = dir.resolve("dit_tiny.safetensors");
-        for (Path p : new Path[]{json, tensors}) {
-            if (!Files.isRegularFile(p)) {
-                throw new NoSuchFileException(p.toString(), null, "golden case file missing");
-            }
-        }
-        Device dev = new Device(device);
-        if (dev.is_cuda() && !CudaMemory.available()) {
-            throw new IllegalArgumentException("--device " + device + ": CUDA is not available");
-        }
-        JsonNode config = new ObjectMapper().readTree(json.toFile()).get("config");
+        GoldenCheckArgs a = GoldenCheckArgs.parse("DitGpuCheck", args, Precision.BF16, 0.02);
+        Path dir = a.dir();
+        String device = a.device();
+        Precision dtype = a.dtype();
+        double tol = a.tol();
+        JsonNode config = a.caseConfig("dit_tiny");
+        Device dev = a.openDevice();
         boolean ok = true;
-        try (PointerScope scope = new PointerScope(); Weights all = Weights.open(tensors);
-             HunyuanVideoTransformer dit = HunyuanVideoTransformer.load(all.rename(n -> n.startsWith("in.")
-                             || n.startsWith("mid.") || n.startsWith("out.") ? null : n), DitConfig.fromJson(config),
-                     dev, dtype.scalarType())) {
+        try (PointerScope scope = new PointerScope(); Weights all = Weights.open(a.caseTensors("dit_tiny"));
+             HunyuanVideoTransformer dit = HunyuanVideoTransformer.load(GoldenCheckArgs.modelWeights(all),
+                     DitConfig.fromJson(config), dev, dtype.scalarType())) {
             long batch = all.get("in.x").size(0);
             System.out.printf(Locale.ROOT, "%ndit_tiny on %s in %s vs the float32 reference (tolerance %.0e)%n%n",
                     device, dtype, tol);

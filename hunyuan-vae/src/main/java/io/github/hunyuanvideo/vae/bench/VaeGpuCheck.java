@@ -1,11 +1,10 @@
 package io.github.hunyuanvideo.vae.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.hunyuanvideo.io.CudaMemory;
 import io.github.hunyuanvideo.io.Precision;
 import io.github.hunyuanvideo.io.Tensors;
 import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.io.bench.GoldenCheckArgs;
 import io.github.hunyuanvideo.vae.CausalVideoVae;
 import io.github.hunyuanvideo.vae.DiagonalGaussian;
 import io.github.hunyuanvideo.vae.TilingConfig;
@@ -15,10 +14,6 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Locale;
 
 /**
@@ -35,44 +30,18 @@ public final class VaeGpuCheck {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length < 1 || args[0].startsWith("--")) {
-            throw new IllegalArgumentException("usage: VaeGpuCheck <reference-dir> [--device cuda] [--dtype fp16] "
-                    + "[--tol 0.02]");
-        }
-        Path dir = Paths.get(args[0]);
-        String device = "cuda";
-        Precision dtype = Precision.FP16;
-        double tol = 0.02;
-        for (int i = 1; i < args.length; i += 2) {
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException(args[i] + " needs a value");
-            }
-            switch (args[i]) {
-                case "--device" -> device = args[i + 1];
-                case "--dtype" -> dtype = Precision.parse(args[i + 1]);
-                case "--tol" -> tol = Double.parseDouble(args[i + 1]);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
-            }
-        }
-        Path json = dir.resolve("vae_tiny.json");
-        Path tensors = dir.resolve("vae_tiny.safetensors");
-        for (Path p : new Path[]{json, tensors}) {
-            if (!Files.isRegularFile(p)) {
-                throw new NoSuchFileException(p.toString(), null, "golden case file missing");
-            }
-        }
-        Device dev = new Device(device);
-        if (dev.is_cuda() && !CudaMemory.available()) {
-            throw new IllegalArgumentException("--device " + device + ": CUDA is not available");
-        }
-        JsonNode config = new ObjectMapper().readTree(json.toFile()).get("config");
+        GoldenCheckArgs a = GoldenCheckArgs.parse("VaeGpuCheck", args, Precision.FP16, 0.02);
+        String device = a.device();
+        Precision dtype = a.dtype();
+        double tol = a.tol();
+        JsonNode config = a.caseConfig("vae_tiny");
+        Device dev = a.openDevice();
         boolean ok = true;
         System.out.printf(Locale.ROOT, "%nvae_tiny on %s in %s (tolerance %.0e)%n%n| output | relative error |%n"
                 + "|---|---|%n", device, dtype, tol);
-        try (Weights all = Weights.open(tensors);
-             CausalVideoVae vae = CausalVideoVae.load(
-                     all.rename(n -> n.startsWith("in.") || n.startsWith("mid.") || n.startsWith("out.") ? null : n),
-                     VaeConfig.fromJson(config), dev, dtype.scalarType());
+        try (Weights all = Weights.open(a.caseTensors("vae_tiny"));
+             CausalVideoVae vae = CausalVideoVae.load(GoldenCheckArgs.modelWeights(all), VaeConfig.fromJson(config),
+                     dev, dtype.scalarType());
              PointerScope scope = new PointerScope()) {
             vae.setTiling(TilingConfig.disabled());
             DiagonalGaussian posterior = vae.encode(all.get("in.x"));
