@@ -222,15 +222,10 @@ final class DemoCheckpoint {
     }
 
     private static ObjectNode llamaJson(DemoTokenizers.Llm tok) {
-        ObjectNode c = JSON.createObjectNode();
-        c.putArray("architectures").add("LlamaModel");
-        c.put("model_type", "llama");
-        c.put("vocab_size", tok.vocabSize());
-        c.put("hidden_size", TEXT_STATES_DIM);
-        c.put("intermediate_size", 64);
+        ObjectNode c = textEncoderJson("LlamaModel", "llama", tok.vocabSize(), TEXT_STATES_DIM,
+                tok.specials().get(DemoTokenizers.BOS), tok.specials().get(DemoTokenizers.EOS));
         // hidden_state_skip_layer 2 reads the state after layer 1 of 3
         c.put("num_hidden_layers", 3);
-        c.put("num_attention_heads", 2);
         c.put("num_key_value_heads", 1);
         c.put("head_dim", 16);
         c.put("hidden_act", "silu");
@@ -240,28 +235,32 @@ final class DemoCheckpoint {
         c.put("attention_bias", false);
         c.put("mlp_bias", false);
         c.put("tie_word_embeddings", false);
-        c.put("bos_token_id", tok.specials().get(DemoTokenizers.BOS));
-        c.put("eos_token_id", tok.specials().get(DemoTokenizers.EOS));
-        c.put("pad_token_id", tok.specials().get(DemoTokenizers.EOS));
-        c.put("torch_dtype", "float32");
         return c;
     }
 
     private static ObjectNode clipJson(DemoTokenizers.Clip tok) {
-        ObjectNode c = JSON.createObjectNode();
-        c.putArray("architectures").add("CLIPTextModel");
-        c.put("model_type", "clip_text_model");
-        c.put("vocab_size", tok.vocabSize());
-        c.put("hidden_size", TEXT_STATES_DIM_2);
-        c.put("intermediate_size", 64);
+        ObjectNode c = textEncoderJson("CLIPTextModel", "clip_text_model", tok.vocabSize(), TEXT_STATES_DIM_2,
+                tok.bosId(), tok.eosId());
         c.put("num_hidden_layers", 2);
-        c.put("num_attention_heads", 2);
         c.put("max_position_embeddings", 77);
         c.put("hidden_act", "quick_gelu");
         c.put("layer_norm_eps", 1e-5);
-        c.put("bos_token_id", tok.bosId());
-        c.put("eos_token_id", tok.eosId());
-        c.put("pad_token_id", tok.eosId());
+        return c;
+    }
+
+    /** What the demo's two text encoder configs share: a 64-wide MLP, 2 heads, EOS as padding, float32. */
+    private static ObjectNode textEncoderJson(String architecture, String modelType, int vocabSize, int hidden,
+                                              int bos, int eos) {
+        ObjectNode c = JSON.createObjectNode();
+        c.putArray("architectures").add(architecture);
+        c.put("model_type", modelType);
+        c.put("vocab_size", vocabSize);
+        c.put("hidden_size", hidden);
+        c.put("intermediate_size", 64);
+        c.put("num_attention_heads", 2);
+        c.put("bos_token_id", bos);
+        c.put("eos_token_id", eos);
+        c.put("pad_token_id", eos);
         c.put("torch_dtype", "float32");
         return c;
     }

@@ -14,13 +14,11 @@ import io.github.hunyuanvideo.io.Precision;
 import io.github.hunyuanvideo.io.Tensors;
 import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -101,20 +99,11 @@ public final class PipelineGpuCheck {
         try (Weights ref = Weights.open(referenceDir.resolve("pipeline_tiny.safetensors"));
              PointerScope scope = new PointerScope();
              HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(layOut(referenceDir, root), config)) {
-            PromptEmbeddings emb = new PromptEmbeddings(ref.get("in.prompt_embeds"), ref.get("in.prompt_mask"),
-                    ref.get("in.prompt_embeds_2"));
-            ProgressListener listener = new ProgressListener() {
-                @Override
-                public void onStep(int step, int total, Duration elapsed, Duration eta) {
-                }
-
-                @Override
-                public void onLatents(int index, Tensor latents) {
-                    String key = "mid.step" + index + ".latents";
-                    errors.put(key, Tensors.relativeError(latents, ref.get(key)));
-                }
-            };
-            try (SamplerResult r = sampler.predict(request(cfg, config), emb, null, listener,
+            ProgressListener listener = ProgressListener.ofLatents((index, latents) -> {
+                String key = "mid.step" + index + ".latents";
+                errors.put(key, Tensors.relativeError(latents, ref.get(key)));
+            });
+            try (SamplerResult r = sampler.predict(request(cfg, config), embeddings(ref), null, listener,
                     CancellationToken.NONE)) {
                 errors.put("out.latents", Tensors.relativeError(r.latents(), ref.get("out.latents")));
                 errors.put("out.video", Tensors.relativeError(r.videos(), ref.get("out.video")));
@@ -161,6 +150,12 @@ public final class PipelineGpuCheck {
                 .cfgScale(cfg.get("guidance_scale(cfg)").asDouble())
                 .inferSteps(cfg.get("num_inference_steps").asInt())
                 .device(device).noiseDevice("cpu").exactGuidance(true).loadTextEncoders(false).build();
+    }
+
+    /** The case's precomputed text embeddings ({@code in.prompt_embeds}, {@code _mask}, {@code _embeds_2}). */
+    public static PromptEmbeddings embeddings(Weights ref) {
+        return new PromptEmbeddings(ref.get("in.prompt_embeds"), ref.get("in.prompt_mask"),
+                ref.get("in.prompt_embeds_2"));
     }
 
     /** The case's request: its size, length and latent seed. */

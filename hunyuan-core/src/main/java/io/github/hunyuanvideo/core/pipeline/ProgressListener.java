@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.core.pipeline;
 import org.bytedeco.pytorch.Tensor;
 
 import java.time.Duration;
+import java.util.function.BiConsumer;
 
 /**
  * Receives the progress of {@link HunyuanVideoSampler#predict}. Called on the generating thread; keep it quick.
@@ -35,5 +36,19 @@ public interface ProgressListener {
      * and checks. The tensor is only valid during the call (copy it to keep it). The default does nothing.
      */
     default void onLatents(int index, Tensor latents) {
+    }
+
+    /** A listener that only receives {@link #onLatents} (for checks against recorded latents). */
+    static ProgressListener ofLatents(BiConsumer<Integer, Tensor> onLatents) {
+        return new ProgressListener() {
+            @Override
+            public void onStep(int step, int total, Duration elapsed, Duration eta) {
+            }
+
+            @Override
+            public void onLatents(int index, Tensor latents) {
+                onLatents.accept(index, latents);
+            }
+        };
     }
 }

@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.core.pipeline;
 import io.github.hunyuanvideo.core.dit.DitConfig;
 import io.github.hunyuanvideo.io.Precision;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,16 +41,24 @@ class ArgumentValidationTest {
                 bad("seeds", b -> b.numVideosPerPrompt(3).seeds(List.of(1L, 2L))));
     }
 
+    /** A case: the argument the error must name and the change to a valid builder that makes it invalid. */
     private static Arguments bad(String name, UnaryOperator<GenerationRequest.Builder> change) {
         return Arguments.of(name, change);
+    }
+
+    private static Arguments cfg(String name, UnaryOperator<SamplerConfig.Builder> change) {
+        return Arguments.of(name, change);
+    }
+
+    private static void assertRejectedNaming(String name, Executable build) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, build);
+        assertTrue(e.getMessage().startsWith(name + ":"), e.getMessage());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("badRequests")
     void requestErrorsNameTheArgument(String name, UnaryOperator<GenerationRequest.Builder> change) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> change.apply(GenerationRequest.builder("a cat")).build());
-        assertTrue(e.getMessage().startsWith(name + ":"), e.getMessage());
+        assertRejectedNaming(name, () -> change.apply(GenerationRequest.builder("a cat")).build());
     }
 
     static Stream<Arguments> badConfigs() {
@@ -86,16 +95,10 @@ class ArgumentValidationTest {
                 cfg("noiseDevice", b -> b.noiseDevice("gpu")));
     }
 
-    private static Arguments cfg(String name, UnaryOperator<SamplerConfig.Builder> change) {
-        return Arguments.of(name, change);
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("badConfigs")
     void configErrorsNameTheOption(String name, UnaryOperator<SamplerConfig.Builder> change) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> change.apply(SamplerConfig.builder()).build());
-        assertTrue(e.getMessage().startsWith(name + ":"), e.getMessage());
+        assertRejectedNaming(name, () -> change.apply(SamplerConfig.builder()).build());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.core.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.hunyuanvideo.core.bench.PipelineGpuCheck;
 import io.github.hunyuanvideo.core.dit.DitConfig;
 import io.github.hunyuanvideo.io.Precision;
 import io.github.hunyuanvideo.io.Tensors;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,6 +28,41 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DenoisingLoopTest {
     private static final double TOL = 1e-6;
+
+    /** A stand-in for the VAE (8× spatial, 4× temporal compression) whose decoding is {@code decode}. */
+    private static ModelComponents.Decoder decoder(double scalingFactor, int latentChannels,
+                                                   UnaryOperator<Tensor> decode) {
+        return new ModelComponents.Decoder() {
+            @Override
+            public Tensor decode(Tensor latents) {
+                return decode.apply(latents);
+            }
+
+            @Override
+            public double scalingFactor() {
+                return scalingFactor;
+            }
+
+            @Override
+            public int spatialRatio() {
+                return 8;
+            }
+
+            @Override
+            public int temporalRatio() {
+                return 4;
+            }
+
+            @Override
+            public int latentChannels() {
+                return latentChannels;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
 
     @Test
     void loopFeedsTheDitAndStepsLikeTheOfficialPipeline() {
@@ -56,37 +93,12 @@ class DenoisingLoopTest {
                 public void close() {
                 }
             };
-            ModelComponents.Decoder decoder = new ModelComponents.Decoder() {
-                @Override
-                public Tensor decode(Tensor latents) {
-                    c.assertClose("out.latents", latents.mul(new org.bytedeco.pytorch.Scalar(scalingFactor())), TOL);
-                    return c.tensor("out.vae_decoded");
-                }
-
-                @Override
-                public double scalingFactor() {
-                    return cfg.get("scaling_factor").asDouble();
-                }
-
-                @Override
-                public int spatialRatio() {
-                    return 8;
-                }
-
-                @Override
-                public int temporalRatio() {
-                    return 4;
-                }
-
-                @Override
-                public int latentChannels() {
-                    return (int) cfg.get("latent_shape").get(1).asLong();
-                }
-
-                @Override
-                public void close() {
-                }
-            };
+            ModelComponents.Decoder decoder = decoder(cfg.get("scaling_factor").asDouble(),
+                    (int) cfg.get("latent_shape").get(1).asLong(), latents -> {
+                        c.assertClose("out.latents", latents.mul(new org.bytedeco.pytorch.Scalar(
+                                cfg.get("scaling_factor").asDouble())), TOL);
+                        return c.tensor("out.vae_decoded");
+                    });
             DitConfig ditConfig = DitConfig.fromJson(dit.config());
             SamplerConfig config = SamplerConfig.builder().precision(Precision.FP32).vaePrecision(Precision.FP32)
                     .textEncoderPrecision(Precision.FP32).latentChannels(ditConfig.inChannels())
@@ -111,8 +123,7 @@ class DenoisingLoopTest {
                     c.assertClose("mid.step" + index + ".latents", latents, TOL);
                 }
             };
-            PromptEmbeddings emb = new PromptEmbeddings(c.tensor("in.prompt_embeds"), c.tensor("in.prompt_mask"),
-                    c.tensor("in.prompt_embeds_2"));
+            PromptEmbeddings emb = PipelineGpuCheck.embeddings(c.tensors());
             try (SamplerResult r = sampler.predict(req, emb, null, listener, CancellationToken.NONE)) {
                 assertEquals(steps, calls.size());
                 assertEquals(List.of("1/4", "2/4", "3/4", "4/4").subList(0, steps), seen);
@@ -145,44 +156,16 @@ class DenoisingLoopTest {
                 public void close() {
                 }
             };
-            ModelComponents.Decoder never = new ModelComponents.Decoder() {
-                @Override
-                public Tensor decode(Tensor latents) {
-                    throw new AssertionError("decode after cancellation");
-                }
-
-                @Override
-                public double scalingFactor() {
-                    return 1;
-                }
-
-                @Override
-                public int spatialRatio() {
-                    return 8;
-                }
-
-                @Override
-                public int temporalRatio() {
-                    return 4;
-                }
-
-                @Override
-                public int latentChannels() {
-                    return ditConfig.inChannels();
-                }
-
-                @Override
-                public void close() {
-                }
-            };
+            ModelComponents.Decoder never = decoder(1, ditConfig.inChannels(), latents -> {
+                throw new AssertionError("decode after cancellation");
+            });
             SamplerConfig config = SamplerConfig.builder().latentChannels(ditConfig.inChannels()).ditConfig(ditConfig)
                     .device("cpu").loadTextEncoders(false).build();
             HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, new Device("cpu"),
                     new ModelComponents(ditConfig, ScalarType.Float, counting, never, null));
             GenerationRequest req = GenerationRequest.builder("x").size(64, 64).videoLength(9).inferSteps(10)
                     .seed(1L).build();
-            PromptEmbeddings emb = new PromptEmbeddings(c.tensor("in.prompt_embeds"), c.tensor("in.prompt_mask"),
-                    c.tensor("in.prompt_embeds_2"));
+            PromptEmbeddings emb = PipelineGpuCheck.embeddings(c.tensors());
             ProgressListener cancelAfterTwo = (step, total, elapsed, eta) -> {
                 if (step == 2) {
                     token.cancel();

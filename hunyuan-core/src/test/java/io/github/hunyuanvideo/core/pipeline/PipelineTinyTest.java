@@ -6,13 +6,11 @@ import io.github.hunyuanvideo.core.dit.DitConfig;
 import io.github.hunyuanvideo.io.Precision;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,19 +42,10 @@ class PipelineTinyTest {
             JsonNode cfg = c.config();
             SamplerConfig config = tinyConfig(cfg, DitConfig.fromJson(dit.config()));
             List<Double> stepErrors = new ArrayList<>();
-            ProgressListener check = new ProgressListener() {
-                @Override
-                public void onStep(int step, int total, Duration elapsed, Duration eta) {
-                }
-
-                @Override
-                public void onLatents(int index, Tensor latents) {
-                    stepErrors.add(c.assertClose("mid.step" + index + ".latents", latents, TOL));
-                }
-            };
+            ProgressListener check = ProgressListener.ofLatents(
+                    (index, latents) -> stepErrors.add(c.assertClose("mid.step" + index + ".latents", latents, TOL)));
             assertEquals("cpu", config.noiseDevice());
-            PromptEmbeddings emb = new PromptEmbeddings(c.tensor("in.prompt_embeds"), c.tensor("in.prompt_mask"),
-                    c.tensor("in.prompt_embeds_2"));
+            PromptEmbeddings emb = PipelineGpuCheck.embeddings(c.tensors());
             try (HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(officialLayout(root), config);
                  SamplerResult r = sampler.predict(PipelineGpuCheck.request(cfg, config), emb, null, check,
                          CancellationToken.NONE)) {
@@ -92,8 +81,7 @@ class PipelineTinyTest {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                         () -> sampler.predict(req, wide, null, ProgressListener.NONE, CancellationToken.NONE));
                 assertTrue(e.getMessage().startsWith("positive.states:"), e.getMessage());
-                PromptEmbeddings ok = new PromptEmbeddings(c.tensor("in.prompt_embeds"), c.tensor("in.prompt_mask"),
-                        c.tensor("in.prompt_embeds_2"));
+                PromptEmbeddings ok = PipelineGpuCheck.embeddings(c.tensors());
                 GenerationRequest cfgOn = GenerationRequest.builder("x", config).size(64, 64).videoLength(9)
                         .guidanceScale(5.0).build();
                 e = assertThrows(IllegalArgumentException.class,
