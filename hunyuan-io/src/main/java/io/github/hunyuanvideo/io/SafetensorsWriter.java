@@ -70,14 +70,7 @@ public final class SafetensorsWriter {
             offset += nbytes;
             data.add(t);
         }
-        byte[] json = JSON.writeValueAsBytes(header);
-        int padded = (json.length + 7) / 8 * 8;
-        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-        head.putLong(padded).put(json);
-        while (head.hasRemaining()) {
-            head.put((byte) ' ');
-        }
-        head.flip();
+        ByteBuffer head = headerBytes(header);
 
         Path abs = file.toAbsolutePath();
         Files.createDirectories(abs.getParent());
@@ -101,6 +94,21 @@ public final class SafetensorsWriter {
         } finally {
             Files.deleteIfExists(temp);
         }
+    }
+
+    /**
+     * The file's start for {@code header}: its little-endian length, then the JSON padded with spaces so the data
+     * section starts 8-byte aligned, as safetensors writers do. Ready to write (flipped).
+     */
+    public static ByteBuffer headerBytes(ObjectNode header) throws IOException {
+        byte[] json = JSON.writeValueAsBytes(header);
+        int padded = (json.length + 7) / 8 * 8;
+        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) {
+            head.put((byte) ' ');
+        }
+        return head.flip();
     }
 
     private static DType dtypeOf(String name, Tensor t) {

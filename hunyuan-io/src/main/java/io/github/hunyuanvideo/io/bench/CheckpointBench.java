@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.io.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.hunyuanvideo.io.Precision;
+import io.github.hunyuanvideo.io.SafetensorsWriter;
 import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -164,15 +165,7 @@ public final class CheckpointBench {
             offset += rows * rowBytes;
             rowsLeft -= rows;
         }
-        byte[] h = json.writeValueAsBytes(header);
-        // Pad the header with spaces so the data section starts 8-byte aligned, as safetensors writers do.
-        int padded = (h.length + 7) / 8 * 8;
-        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-        head.putLong(padded).put(h);
-        while (head.hasRemaining()) {
-            head.put((byte) ' ');
-        }
-        head.flip();
+        ByteBuffer head = SafetensorsWriter.headerBytes(header);
         byte[] noise = new byte[16 << 20];
         new Random(42).nextBytes(noise);
         ByteBuffer chunk = ByteBuffer.allocateDirect(noise.length).put(noise);
