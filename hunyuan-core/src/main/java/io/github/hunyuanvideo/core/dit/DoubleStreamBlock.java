@@ -110,11 +110,7 @@ final class DoubleStreamBlock implements AutoCloseable {
     /** {@code x += g2 · fc2(GELU_tanh(fc1(modulate(LN(x), sh2, sc2))))}. */
     private static void mlp(Tensor x, Stream s, Tensor[] mod) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor hidden = Scopes.scoped(() -> {
-                Tensor h = s.fc1.forward(Modulation.normModulate(x, mod[3], mod[4]));
-                torch.gelu_(h, "tanh");
-                return h;
-            });
+            Tensor hidden = Scopes.scoped(() -> s.fc1.forwardGeluTanh(Modulation.normModulate(x, mod[3], mod[4])));
             Modulation.addGated(x, hidden, s.fc2, mod[5]);
         }
     }

@@ -5,16 +5,19 @@ import io.github.hunyuanvideo.io.nn.Linear;
 import io.github.hunyuanvideo.io.nn.RmsNorm;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * {@code MMSingleStreamBlock} (spec §6.7): one parallel attention + MLP block over the joined {@code [image; text]}
- * sequence. {@code linear2} is held as its attention and MLP column blocks, so
- * {@code linear2(cat(attn, GELU(mlp)))} becomes two accumulating GEMMs and the concatenated activation is never built.
+ * sequence. {@code linear1} is held as its q/k/v and MLP row blocks, so the MLP half is one GEMM with the GELU in its
+ * epilogue on CUDA (see {@link Linear#forwardGeluTanh}) and comes out contiguous; {@code linear2} is held as its
+ * attention and MLP column blocks, so {@code linear2(cat(attn, GELU(mlp)))} becomes two accumulating GEMMs and the
+ * concatenated activation is never built. Splitting {@code linear1} by rows is exact: each output column depends only
+ * on its own weight row.
  */
 final class SingleStreamBlock implements AutoCloseable {
-    private final Linear linear1;
+    private final Linear linear1Qkv;
+    private final Linear linear1Mlp;
     private final Linear linear2Attn;
     private final Linear linear2Mlp;
     private final RmsNorm qNorm;
@@ -22,9 +25,10 @@ final class SingleStreamBlock implements AutoCloseable {
     private final Modulation modulation;
     private final int heads;
 
-    private SingleStreamBlock(Linear linear1, Linear linear2Attn, Linear linear2Mlp, RmsNorm qNorm, RmsNorm kNorm,
-                              Modulation modulation, int heads) {
-        this.linear1 = linear1;
+    private SingleStreamBlock(Linear linear1Qkv, Linear linear1Mlp, Linear linear2Attn, Linear linear2Mlp,
+                              RmsNorm qNorm, RmsNorm kNorm, Modulation modulation, int heads) {
+        this.linear1Qkv = linear1Qkv;
+        this.linear1Mlp = linear1Mlp;
         this.linear2Attn = linear2Attn;
         this.linear2Mlp = linear2Mlp;
         this.qNorm = qNorm;
@@ -37,7 +41,11 @@ final class SingleStreamBlock implements AutoCloseable {
     static SingleStreamBlock load(ParamSource p, String prefix, DitConfig cfg) {
         long c = cfg.hiddenSize();
         long m = cfg.mlpHidden();
-        Linear l1 = p.linear(prefix + ".linear1", 3 * c + m, c, true);
+        // Row blocks of one contiguous weight are views: the split costs no memory.
+        Tensor w1 = p.get(prefix + ".linear1.weight", 3 * c + m, c);
+        Tensor b1 = p.get(prefix + ".linear1.bias", 3 * c + m);
+        Linear qkv = new Linear(w1.narrow(0, 0, 3 * c), b1.narrow(0, 0, 3 * c));
+        Linear mlpIn = new Linear(w1.narrow(0, 3 * c, m), b1.narrow(0, 3 * c, m));
         Tensor w2 = p.get(prefix + ".linear2.weight", c, c + m);
         Tensor b2 = p.get(prefix + ".linear2.bias", c);
         Linear attn = new Linear(w2.narrow(1, 0, c).contiguous(), b2);
@@ -45,7 +53,7 @@ final class SingleStreamBlock implements AutoCloseable {
         RmsNorm qn = p.qkNorm(prefix + ".q_norm.weight", cfg.headDim(), cfg.qkNorm());
         RmsNorm kn = p.qkNorm(prefix + ".k_norm.weight", cfg.headDim(), cfg.qkNorm());
         Modulation mod = Modulation.load(p, prefix + ".modulation.linear", c, 3);
-        return new SingleStreamBlock(l1, attn, mlp, qn, kn, mod, cfg.headsNum());
+        return new SingleStreamBlock(qkv, mlpIn, attn, mlp, qn, kn, mod, cfg.headsNum());
     }
 
     /**
@@ -63,7 +71,10 @@ final class SingleStreamBlock implements AutoCloseable {
             long len = x.size(1);
             long c = x.size(2);
             long d = c / heads;
-            Tensor fused = Scopes.scoped(() -> linear1.forward(Modulation.normModulate(x, mod[0], mod[1])));
+            Tensor normed = Modulation.normModulate(x, mod[0], mod[1]);
+            Tensor fused = Scopes.scoped(() -> linear1Qkv.forward(normed));
+            Tensor mlp = Scopes.scoped(() -> linear1Mlp.forwardGeluTanh(normed));
+            normed.close();
             Tensor attn = Scopes.scoped(() -> {
                 // The text rows of the table are the identity: RoPE only moves the image tokens.
                 Tensor q = Scopes.scoped(() -> Rope3d.applyTable(norm(fused.narrow(2, 0, c).view(b, len, heads, d),
@@ -74,8 +85,6 @@ final class SingleStreamBlock implements AutoCloseable {
                 Tensor v = fused.narrow(2, 2 * c, c).view(b, len, heads, d).contiguous();
                 return JointAttention.attend(q, k, v, valid);
             });
-            Tensor mlp = fused.narrow(2, 3 * c, fused.size(2) - 3 * c);
-            torch.gelu_(mlp, "tanh");
             Modulation.addGated(x, attn, linear2Attn, mod[2]);
             Modulation.addGated(x, mlp, linear2Mlp, mod[2]);
         }
@@ -87,6 +96,6 @@ final class SingleStreamBlock implements AutoCloseable {
 
     @Override
     public void close() {
-        Scopes.closeAll(linear1, linear2Attn, linear2Mlp, qNorm, kNorm, modulation);
+        Scopes.closeAll(linear1Qkv, linear1Mlp, linear2Attn, linear2Mlp, qNorm, kNorm, modulation);
     }
 }

@@ -5,6 +5,8 @@ import io.github.hunyuanvideo.io.Tensors;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The official RoPE tables and their application ({@code rope} golden case, 1e-6 relative). */
 class Rope3dReferenceTest {
@@ -73,6 +76,30 @@ class Rope3dReferenceTest {
         }
     }
 
+    /**
+     * The bf16 real-form path must equal the float32 complex product rounded once to bf16, bit for bit: the same
+     * float32 products and sums, one final rounding. Checked on the case's q and on a seeded strided view (as the
+     * single blocks pass narrowed q/k).
+     */
+    @Test
+    void bf16RotationIsFloat32MathRoundedOnce() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor table = Rope3d.table(ref.tensor("out.freqs_cos"), ref.tensor("out.freqs_sin"));
+            Tensor q = ref.tensor("in.q").to(ScalarType.BFloat16);
+            torch.manual_seed(8);
+            long[] shape = Tensors.shape(q);
+            Tensor wide = torch.randn(new long[]{2, shape[1], 2 * shape[2], shape[3]},
+                    new TensorOptions(ScalarType.BFloat16));
+            for (Tensor x : new Tensor[]{q, wide.narrow(2, 1, shape[2])}) {
+                Tensor expected = Rope3d.applyTable(x.to(ScalarType.Float), table).to(ScalarType.BFloat16);
+                Tensor actual = Rope3d.applyTable(x, table);
+                assertEquals(ScalarType.BFloat16, actual.scalar_type().intern());
+                assertArrayEquals(Tensors.shape(x), Tensors.shape(actual));
+                assertTrue(torch.equal(expected, actual), "bf16 rotation differs from float32 math rounded once");
+            }
+        }
+    }
+
     @Test
     void rejectsBadArguments() {
         assertThrows(IllegalArgumentException.class, () -> Rope3d.freqs(new long[]{16, 56}, new long[]{3, 4, 5}, 256));
@@ -82,7 +109,7 @@ class Rope3dReferenceTest {
             Tensor cos = ref.tensor("out.freqs_cos");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Rope3d.apply(ref.tensor("in.q").narrow(1, 0, 10), cos, ref.tensor("out.freqs_sin")));
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("x must be"), e.getMessage());
+            assertTrue(e.getMessage().contains("x must be"), e.getMessage());
         }
     }
 }
