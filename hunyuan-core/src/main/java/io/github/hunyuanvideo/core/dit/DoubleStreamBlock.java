@@ -12,7 +12,8 @@ import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * {@code MMDoubleStreamBlock} (spec §6.6): image and text streams with their own weights and modulation, joined only
- * in one attention over {@code [image; text]}.
+ * in one attention over {@code [image; text]}. q and k are computed in the halves layout of {@link Rope3d#applyHalves}
+ * (their weights are reordered at load time).
  */
 final class DoubleStreamBlock implements AutoCloseable {
     /** The weights of one stream ({@code img_*} or {@code txt_*}). */
@@ -22,7 +23,7 @@ final class DoubleStreamBlock implements AutoCloseable {
             long c = cfg.hiddenSize();
             long m = cfg.mlpHidden();
             return new Stream(Modulation.load(p, prefix + "_mod.linear", c, 6),
-                    p.linear(prefix + "_attn_qkv", 3 * c, c, cfg.qkvBias()),
+                    p.qkvLinear(prefix + "_attn_qkv", c, cfg.qkvBias(), cfg.headDim()),
                     p.qkNorm(prefix + "_attn_q_norm.weight", cfg.headDim(), cfg.qkNorm()),
                     p.qkNorm(prefix + "_attn_k_norm.weight", cfg.headDim(), cfg.qkNorm()),
                     p.linear(prefix + "_attn_proj", c, c, cfg.qkvBias()),
@@ -84,9 +85,9 @@ final class DoubleStreamBlock implements AutoCloseable {
             Tensor qkvI = Scopes.scoped(() -> img.qkv.forward(Modulation.normModulate(image, im[0], im[1])));
             Tensor qkvT = Scopes.scoped(() -> txt.qkv.forward(Modulation.normModulate(text, tm[0], tm[1])));
             // Rotating the joined q/k with identity rows for the text equals rotating the image part alone.
-            Tensor q = Scopes.scoped(() -> Rope3d.applyTable(cat(norm(head(qkvI, 0), img.qNorm),
+            Tensor q = Scopes.scoped(() -> Rope3d.applyHalves(cat(norm(head(qkvI, 0), img.qNorm),
                     norm(head(qkvT, 0), txt.qNorm)), rope));
-            Tensor k = Scopes.scoped(() -> Rope3d.applyTable(cat(norm(head(qkvI, 1), img.kNorm),
+            Tensor k = Scopes.scoped(() -> Rope3d.applyHalves(cat(norm(head(qkvI, 1), img.kNorm),
                     norm(head(qkvT, 1), txt.kNorm)), rope));
             Tensor v = cat(head(qkvI, 2), head(qkvT, 2));
             return JointAttention.attend(q, k, v, valid);

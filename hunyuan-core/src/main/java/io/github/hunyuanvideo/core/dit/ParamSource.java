@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.core.dit;
 
+import io.github.hunyuanvideo.core.rope.Rope3d;
 import io.github.hunyuanvideo.io.nn.Linear;
 import io.github.hunyuanvideo.io.nn.RmsNorm;
 import org.bytedeco.pytorch.Tensor;
@@ -20,8 +21,20 @@ interface ParamSource {
         return new Linear(w, bias ? get(prefix + ".bias", out) : null);
     }
 
-    /** The QK RMSNorm {@code name [dim]} (eps 1e-6), or {@code null} when the config has no QK norm. */
+    /**
+     * A fused projection {@code prefix} {@code [3·hidden, hidden]} (q, k, v rows) with its q and k rows in the
+     * halves layout of {@link Rope3d#applyHalves}, heads of {@code headDim}.
+     */
+    default Linear qkvLinear(String prefix, long hidden, boolean bias, long headDim) {
+        Tensor w = Rope3d.toHalves(get(prefix + ".weight", 3 * hidden, hidden), 2 * hidden, headDim);
+        return new Linear(w, bias ? Rope3d.toHalves(get(prefix + ".bias", 3 * hidden), 2 * hidden, headDim) : null);
+    }
+
+    /**
+     * The QK RMSNorm {@code name [dim]} (eps 1e-6) with its weight in the halves layout of
+     * {@link Rope3d#applyHalves}, or {@code null} when the config has no QK norm.
+     */
     default RmsNorm qkNorm(String name, long dim, boolean enabled) {
-        return enabled ? new RmsNorm(get(name, dim), 1e-6) : null;
+        return enabled ? new RmsNorm(Rope3d.toHalves(get(name, dim), dim, dim), 1e-6) : null;
     }
 }

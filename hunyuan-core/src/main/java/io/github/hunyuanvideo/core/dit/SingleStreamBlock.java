@@ -13,7 +13,7 @@ import io.github.hunyuanvideo.io.nn.Scopes;
  * epilogue on CUDA (see {@link Linear#forwardGeluTanh}) and comes out contiguous; {@code linear2} is held as its
  * attention and MLP column blocks, so {@code linear2(cat(attn, GELU(mlp)))} becomes two accumulating GEMMs and the
  * concatenated activation is never built. Splitting {@code linear1} by rows is exact: each output column depends only
- * on its own weight row.
+ * on its own weight row. q and k come out in the halves layout of {@link Rope3d#applyHalves}.
  */
 final class SingleStreamBlock implements AutoCloseable {
     private final Linear linear1Qkv;
@@ -41,9 +41,10 @@ final class SingleStreamBlock implements AutoCloseable {
     static SingleStreamBlock load(ParamSource p, String prefix, DitConfig cfg) {
         long c = cfg.hiddenSize();
         long m = cfg.mlpHidden();
-        // Row blocks of one contiguous weight are views: the split costs no memory.
-        Tensor w1 = p.get(prefix + ".linear1.weight", 3 * c + m, c);
-        Tensor b1 = p.get(prefix + ".linear1.bias", 3 * c + m);
+        // q and k rows in the halves layout of Rope3d.applyHalves. Row blocks of one contiguous weight are views:
+        // the split costs no memory.
+        Tensor w1 = Rope3d.toHalves(p.get(prefix + ".linear1.weight", 3 * c + m, c), 2 * c, cfg.headDim());
+        Tensor b1 = Rope3d.toHalves(p.get(prefix + ".linear1.bias", 3 * c + m), 2 * c, cfg.headDim());
         Linear qkv = new Linear(w1.narrow(0, 0, 3 * c), b1.narrow(0, 0, 3 * c));
         Linear mlpIn = new Linear(w1.narrow(0, 3 * c, m), b1.narrow(0, 3 * c, m));
         Tensor w2 = p.get(prefix + ".linear2.weight", c, c + m);
@@ -77,9 +78,9 @@ final class SingleStreamBlock implements AutoCloseable {
             normed.close();
             Tensor attn = Scopes.scoped(() -> {
                 // The text rows of the table are the identity: RoPE only moves the image tokens.
-                Tensor q = Scopes.scoped(() -> Rope3d.applyTable(norm(fused.narrow(2, 0, c).view(b, len, heads, d),
+                Tensor q = Scopes.scoped(() -> Rope3d.applyHalves(norm(fused.narrow(2, 0, c).view(b, len, heads, d),
                         qNorm), rope));
-                Tensor k = Scopes.scoped(() -> Rope3d.applyTable(norm(fused.narrow(2, c, c).view(b, len, heads, d),
+                Tensor k = Scopes.scoped(() -> Rope3d.applyHalves(norm(fused.narrow(2, c, c).view(b, len, heads, d),
                         kNorm), rope));
                 // A contiguous v gives all three operands the [B, L, H, D] layout that every SDPA kernel takes.
                 Tensor v = fused.narrow(2, 2 * c, c).view(b, len, heads, d).contiguous();
