@@ -84,11 +84,11 @@ final class DoubleStreamBlock implements AutoCloseable {
         return Scopes.scoped(() -> {
             Tensor qkvI = Scopes.scoped(() -> img.qkv.forward(Modulation.normModulate(image, im[0], im[1])));
             Tensor qkvT = Scopes.scoped(() -> txt.qkv.forward(Modulation.normModulate(text, tm[0], tm[1])));
-            // Rotating the joined q/k with identity rows for the text equals rotating the image part alone.
-            Tensor q = Scopes.scoped(() -> Rope3d.applyHalves(cat(norm(head(qkvI, 0), img.qNorm),
-                    norm(head(qkvT, 0), txt.qNorm)), rope));
-            Tensor k = Scopes.scoped(() -> Rope3d.applyHalves(cat(norm(head(qkvI, 1), img.kNorm),
-                    norm(head(qkvT, 1), txt.kNorm)), rope));
+            // RoPE writes the joined q/k directly (the text rows of the table are the identity).
+            Tensor q = Scopes.scoped(() -> Rope3d.applyHalves(norm(head(qkvI, 0), img.qNorm),
+                    norm(head(qkvT, 0), txt.qNorm), rope));
+            Tensor k = Scopes.scoped(() -> Rope3d.applyHalves(norm(head(qkvI, 1), img.kNorm),
+                    norm(head(qkvT, 1), txt.kNorm), rope));
             Tensor v = cat(head(qkvI, 2), head(qkvT, 2));
             return JointAttention.attend(q, k, v, valid);
         });

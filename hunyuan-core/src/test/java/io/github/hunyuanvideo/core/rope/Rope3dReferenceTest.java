@@ -108,6 +108,20 @@ class Rope3dReferenceTest {
         }
     }
 
+    /** Rotating two parts of a sequence into one output equals rotating the joined sequence, bit for bit. */
+    @Test
+    void joinedPartsEqualTheJoinedSequence() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor table = Rope3d.table(ref.tensor("out.freqs_cos"), ref.tensor("out.freqs_sin"));
+            Tensor x = halves(ref.tensor("in.q")).to(ScalarType.BFloat16);
+            long s1 = x.size(1) / 3;
+            Tensor joined = Rope3d.applyHalves(x.narrow(1, 0, s1), x.narrow(1, s1, x.size(1) - s1), table);
+            assertTrue(torch.equal(Rope3d.applyHalves(x, table), joined));
+            assertThrows(IllegalArgumentException.class, () -> Rope3d.applyHalves(x.narrow(1, 0, s1),
+                    x.narrow(1, s1, 1), table));
+        }
+    }
+
     /** At most one element in 10⁴ differs, and none by more than one bf16 ulp (2⁻⁷ relative). */
     private static void assertRoundedOnce(Tensor expected, Tensor actual) {
         Tensor e = expected.to(ScalarType.Float);
