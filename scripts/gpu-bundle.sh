@@ -8,9 +8,14 @@ cd "$(dirname "$0")/.."
 [ -f .gpu/runtime.tar.xz ] || bash ../shared/gpu/make-runtime.sh
 mvn -B -q -o install -DskipTests
 rm -rf .gpu/lib && mkdir -p .gpu/lib
-mvn -B -q -o -pl examples dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$PWD/.gpu/lib"
-cp examples/target/examples-*.jar .gpu/lib/ 2>/dev/null || true
+mvn -B -q -o -pl hunyuan-core dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$PWD/.gpu/lib"
+cp hunyuan-*/target/hunyuan-*-SNAPSHOT.jar .gpu/lib/ && rm -f .gpu/lib/*-tests.jar
+# Log output on the GPU machine.
+mvn -B -q -o dependency:copy -Dartifact=org.slf4j:slf4j-simple:2.0.17 -DoutputDirectory="$PWD/.gpu/lib"
 # Natives are useless there (and too big to upload).
 rm -f .gpu/lib/*-linux-x86_64*.jar .gpu/lib/*-macosx-*.jar .gpu/lib/*-windows-*.jar .gpu/lib/*-android-*.jar \
-      .gpu/lib/*-ios-*.jar .gpu/lib/*-linux-arm*.jar .gpu/lib/*-linux-ppc*.jar .gpu/lib/ffmpeg-*.jar
+      .gpu/lib/*-ios-*.jar .gpu/lib/*-linux-arm*.jar .gpu/lib/*-linux-ppc*.jar .gpu/lib/ffmpeg-*.jar \
+      .gpu/lib/tokenizers-*.jar
+# The golden files a GPU check needs go to .gpu/ref (e.g. dit_tiny.{json,safetensors}); the whole upload, working
+# tree included, must stay under 64 MiB.
 du -sh .gpu
