@@ -5,6 +5,7 @@ import io.github.hunyuanvideo.core.dit.HunyuanVideoTransformer;
 import io.github.hunyuanvideo.core.rope.Rope3d;
 import io.github.hunyuanvideo.io.CudaMemory;
 import io.github.hunyuanvideo.io.Precision;
+import io.github.hunyuanvideo.io.StageTimer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Context;
 import org.bytedeco.pytorch.Device;
@@ -33,8 +34,8 @@ import java.util.Map;
  *
  * <p>The SDPA backend cannot be queried through the Java API, so {@code --probe-sdp} (on by default) times one
  * attention of the benchmark's real shape with each backend alone and with the default choice; the default is the
- * backend whose time it matches. {@code --breakdown} adds one synchronised run that times embedding, double blocks,
- * single blocks and the final layer separately.
+ * backend whose time it matches. {@code --breakdown} adds one run under a {@link StageTimer} that prints the device
+ * time of each stage of the blocks (GEMMs, norms, RoPE, attention, residual passes) and of the rest of the model.
  *
  * <p>Arguments (all optional):
  * <ul>
@@ -157,28 +158,30 @@ public final class DitBench {
         }
     }
 
-    /** One synchronised forward, timing its stages through the DiT's probe. */
+    /**
+     * One forward under a {@link StageTimer}: the blocks' own laps split them into GEMMs, norms, RoPE, attention and
+     * residual passes; the probe's intermediates attribute the rest (embeddings, token refiner, final layer).
+     */
     private static void breakdown(HunyuanVideoTransformer dit, Tensor x, Tensor t, Tensor text, Tensor mask,
                                   Tensor text2, Tensor[] freqs, Tensor guidance) {
-        Map<String, Double> stages = new LinkedHashMap<>();
-        long[] last = {0};
-        try (PointerScope s = new PointerScope()) {
-            CudaMemory.synchronize();
-            last[0] = System.nanoTime();
+        Map<String, Double> stages;
+        try (PointerScope s = new PointerScope(); StageTimer timer = StageTimer.start(x.is_cuda())) {
             dit.forward(x, t, text, mask, text2, freqs[0], freqs[1], guidance, (name, value) -> {
-                CudaMemory.synchronize();
-                long now = System.nanoTime();
-                String stage = name.startsWith("double_blocks.") ? "double blocks"
-                        : name.startsWith("single_blocks.") ? "single blocks"
-                        : name.equals("final_layer") ? "final layer" : "embeddings + token refiner";
-                stages.merge(stage, (now - last[0]) / 1e9, Double::sum);
-                last[0] = System.nanoTime();
+                if (name.equals("final_layer")) {
+                    StageTimer.lap("final layer");
+                } else if (!name.startsWith("double_blocks.") && !name.startsWith("single_blocks.")) {
+                    StageTimer.lap("embeddings + token refiner");
+                }
             });
-            CudaMemory.synchronize();
-            stages.merge("unpatchify", (System.nanoTime() - last[0]) / 1e9, Double::sum);
+            StageTimer.lap("unpatchify");
+            stages = timer.totals();
         }
-        System.out.println("  stage times of one synchronised run:");
-        stages.forEach((k, v) -> System.out.printf(Locale.ROOT, "    %-28s %8.3f s%n", k, v));
+        double total = stages.values().stream().mapToDouble(Double::doubleValue).sum();
+        System.out.printf(Locale.ROOT, "  stage times of one forward (device time, summed over blocks), %.3f s:%n",
+                total / 1e3);
+        stages.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> System.out.printf(Locale.ROOT, "    %-58s %9.1f ms %6.2f %%%n", e.getKey(),
+                        e.getValue(), 100 * e.getValue() / total));
     }
 
     /**

@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -35,6 +36,8 @@ public final class SdpaBench {
         long heads = 24;
         long headDim = 128;
         List<String> backends = List.of("default", "cudnn", "flash");
+        List<Double> kvFractions = List.of();
+        List<Integer> splits = List.of();
         for (int i = 0; i < args.length; i += 2) {
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException("option " + args[i] + " needs a value");
@@ -51,6 +54,8 @@ public final class SdpaBench {
                 case "--heads" -> heads = Long.parseLong(v);
                 case "--head-dim" -> headDim = Long.parseLong(v);
                 case "--backends" -> backends = List.of(v.split(","));
+                case "--kv-fractions" -> kvFractions = Arrays.stream(v.split(",")).map(Double::valueOf).toList();
+                case "--split-kv" -> splits = Arrays.stream(v.split(",")).map(Integer::valueOf).toList();
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -87,6 +92,81 @@ public final class SdpaBench {
                 }
             }
         }
+        for (long len : lengths) {
+            for (double f : kvFractions) {
+                kvFraction(dev, dtype, len, Math.round(f * len), heads, headDim);
+            }
+            for (int parts : splits) {
+                splitKv(dev, dtype, len, heads, headDim, parts);
+            }
+        }
         CudaMemory.synchronize();
+    }
+
+    /** Default-backend SDPA of {@code len} queries against {@code kvLen} keys: does the key length change TFLOP/s? */
+    private static void kvFraction(Device dev, ScalarType dtype, long len, long kvLen, long heads, long headDim) {
+        try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
+            TensorOptions options = new TensorOptions(dev).dtype(new ScalarTypeOptional(dtype));
+            Tensor q = torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2);
+            Tensor k = torch.randn(new long[]{1, kvLen, heads, headDim}, options).transpose(1, 2);
+            Tensor v = torch.randn(new long[]{1, kvLen, heads, headDim}, options).transpose(1, 2);
+            DitBench.timeSdpa(q, k, v);
+            double ms = DitBench.timeSdpa(q, k, v);
+            System.out.printf(Locale.ROOT, "| q %d × kv %d | default | %.2f ms | %.0f TFLOP/s |%n", len, kvLen, ms,
+                    4.0 * len * kvLen * heads * headDim / ms / 1e9);
+        }
+    }
+
+    /** TorchScript: attention over {@code parts} key blocks merged by their log-sum-exp (cuDNN kernel). */
+    private static final String SPLIT_SOURCE = """
+            def split_attention(q: Tensor, k: Tensor, v: Tensor, parts: int) -> Tensor:
+                n = k.size(2)
+                step = (n + parts - 1) // parts
+                acc = torch.zeros_like(q).float()
+                lse = torch.full_like(q[:, :, :, :1].float(), -1e30)
+                for i in range(parts):
+                    a = i * step
+                    b = min(n, a + step)
+                    r = torch._scaled_dot_product_cudnn_attention(q, k[:, :, a:b], v[:, :, a:b], None, True)
+                    l = r[1].reshape(q.size(0), q.size(1), q.size(2), 1)
+                    m = torch.logaddexp(lse, l)
+                    acc = acc * torch.exp(lse - m) + r[0].float() * torch.exp(l - m)
+                    lse = m
+                return acc.to(q.dtype)
+            """;
+
+    private static void splitKv(Device dev, ScalarType dtype, long len, long heads, long headDim, int parts) {
+        try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
+            TensorOptions options = new TensorOptions(dev).dtype(new ScalarTypeOptional(dtype));
+            Tensor q = torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2);
+            Tensor k = torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2);
+            Tensor v = torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2);
+            org.bytedeco.pytorch.Function f = new org.bytedeco.pytorch.CompilationUnit(SPLIT_SOURCE)
+                    .get_functions().get(0);
+            org.bytedeco.pytorch.IValueVector in = new org.bytedeco.pytorch.IValueVector(
+                    new org.bytedeco.pytorch.IValue(q), new org.bytedeco.pytorch.IValue(k),
+                    new org.bytedeco.pytorch.IValue(v), new org.bytedeco.pytorch.IValue(parts));
+            try {
+                Tensor ref = torch.scaled_dot_product_attention(q, k, v);
+                Tensor out = f.apply(in).toTensor();
+                double err = out.to(ScalarType.Float).sub(ref.to(ScalarType.Float)).norm().item_double()
+                        / ref.to(ScalarType.Float).norm().item_double();
+                double[] ms = new double[3];
+                for (int i = 0; i < 3; i++) {
+                    CudaMemory.synchronize();
+                    long t0 = System.nanoTime();
+                    f.apply(in);
+                    CudaMemory.synchronize();
+                    ms[i] = (System.nanoTime() - t0) / 1e6;
+                }
+                Arrays.sort(ms);
+                System.out.printf(Locale.ROOT, "| split-KV ×%d, L %d | cuDNN + LSE merge | %.2f ms | %.0f TFLOP/s |"
+                        + " rel. error vs SDPA %.2e |%n", parts, len, ms[1],
+                        4.0 * len * len * heads * headDim / ms[1] / 1e9, err);
+            } catch (RuntimeException e) {
+                System.out.println("| split-KV ×" + parts + ", L " + len + " | failed: " + e.getMessage()
+                        .lines().findFirst().orElse("") + " |");
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.core.dit;
 
+import io.github.hunyuanvideo.core.rope.FusedRope;
 import io.github.hunyuanvideo.core.rope.Rope3d;
 import io.github.hunyuanvideo.io.DType;
 import io.github.hunyuanvideo.io.TensorInfo;
@@ -8,6 +9,7 @@ import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -340,18 +342,20 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         Tensor txt = txtIn.forward(onDevice(txtStates), tDev, onDevice(txtMask), in.padded(), probe);
         DitProbe.emit(probe, "txt_in", txt);
 
-        Tensor rope = ropeTable(freqsCos, freqsSin, in.textLength);
-        for (int i = 0; i < doubleBlocks.size(); i++) {
-            doubleBlocks.get(i).forward(img, txt, siluVec, rope, in.valid);
-            DitProbe.emit(probe, "double_blocks." + i + ".img", img);
-            DitProbe.emit(probe, "double_blocks." + i + ".txt", txt);
-        }
-        Tensor joined = torch.cat(new TensorArrayRef(new TensorVector(img, txt)), 1);
-        img.close();
-        txt.close();
-        for (int i = 0; i < singleBlocks.size(); i++) {
-            singleBlocks.get(i).forward(joined, siluVec, rope, in.valid);
-            DitProbe.emit(probe, "single_blocks." + i, joined);
+        Tensor joined;
+        try (FusedRope rope = rope(freqsCos, freqsSin, in.textLength)) {
+            for (int i = 0; i < doubleBlocks.size(); i++) {
+                doubleBlocks.get(i).forward(img, txt, siluVec, rope, in.valid);
+                DitProbe.emit(probe, "double_blocks." + i + ".img", img);
+                DitProbe.emit(probe, "double_blocks." + i + ".txt", txt);
+            }
+            joined = torch.cat(new TensorArrayRef(new TensorVector(img, txt)), 1);
+            img.close();
+            txt.close();
+            for (int i = 0; i < singleBlocks.size(); i++) {
+                singleBlocks.get(i).forward(joined, siluVec, rope, in.valid);
+                DitProbe.emit(probe, "single_blocks." + i, joined);
+            }
         }
         Tensor tokens = finalLayer.forward(joined.narrow(1, 0, in.imageTokens), siluVec);
         DitProbe.emit(probe, "final_layer", tokens);
@@ -363,12 +367,20 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         return t.to(device, t.scalar_type());
     }
 
-    /** The complex RoPE table on the device: image rows from the tables, identity rows for the text tokens. */
-    private Tensor ropeTable(Tensor cos, Tensor sin, long textTokens) {
-        Tensor image = Rope3d.table(cos.to(device, ScalarType.Float), sin.to(device, ScalarType.Float));
-        Tensor identity = torch.ones(new long[]{textTokens, image.size(1)},
-                new TensorOptions(device).dtype(new ScalarTypeOptional(ScalarType.ComplexFloat)));
-        return torch.cat(new TensorArrayRef(new TensorVector(image, identity)), 0);
+    /**
+     * The RoPE tables on the device: image rows from the official tables (each angle is repeated for both members of
+     * a pair: every other column), identity rows (cos 1, sin 0) for the text tokens.
+     */
+    private FusedRope rope(Tensor cos, Tensor sin, long textTokens) {
+        try (PointerScope scope = new PointerScope()) {
+            long d = cos.size(1);
+            Tensor c = cos.to(device, ScalarType.Float).slice(1, new LongOptional(0), new LongOptional(d), 2);
+            Tensor s = sin.to(device, ScalarType.Float).slice(1, new LongOptional(0), new LongOptional(d), 2);
+            TensorOptions f32 = new TensorOptions(device).dtype(new ScalarTypeOptional(ScalarType.Float));
+            long[] text = {textTokens, d / 2};
+            return FusedRope.of(torch.cat(new TensorArrayRef(new TensorVector(c, torch.ones(text, f32))), 0),
+                    torch.cat(new TensorArrayRef(new TensorVector(s, torch.zeros(text, f32))), 0));
+        }
     }
 
     /** Releases all weights. */

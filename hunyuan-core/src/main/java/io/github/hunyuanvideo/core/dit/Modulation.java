@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.core.dit;
 
+import io.github.hunyuanvideo.io.StageTimer;
 import io.github.hunyuanvideo.io.nn.Linear;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
@@ -91,6 +92,7 @@ final class Modulation implements AutoCloseable {
                 Tensor g = gate.select(0, 0);
                 if (bias != null) {
                     x.add_(bias.mul(g));
+                    StageTimer.lap("gated residual: bias pass");
                 }
                 x.select(0, 0).addmm_(input.select(0, 0), w.mul(g.unsqueeze(1)).t());
             } else {

@@ -22,12 +22,17 @@ interface ParamSource {
     }
 
     /**
-     * A fused projection {@code prefix} {@code [3·hidden, hidden]} (q, k, v rows) with its q and k rows in the
-     * halves layout of {@link Rope3d#applyHalves}, heads of {@code headDim}.
+     * The fused projection {@code prefix} {@code [3·hidden, hidden]} as its q, k and v row blocks (views of one
+     * weight), q and k rows in the halves layout of {@link Rope3d#applyHalves}, heads of {@code headDim}.
      */
-    default Linear qkvLinear(String prefix, long hidden, boolean bias, long headDim) {
+    default Linear[] qkvLinears(String prefix, long hidden, boolean bias, long headDim) {
         Tensor w = Rope3d.toHalves(get(prefix + ".weight", 3 * hidden, hidden), 2 * hidden, headDim);
-        return new Linear(w, bias ? Rope3d.toHalves(get(prefix + ".bias", 3 * hidden), 2 * hidden, headDim) : null);
+        Tensor b = bias ? Rope3d.toHalves(get(prefix + ".bias", 3 * hidden), 2 * hidden, headDim) : null;
+        Linear[] out = new Linear[3];
+        for (int i = 0; i < 3; i++) {
+            out[i] = new Linear(w.narrow(0, i * hidden, hidden), b == null ? null : b.narrow(0, i * hidden, hidden));
+        }
+        return out;
     }
 
     /**

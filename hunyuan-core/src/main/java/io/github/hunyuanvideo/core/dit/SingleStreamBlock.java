@@ -1,6 +1,8 @@
 package io.github.hunyuanvideo.core.dit;
 
+import io.github.hunyuanvideo.core.rope.FusedRope;
 import io.github.hunyuanvideo.core.rope.Rope3d;
+import io.github.hunyuanvideo.io.StageTimer;
 import io.github.hunyuanvideo.io.nn.Linear;
 import io.github.hunyuanvideo.io.nn.RmsNorm;
 import org.bytedeco.javacpp.PointerScope;
@@ -9,14 +11,16 @@ import io.github.hunyuanvideo.io.nn.Scopes;
 
 /**
  * {@code MMSingleStreamBlock} (spec §6.7): one parallel attention + MLP block over the joined {@code [image; text]}
- * sequence. {@code linear1} is held as its q/k/v and MLP row blocks, so the MLP half is one GEMM with the GELU in its
- * epilogue on CUDA (see {@link Linear#forwardGeluTanh}) and comes out contiguous; {@code linear2} is held as its
- * attention and MLP column blocks, so {@code linear2(cat(attn, GELU(mlp)))} becomes two accumulating GEMMs and the
+ * sequence. {@code linear1} is held as its q, k, v and MLP row blocks, so each comes out of its own GEMM contiguous
+ * (the MLP one with the GELU in its epilogue on CUDA, see {@link Linear#forwardGeluTanh}); {@code linear2} is held as
+ * its attention and MLP column blocks, so {@code linear2(cat(attn, GELU(mlp)))} becomes two accumulating GEMMs and the
  * concatenated activation is never built. Splitting {@code linear1} by rows is exact: each output column depends only
  * on its own weight row. q and k come out in the halves layout of {@link Rope3d#applyHalves}.
  */
 final class SingleStreamBlock implements AutoCloseable {
-    private final Linear linear1Qkv;
+    private final Linear linear1Q;
+    private final Linear linear1K;
+    private final Linear linear1V;
     private final Linear linear1Mlp;
     private final Linear linear2Attn;
     private final Linear linear2Mlp;
@@ -25,10 +29,12 @@ final class SingleStreamBlock implements AutoCloseable {
     private final Modulation modulation;
     private final int heads;
 
-    private SingleStreamBlock(Linear linear1Qkv, Linear linear1Mlp, Linear linear2Attn, Linear linear2Mlp,
-                              RmsNorm qNorm, RmsNorm kNorm, Modulation modulation, int heads) {
-        this.linear1Qkv = linear1Qkv;
-        this.linear1Mlp = linear1Mlp;
+    private SingleStreamBlock(Linear[] linear1, Linear linear2Attn, Linear linear2Mlp, RmsNorm qNorm, RmsNorm kNorm,
+                              Modulation modulation, int heads) {
+        this.linear1Q = linear1[0];
+        this.linear1K = linear1[1];
+        this.linear1V = linear1[2];
+        this.linear1Mlp = linear1[3];
         this.linear2Attn = linear2Attn;
         this.linear2Mlp = linear2Mlp;
         this.qNorm = qNorm;
@@ -45,8 +51,11 @@ final class SingleStreamBlock implements AutoCloseable {
         // the split costs no memory.
         Tensor w1 = Rope3d.toHalves(p.get(prefix + ".linear1.weight", 3 * c + m, c), 2 * c, cfg.headDim());
         Tensor b1 = Rope3d.toHalves(p.get(prefix + ".linear1.bias", 3 * c + m), 2 * c, cfg.headDim());
-        Linear qkv = new Linear(w1.narrow(0, 0, 3 * c), b1.narrow(0, 0, 3 * c));
-        Linear mlpIn = new Linear(w1.narrow(0, 3 * c, m), b1.narrow(0, 3 * c, m));
+        Linear[] linear1 = new Linear[4];
+        for (int i = 0; i < 4; i++) {
+            long rows = i < 3 ? c : m;
+            linear1[i] = new Linear(w1.narrow(0, i * c, rows), b1.narrow(0, i * c, rows));
+        }
         Tensor w2 = p.get(prefix + ".linear2.weight", c, c + m);
         Tensor b2 = p.get(prefix + ".linear2.bias", c);
         Linear attn = new Linear(w2.narrow(1, 0, c).contiguous(), b2);
@@ -54,7 +63,7 @@ final class SingleStreamBlock implements AutoCloseable {
         RmsNorm qn = p.qkNorm(prefix + ".q_norm.weight", cfg.headDim(), cfg.qkNorm());
         RmsNorm kn = p.qkNorm(prefix + ".k_norm.weight", cfg.headDim(), cfg.qkNorm());
         Modulation mod = Modulation.load(p, prefix + ".modulation.linear", c, 3);
-        return new SingleStreamBlock(qkv, mlpIn, attn, mlp, qn, kn, mod, cfg.headsNum());
+        return new SingleStreamBlock(linear1, attn, mlp, qn, kn, mod, cfg.headsNum());
     }
 
     /**
@@ -62,41 +71,50 @@ final class SingleStreamBlock implements AutoCloseable {
      *
      * @param x       {@code [B, Li + Lt, hidden]}, image tokens first
      * @param siluVec {@code SiLU(vec)} {@code [B, hidden]}
-     * @param rope    complex RoPE table {@code [Li + Lt, D/2]} (identity rows for the text tokens)
+     * @param rope    RoPE tables of the {@code Li + Lt} tokens (identity rows for the text tokens)
      * @param valid   per-sample first attention segment length (see {@link JointAttention})
      */
-    void forward(Tensor x, Tensor siluVec, Tensor rope, long[] valid) {
+    void forward(Tensor x, Tensor siluVec, FusedRope rope, long[] valid) {
         try (PointerScope scope = new PointerScope()) {
             Tensor[] mod = modulation.forward(siluVec);
-            long b = x.size(0);
-            long len = x.size(1);
-            long c = x.size(2);
-            long d = c / heads;
+            StageTimer.lap("single: modulation vectors");
             Tensor normed = Modulation.normModulate(x, mod[0], mod[1]);
-            Tensor fused = Scopes.scoped(() -> linear1Qkv.forward(normed));
+            StageTimer.lap("single: LN + modulate");
             Tensor mlp = Scopes.scoped(() -> linear1Mlp.forwardGeluTanh(normed));
-            normed.close();
+            StageTimer.lap("single: linear1 MLP GEMM + GELU");
             Tensor attn = Scopes.scoped(() -> {
-                // The text rows of the table are the identity: RoPE only moves the image tokens.
-                Tensor q = Scopes.scoped(() -> Rope3d.applyHalves(norm(fused.narrow(2, 0, c).view(b, len, heads, d),
-                        qNorm), rope));
-                Tensor k = Scopes.scoped(() -> Rope3d.applyHalves(norm(fused.narrow(2, c, c).view(b, len, heads, d),
-                        kNorm), rope));
-                // A contiguous v gives all three operands the [B, L, H, D] layout that every SDPA kernel takes.
-                Tensor v = fused.narrow(2, 2 * c, c).view(b, len, heads, d).contiguous();
-                return JointAttention.attend(q, k, v, valid);
+                Tensor q = Scopes.scoped(() -> queryKey(linear1Q, normed, qNorm, rope));
+                Tensor k = Scopes.scoped(() -> queryKey(linear1K, normed, kNorm, rope));
+                Tensor v = heads(linear1V.forward(normed));
+                StageTimer.lap("single: linear1 q/k/v GEMMs");
+                normed.close();
+                Tensor out = JointAttention.attend(q, k, v, valid);
+                StageTimer.lap("single: attention");
+                return out;
             });
             Modulation.addGated(x, attn, linear2Attn, mod[2]);
+            StageTimer.lap("single: linear2 attention part (gated residual GEMM)");
             Modulation.addGated(x, mlp, linear2Mlp, mod[2]);
+            StageTimer.lap("single: linear2 MLP part (gated residual GEMM)");
         }
     }
 
-    private static Tensor norm(Tensor x, RmsNorm n) {
-        return n == null ? x : n.forwardFused(x);
+    /** q or k: projection, QK RMSNorm and RoPE. */
+    private Tensor queryKey(Linear proj, Tensor normed, RmsNorm norm, FusedRope rope) {
+        Tensor raw = heads(proj.forward(normed));
+        StageTimer.lap("single: linear1 q/k/v GEMMs");
+        Tensor out = norm == null ? rope.apply(raw) : rope.rmsNormApply(raw, norm);
+        StageTimer.lap("single: q/k RMSNorm + RoPE");
+        return out;
+    }
+
+    /** {@code [B, L, hidden]} as {@code [B, L, H, D]}. */
+    private Tensor heads(Tensor t) {
+        return t.view(t.size(0), t.size(1), heads, t.size(2) / heads);
     }
 
     @Override
     public void close() {
-        Scopes.closeAll(linear1Qkv, linear1Mlp, linear2Attn, linear2Mlp, qNorm, kNorm, modulation);
+        Scopes.closeAll(linear1Q, linear1K, linear1V, linear1Mlp, linear2Attn, linear2Mlp, qNorm, kNorm, modulation);
     }
 }

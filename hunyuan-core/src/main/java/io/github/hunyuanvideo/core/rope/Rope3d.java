@@ -154,39 +154,6 @@ public final class Rope3d {
     }
 
     /**
-     * {@link #applyHalves} of the sequence {@code cat(first, second)} along dim 1, written straight into one output
-     * so that the joined input is never built.
-     *
-     * @param first  {@code [B, S1, H, D]} in the halves layout
-     * @param second {@code [B, S2, H, D]}, same B, H, D and dtype
-     * @param table  complex64 {@code [S1 + S2, D/2]}
-     */
-    public static Tensor applyHalves(Tensor first, Tensor second, Tensor table) {
-        long s1 = first.size(1);
-        if (second.dim() != 4 || first.dim() != 4 || second.size(0) != first.size(0)
-                || second.size(2) != first.size(2) || second.size(3) != first.size(3)
-                || second.scalar_type().intern() != first.scalar_type().intern()) {
-            throw new IllegalArgumentException("first and second must be [B, S, H, D] of one B, H, D and dtype, got "
-                    + Arrays.toString(Tensors.shape(first)) + " and " + Arrays.toString(Tensors.shape(second)));
-        }
-        if (table.dim() != 2 || table.size(0) != s1 + second.size(1)) {
-            throw new IllegalArgumentException("table must have " + (s1 + second.size(1)) + " rows, got "
-                    + Arrays.toString(Tensors.shape(table)));
-        }
-        Tensor y;
-        try (PointerScope scope = new PointerScope()) {
-            check(first, table.narrow(0, 0, s1));
-            long[] shape = Tensors.shape(first);
-            shape[1] += second.size(1);
-            y = torch.empty(shape, first.options(), new MemoryFormatOptional());
-            rotateInto(y.narrow(1, 0, s1), first, table.narrow(0, 0, s1), true);
-            rotateInto(y.narrow(1, s1, second.size(1)), second, table.narrow(0, s1, second.size(1)), true);
-            y.retainReference();
-        }
-        return Scopes.handOut(y);
-    }
-
-    /**
      * Reorders the first {@code rows} entries of dim 0 of {@code t} (a weight {@code [N, in]} or a vector
      * {@code [N]}), blocks of {@code headDim} each, from interleaved pairs to the halves layout of
      * {@link #applyHalves}; the other entries are kept. Applied to the q and k rows of a projection (and to the q/k

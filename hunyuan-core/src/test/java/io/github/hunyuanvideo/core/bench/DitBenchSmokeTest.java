@@ -16,7 +16,10 @@ class DitBenchSmokeTest {
                 "--breakdown", "true"}));
         assertTrue(out.contains("| DiT forward 64×96×17 | latent [1, 16, 5, 8, 12] |"), out);
         assertTrue(out.contains("| DiT forward 32×32×1 | latent [2, 16, 1, 4, 4] |"), out);
-        assertTrue(out.contains("double blocks"), out);
+        for (String stage : new String[]{"double: attention ", "single: attention ", "single: q/k RMSNorm + RoPE",
+                "double: fc1 GEMM + GELU", "gated residual: bias pass", "embeddings + token refiner", "final layer"}) {
+            assertTrue(out.contains(stage), stage + " missing from\n" + out);
+        }
     }
 
     @Test

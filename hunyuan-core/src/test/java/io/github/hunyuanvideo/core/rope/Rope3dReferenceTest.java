@@ -2,8 +2,10 @@ package io.github.hunyuanvideo.core.rope;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.io.nn.RmsNorm;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -108,26 +110,65 @@ class Rope3dReferenceTest {
         }
     }
 
-    /** Rotating two parts of a sequence into one output equals rotating the joined sequence, bit for bit. */
+    /** The fused TorchScript rotation is the official one (halves layout), with or without the QK RMSNorm. */
     @Test
-    void joinedPartsEqualTheJoinedSequence() {
-        try (PointerScope scope = new PointerScope()) {
-            Tensor table = Rope3d.table(ref.tensor("out.freqs_cos"), ref.tensor("out.freqs_sin"));
-            Tensor x = halves(ref.tensor("in.q")).to(ScalarType.BFloat16);
-            long s1 = x.size(1) / 3;
-            Tensor joined = Rope3d.applyHalves(x.narrow(1, 0, s1), x.narrow(1, s1, x.size(1) - s1), table);
-            assertTrue(torch.equal(Rope3d.applyHalves(x, table), joined));
-            assertThrows(IllegalArgumentException.class, () -> Rope3d.applyHalves(x.narrow(1, 0, s1),
-                    x.narrow(1, s1, 1), table));
+    void fusedRopeMatchesOfficial() {
+        try (PointerScope scope = new PointerScope(); FusedRope rope = fusedRope()) {
+            Tensor q = halves(ref.tensor("in.q"));
+            assertEquals(0, Tensors.relativeError(rope.apply(q), halves(ref.tensor("out.q_rot"))), TOL);
+            Tensor weight = torch.rand(new long[]{q.size(3)}).add(new Scalar(0.5));
+            try (RmsNorm norm = new RmsNorm(weight, 1e-6)) {
+                Tensor expected = rope.apply(norm.forward(q));
+                assertEquals(0, Tensors.relativeError(rope.rmsNormApply(q, norm), expected), TOL);
+                // Half precision: the float32 result, rounded once.
+                Tensor qb = q.to(ScalarType.BFloat16);
+                Tensor exactB = rope.apply(norm.forward(qb.to(ScalarType.Float))).to(ScalarType.BFloat16);
+                Tensor fused = rope.rmsNormApply(qb, norm);
+                assertEquals(ScalarType.BFloat16, fused.scalar_type().intern());
+                assertRoundedOnce(exactB, fused, 1e-3);
+                assertRoundedOnce(rope.apply(qb.to(ScalarType.Float)).to(ScalarType.BFloat16), rope.apply(qb), 1e-3);
+            }
         }
+    }
+
+    @Test
+    void fusedRopeRejectsMismatchedShapes() {
+        try (PointerScope scope = new PointerScope(); FusedRope rope = fusedRope()) {
+            Tensor q = halves(ref.tensor("in.q"));
+            assertThrows(IllegalArgumentException.class, () -> rope.apply(q.narrow(1, 0, q.size(1) - 1)));
+            assertThrows(IllegalArgumentException.class, () -> rope.apply(q.narrow(3, 0, q.size(3) / 2)));
+            try (RmsNorm norm = new RmsNorm(torch.ones(new long[]{q.size(3) + 2}), 1e-6)) {
+                assertThrows(IllegalArgumentException.class, () -> rope.rmsNormApply(q, norm));
+            }
+            Tensor c = ref.tensor("out.freqs_cos");
+            assertThrows(IllegalArgumentException.class, () -> FusedRope.of(c, c.narrow(0, 1, c.size(0) - 1)));
+            assertThrows(IllegalArgumentException.class, () -> FusedRope.of(c, c.to(ScalarType.Double)));
+        }
+    }
+
+    /** The golden tables as FusedRope wants them: one column per rotation pair. */
+    private static FusedRope fusedRope() {
+        Tensor cos = ref.tensor("out.freqs_cos");
+        Tensor sin = ref.tensor("out.freqs_sin");
+        long d = cos.size(1);
+        return FusedRope.of(cos.slice(1, new LongOptional(0), new LongOptional(d), 2),
+                sin.slice(1, new LongOptional(0), new LongOptional(d), 2));
     }
 
     /** At most one element in 10⁴ differs, and none by more than one bf16 ulp (2⁻⁷ relative). */
     private static void assertRoundedOnce(Tensor expected, Tensor actual) {
+        assertRoundedOnce(expected, actual, 1e-4);
+    }
+
+    /**
+     * At most {@code fraction} of the elements differ (float32 evaluation order moves a few values across a rounding
+     * boundary), and none by more than one bf16 ulp (2⁻⁷ relative).
+     */
+    private static void assertRoundedOnce(Tensor expected, Tensor actual, double fraction) {
         Tensor e = expected.to(ScalarType.Float);
         Tensor a = actual.to(ScalarType.Float);
         long differing = e.ne(a).sum().item_long();
-        assertTrue(differing <= e.numel() / 10_000, differing + " of " + e.numel() + " elements differ");
+        assertTrue(differing <= e.numel() * fraction, differing + " of " + e.numel() + " elements differ");
         assertTrue(e.sub(a).abs().le(e.abs().mul(new Scalar(1.0 / 128))).all().item_bool(),
                 "an element differs by more than one bf16 ulp");
     }

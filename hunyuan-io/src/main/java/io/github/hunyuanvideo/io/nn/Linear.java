@@ -9,6 +9,8 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import java.util.Arrays;
+
 /**
  * A fully connected layer {@code y = x·Wᵀ + b}. The input is cast to the weight's dtype first, which is what CUDA
  * autocast does for the official code's fp32 LayerNorm outputs feeding bf16/fp16 linears.
@@ -50,8 +52,39 @@ public final class Linear implements AutoCloseable {
     }
 
     public Tensor forward(Tensor x) {
-        Tensor in = x.scalar_type().intern() == weight.scalar_type().intern() ? x : x.to(weight.scalar_type());
+        Tensor in = castIn(x);
         return bias == null ? torch.linear(in, weight) : torch.linear(in, weight, new TensorOptional(bias));
+    }
+
+    /**
+     * Writes {@link #forward}{@code (x)} into {@code out}, typically a block of rows of a larger tensor, so that
+     * outputs can be joined without a concatenation pass. A contiguous {@code out} in the weight's dtype is the
+     * GEMM's own output; any other is filled by a copy.
+     *
+     * @param out {@code [..., outFeatures]} with as many rows as x
+     * @param x   {@code [..., inFeatures]}
+     */
+    public void forwardInto(Tensor out, Tensor x) {
+        if (out.size(-1) != weight.size(0) || out.numel() / weight.size(0) != x.numel() / weight.size(1)) {
+            throw new IllegalArgumentException("out " + Arrays.toString(Tensors.shape(out))
+                    + " does not hold the " + weight.size(0) + " outputs of each row of x "
+                    + Arrays.toString(Tensors.shape(x)));
+        }
+        if (!out.is_contiguous() || out.scalar_type().intern() != weight.scalar_type().intern()) {
+            out.copy_(forward(x));
+            return;
+        }
+        Tensor rows = castIn(x).reshape(-1, weight.size(1));
+        Tensor target = out.view(-1, weight.size(0));
+        if (bias == null) {
+            torch.mm_out(target, rows, weight.t());
+        } else {
+            torch.addmm_out(target, bias, rows, weight.t());
+        }
+    }
+
+    private Tensor castIn(Tensor x) {
+        return x.scalar_type().intern() == weight.scalar_type().intern() ? x : x.to(weight.scalar_type());
     }
 
     /**
@@ -70,7 +103,7 @@ public final class Linear implements AutoCloseable {
             torch.gelu_(h, "tanh");
             return h;
         }
-        Tensor in = x.scalar_type().intern() == weight.scalar_type().intern() ? x : x.to(weight.scalar_type());
+        Tensor in = castIn(x);
         long[] shape = Tensors.shape(in);
         long rows = 1;
         for (int i = 0; i < shape.length - 1; i++) {

@@ -48,6 +48,11 @@ public final class RmsNorm implements AutoCloseable {
         return weight;
     }
 
+    /** The epsilon added to the mean square. */
+    public double eps() {
+        return eps;
+    }
+
     @Override
     public void close() {
         weight.releaseReference();
