@@ -19,6 +19,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -35,17 +36,35 @@ import java.util.Map;
  * {@code QkPrepBench --device cpu --tokens 64 --heads 2 --head-dim 16 --reps 1}.
  */
 public final class QkPrepBench {
-    /** {@link FusedRope}'s RMSNorm + RoPE with the halves split off the input before the float32 widening. */
-    private static final String SPLIT_FIRST_SOURCE = """
-            def qk(x: Tensor, weight: Tensor, cos: Tensor, sin: Tensor, eps: float) -> Tensor:
-                norm = torch.linalg_vector_norm(x, 2.0, [-1], True, dtype=6)
-                r = torch.rsqrt(norm * norm / x.size(-1) + eps)
-                wa, wb = weight.chunk(2, -1)
-                xa, xb = x.chunk(2, -1)
-                a = xa.float() * r * wa
-                b = xb.float() * r * wb
-                return torch.cat([a * cos - b * sin, b * cos + a * sin], -1).to(x.dtype)
-            """;
+    /**
+     * Alternative TorchScript expressions of {@link FusedRope#rmsNormApply}, all {@code qk(x, weight, cos, sin, eps)}
+     * returning bf16 (dtype 15): which form the tensor-expression fuser turns into the fastest kernel.
+     */
+    private static final Map<String, String> CANDIDATES = new LinkedHashMap<>();
+
+    static {
+        String head = """
+                def qk(x: Tensor, weight: Tensor, cos: Tensor, sin: Tensor, eps: float) -> Tensor:
+                    norm = torch.linalg_vector_norm(x, 2.0, [-1], True, dtype=6)
+                    r = torch.rsqrt(norm * norm / x.size(-1) + eps)
+                """;
+        CANDIDATES.put("float32 product split after widening", head + """
+                    a, b = (x.float() * r * weight).chunk(2, -1)
+                    return torch.cat([a * cos - b * sin, b * cos + a * sin], -1).to(15)
+                """);
+        CANDIDATES.put("stack of two bf16 halves", head + """
+                    a, b = (x.float() * r * weight).chunk(2, -1)
+                    y = torch.stack([(a * cos - b * sin).to(15), (b * cos + a * sin).to(15)], -2)
+                    return y.view(x.size())
+                """);
+        CANDIDATES.put("slices instead of chunk", head + """
+                    n = x.float() * r * weight
+                    h = x.size(-1) // 2
+                    a = n[..., :h]
+                    b = n[..., h:]
+                    return torch.cat([a * cos - b * sin, b * cos + a * sin], -1).to(15)
+                """);
+    }
 
     private QkPrepBench() {
     }
@@ -88,7 +107,6 @@ public final class QkPrepBench {
             Tensor table = torch.polar(torch.ones_like(angle), angle);
             FusedRope rope = FusedRope.of(angle.cos(), angle.sin());
             RmsNorm norm = new RmsNorm(normW, 1e-6);
-            Function splitFirst = new CompilationUnit(SPLIT_FIRST_SOURCE).get_functions().get(0);
             Tensor normWf = normW.to(ScalarType.Float);
             Tensor cos = angle.cos().view(s, 1, d / 2);
             Tensor sin = angle.sin().view(s, 1, d / 2);
@@ -96,29 +114,39 @@ public final class QkPrepBench {
             Tensor strided = qkv.narrow(1, 0, c).view(1, s, h, d);
             Tensor q = qkv.narrow(1, 0, c).contiguous().view(1, s, h, d);
             Tensor ref = Rope3d.applyHalves(norm.forwardFused(q), table);
-            Runnable[] variants = {
-                () -> torch.addmm(bias, x, w.t()),
-                () -> {
-                    for (int p = 0; p < 3; p++) {
-                        torch.addmm(bias.narrow(0, p * c, c), x, w.narrow(0, p * c, c).t());
-                    }
-                },
-                () -> norm.forwardFused(strided),
-                () -> norm.forwardFused(q),
-                () -> Rope3d.applyHalves(q, table),
-                () -> rope.rmsNormApply(q, norm),
-                () -> rope.apply(q),
-                () -> splitFirst.apply(new IValueVector(new IValue(q), new IValue(normWf), new IValue(cos),
-                        new IValue(sin), new IValue(1e-6))),
-            };
-            String[] names = {
-                "q/k/v GEMM, one N=3C", "q/k/v GEMM, three N=C", "rms_norm on the strided q view",
-                "rms_norm on contiguous q", "RoPE (Rope3d.applyHalves)", "FusedRope.rmsNormApply",
-                "FusedRope.apply (RoPE only)", "TorchScript variant: halves split before float32",
-            };
+            Tensor q32 = q.to(ScalarType.Float);
+            Tensor wq = w.narrow(0, 0, c);
+            Map<String, Runnable> variants = new LinkedHashMap<>();
+            variants.put("q/k/v GEMM, one N=3C", () -> torch.addmm(bias, x, w.t()));
+            variants.put("q/k/v GEMM, three N=C", () -> {
+                for (int p = 0; p < 3; p++) {
+                    torch.addmm(bias.narrow(0, p * c, c), x, w.narrow(0, p * c, c).t());
+                }
+            });
+            variants.put("q GEMM, bf16 out", () -> torch.mm(x, wq.t()));
+            if (cuda) {
+                // mm with a float32 output from half-precision operands exists on CUDA only.
+                variants.put("q GEMM, float32 out", () -> torch.mm_out(torch.empty(new long[]{s, c}, f32,
+                        new org.bytedeco.pytorch.MemoryFormatOptional()), x, wq.t(), ScalarType.Float));
+            }
+            variants.put("rms_norm on the strided q view", () -> norm.forwardFused(strided));
+            variants.put("rms_norm on contiguous q", () -> norm.forwardFused(q));
+            variants.put("RoPE (Rope3d.applyHalves)", () -> Rope3d.applyHalves(q, table));
+            variants.put("‖q‖ (linalg_vector_norm)", () -> torch.linalg_vector_norm(q,
+                    new org.bytedeco.pytorch.Scalar(2.0), new long[]{-1}, true,
+                    new ScalarTypeOptional(ScalarType.Float)));
+            variants.put("FusedRope.rmsNormApply", () -> rope.rmsNormApply(q, norm));
+            variants.put("FusedRope.rmsNormApply, float32 q", () -> rope.rmsNormApply(q32, norm));
+            variants.put("FusedRope.apply (RoPE only)", () -> rope.apply(q));
+            Map<String, Function> candidates = new LinkedHashMap<>();
+            CANDIDATES.forEach((name, src) -> {
+                CompilationUnit unit = new CompilationUnit(src);
+                candidates.put(name, unit.get_functions().get(0));
+                variants.put("candidate: " + name, () -> candidate(unit.get_functions().get(0), q, normWf, cos, sin));
+            });
             // Warm-up: cuBLAS/cuDNN choices, and the TorchScript profiling runs before any fusion.
             for (int i = 0; i < 3; i++) {
-                for (Runnable r : variants) {
+                for (Runnable r : variants.values()) {
                     try (PointerScope inner = new PointerScope()) {
                         r.run();
                     }
@@ -128,35 +156,39 @@ public final class QkPrepBench {
             try (StageTimer timer = StageTimer.start(cuda)) {
                 StageTimer.lap("warm");
                 for (int i = 0; i < reps; i++) {
-                    for (int v = 0; v < variants.length; v++) {
+                    for (Map.Entry<String, Runnable> v : variants.entrySet()) {
                         try (PointerScope inner = new PointerScope()) {
-                            variants[v].run();
+                            v.getValue().run();
                         }
-                        StageTimer.lap(names[v]);
+                        StageTimer.lap(v.getKey());
                     }
                 }
                 ms = timer.totals();
             }
-            double fusedError;
-            double splitError;
+            Map<String, Double> errors = new LinkedHashMap<>();
             try (PointerScope inner = new PointerScope()) {
-                fusedError = Tensors.relativeError(rope.rmsNormApply(q, norm), ref);
-                splitError = Tensors.relativeError(new Tensor(splitFirst.apply(new IValueVector(new IValue(q),
-                        new IValue(normWf), new IValue(cos), new IValue(sin), new IValue(1e-6))).toTensor()), ref);
+                errors.put("FusedRope.rmsNormApply", Tensors.relativeError(rope.rmsNormApply(q, norm), ref));
+                candidates.forEach((name, f) -> errors.put("candidate: " + name,
+                        Tensors.relativeError(candidate(f, q, normWf, cos, sin), ref)));
             }
             rope.close();
             norm.close();
             double bytes = (double) s * c * x.element_size();
             System.out.printf(Locale.ROOT, "%nq/k preparation, S=%d H=%d D=%d %s on %s; q is %.0f MB%n%n", s, h, d,
                     dtype, device, bytes / 1e6);
-            System.out.println("| variant | ms per call |");
-            System.out.println("|---|---|");
-            for (String n : names) {
-                System.out.printf(Locale.ROOT, "| %s | %.3f |%n", n, ms.get(n) / reps);
+            System.out.println("| variant | ms per call | relative error vs rms_norm + applyHalves |");
+            System.out.println("|---|---|---|");
+            for (String n : variants.keySet()) {
+                Double e = errors.get(n);
+                System.out.printf(Locale.ROOT, "| %s | %.3f | %s |%n", n, ms.get(n) / reps,
+                        e == null ? "" : String.format(Locale.ROOT, "%.2e", e));
             }
-            System.out.printf(Locale.ROOT, "%nvs rms_norm + applyHalves (two roundings): FusedRope %.3e, variant "
-                    + "%.3e relative error%n", fusedError, splitError);
         }
         CudaMemory.synchronize();
+    }
+
+    private static Tensor candidate(Function f, Tensor q, Tensor weight, Tensor cos, Tensor sin) {
+        return new Tensor(f.apply(new IValueVector(new IValue(q), new IValue(weight), new IValue(cos),
+                new IValue(sin), new IValue(1e-6))).toTensor());
     }
 }

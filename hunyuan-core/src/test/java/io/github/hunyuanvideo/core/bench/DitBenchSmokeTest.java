@@ -23,6 +23,27 @@ class DitBenchSmokeTest {
     }
 
     @Test
+    void qkPrepBenchTimesEveryVariantAndChecksTheFusedForms() {
+        String out = Stdout.capture(() -> QkPrepBench.main(new String[]{"--device", "cpu", "--tokens", "24",
+                "--heads", "2", "--head-dim", "16", "--reps", "1"}));
+        assertTrue(out.contains("| FusedRope.rmsNormApply | "), out);
+        assertTrue(out.contains("| candidate: stack of two bf16 halves | "), out);
+        // The fused form agrees with rms_norm + RoPE (float32 on the CPU).
+        String fused = out.lines().filter(l -> l.startsWith("| FusedRope.rmsNormApply | ")).findFirst().orElseThrow();
+        double err = Double.parseDouble(fused.substring(fused.lastIndexOf('|', fused.length() - 2) + 1,
+                fused.length() - 1).trim());
+        assertTrue(err < 1e-6, fused);
+    }
+
+    @Test
+    void sdpaBenchComparesKeyLengths() {
+        String out = Stdout.capture(() -> SdpaBench.main(new String[]{"--device", "cpu", "--lengths", "64",
+                "--heads", "2", "--head-dim", "16", "--backends", "default", "--kv-fractions", "0.5"}));
+        assertTrue(out.contains("| q 64 × kv 32 | default |"), out);
+        assertThrows(IllegalArgumentException.class, () -> SdpaBench.main(new String[]{"--lengths"}));
+    }
+
+    @Test
     void gpuCheckPassesOnTheCpuInFloat32() {
         String out = Stdout.capture(() -> DitGpuCheck.main(new String[]{ReferenceCase.dir().toString(), "--device",
                 "cpu", "--dtype", "fp32", "--tol", "1e-4"}));
