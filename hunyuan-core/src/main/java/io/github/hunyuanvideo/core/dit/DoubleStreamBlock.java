@@ -76,9 +76,10 @@ final class DoubleStreamBlock implements AutoCloseable {
             Tensor attn = attention(image, text, im, tm, rope, valid);
             try (PointerScope views = new PointerScope()) {
                 Modulation.addGated(image, attn.narrow(1, 0, li), img.proj, im[2]);
+                StageTimer.lap("double: attention proj (gated residual GEMM)");
                 Modulation.addGated(text, attn.narrow(1, li, lt), txt.proj, tm[2]);
+                StageTimer.lap("double: text attention proj");
             }
-            StageTimer.lap("double: attention proj (gated residual GEMM)");
             attn.close();
             mlp(image, img, im);
             mlp(text, txt, tm);
