@@ -106,10 +106,7 @@ public final class DitBench {
         long[] grid = {shape[2] / cfg.patchSize().get(0), shape[3] / cfg.patchSize().get(1),
                 shape[4] / cfg.patchSize().get(2)};
         long imageTokens = grid[0] * grid[1] * grid[2];
-        long nominal = imageTokens + o.textLen();
-        double flops = (cfg.doubleBlocks() + cfg.singleBlocks()) * (2.0 * (4.0 * cfg.hiddenSize() * cfg.hiddenSize()
-                + 2.0 * cfg.hiddenSize() * cfg.mlpHidden()) * nominal
-                + 4.0 * nominal * nominal * cfg.hiddenSize()) * shape[0];
+        double flops = cfg.flopsPerForward(imageTokens, o.textLen()) * shape[0];
         String what = "DiT forward " + shape[3] * 8 + "×" + shape[4] * 8 + "×" + ((shape[2] - 1) * 4 + 1);
         try (PointerScope scope = new PointerScope()) {
             TensorOptions onDevice = new TensorOptions(device).dtype(new ScalarTypeOptional(ScalarType.Float));

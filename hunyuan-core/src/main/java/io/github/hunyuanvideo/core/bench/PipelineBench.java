@@ -91,7 +91,8 @@ public final class PipelineBench {
             width = 64;
             frames = 9;
         }
-        List<String[]> rows = run(device, height, width, frames, steps, seed, cfg, tiling, small);
+        List<String> summary = new ArrayList<>();
+        List<String[]> rows = run(device, height, width, frames, steps, seed, cfg, tiling, small, summary);
         System.out.printf(Locale.ROOT, "HunyuanVideo pipeline, random weights%s: %dx%dx%d, %d steps, cfg %.1f, "
                         + "device %s%n%n", small ? " (small configs)" : "", height, width, frames, steps, cfg,
                 device);
@@ -100,11 +101,16 @@ public final class PipelineBench {
         for (String[] r : rows) {
             System.out.println("| " + r[0] + " | " + r[1] + " | " + r[2] + " |");
         }
+        System.out.println();
+        summary.forEach(System.out::println);
     }
 
-    /** Runs the benchmark and returns the table rows (stage, time, peak memory). */
+    /**
+     * Runs the benchmark and returns the table rows (stage, time, peak memory); adds to {@code summary} the DiT's
+     * s/step and TFLOP/s and the projected time of a 50-step run.
+     */
     public static List<String[]> run(String deviceName, int height, int width, int frames, int steps, long seed,
-                                     double cfg, boolean tiling, boolean small) {
+                                     double cfg, boolean tiling, boolean small, List<String> summary) {
         DitConfig ditConfig = small ? new DitConfig(List.of(1, 2, 2), 16, 16, 128, 2, 4.0, 1, 1,
                 List.of(16, 24, 24), 256.0, true, true, true, 64, 32, 2) : DitConfig.cfgDistill();
         VaeConfig vaeConfig = small ? new VaeConfig(3, 3, 16, List.of(8, 16, 32, 32), 1, 4, 32, 16, 0.476986, 4, 8,
@@ -126,6 +132,7 @@ public final class PipelineBench {
         LlmEncoderOptions options = new LlmEncoderOptions(config.textLen(), config.hiddenStateSkipLayer(),
                 config.applyFinalNorm());
         int texts = cfg > 1 ? 2 : 1;
+        long textNanos;
         try (PointerScope scope = new PointerScope()) {
             CudaMemory.resetPeak();
             long t0 = System.nanoTime();
@@ -150,8 +157,9 @@ public final class PipelineBench {
                 embeddings.add(new PromptEmbeddings(te.states(), te.mask(), pooled));
             }
             CudaMemory.synchronize();
+            textNanos = System.nanoTime() - t0;
             rows.add(row("text encoding (LLM + CLIP, " + texts + " prompt" + (texts > 1 ? "s" : "") + ")",
-                    System.nanoTime() - t0, CudaMemory.peakAllocatedBytes()));
+                    textNanos, CudaMemory.peakAllocatedBytes()));
             llm.close();
             clip.close();
             CudaMemory.emptyCache();
@@ -181,11 +189,38 @@ public final class PipelineBench {
                         t.vaeDecoding().toNanos()));
                 rows.add(row("predict total (denoise + decode)", t.total().toNanos(), t.peakDeviceBytes()));
                 rows.add(new String[]{"output", Arrays.toString(Tensors.shape(r.videos())), ""});
+                summarize(summary, t, textNanos, ditConfig, config, request, texts, vaeConfig);
             }
         } finally {
             owned.forEach(Tensor::releaseReference);
         }
         return rows;
+    }
+
+    /**
+     * s/step (median of the steps after the first, which includes one-time setup; the only step if there is one),
+     * the DiT's TFLOP/s by {@link DitConfig#flopsPerForward} with the nominal text length, and a 50-step projection.
+     */
+    private static void summarize(List<String> out, StageTimings t, long textNanos, DitConfig dit,
+                                  SamplerConfig config, GenerationRequest request, int batch, VaeConfig vae) {
+        List<Double> steps = new ArrayList<>();
+        for (int i = t.steps().size() > 1 ? 1 : 0; i < t.steps().size(); i++) {
+            steps.add(t.steps().get(i).toNanos() / 1e9);
+        }
+        steps.sort(null);
+        double perStep = steps.get(steps.size() / 2);
+        long latentFrames = (request.videoLength() - 1) / vae.timeCompressionRatio() + 1;
+        long imageTokens = latentFrames / dit.patchSize().get(0)
+                * (request.targetHeight() / vae.spatialCompressionRatio() / dit.patchSize().get(1))
+                * (request.targetWidth() / vae.spatialCompressionRatio() / dit.patchSize().get(2));
+        double flops = dit.flopsPerForward(imageTokens, config.textLen()) * batch;
+        double text = textNanos / 1e9;
+        double decode = t.vaeDecoding().toNanos() / 1e9;
+        out.add(String.format(Locale.ROOT, "DiT: %.2f s/step (median of %d step%s after the first), %.3g FLOP per "
+                        + "step, %.0f TFLOP/s", perStep, steps.size(), steps.size() == 1 ? "" : "s", flops,
+                flops / perStep / 1e12));
+        out.add(String.format(Locale.ROOT, "Projected 50-step run: text encoding %.1f s + 50 × %.2f s + VAE decode "
+                + "%.1f s = %.0f s", text, perStep, decode, text + 50 * perStep + decode));
     }
 
     /** Token ids {@code [1, len]}: {@code valid} random ids (the first a BOS-like id) then zeros, right padded. */
