@@ -5,6 +5,7 @@ import io.github.hunyuanvideo.core.rope.Rope3d;
 import io.github.hunyuanvideo.io.CudaMemory;
 import io.github.hunyuanvideo.io.StageTimer;
 import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.io.bench.BenchOptions;
 import io.github.hunyuanvideo.io.nn.RmsNorm;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.CompilationUnit;
@@ -70,31 +71,16 @@ public final class QkPrepBench {
     }
 
     public static void main(String[] args) {
-        String device = "cuda";
-        long tokens = 118840;
-        long heads = 24;
-        long headDim = 128;
-        int reps = 10;
-        for (int i = 0; i < args.length; i += 2) {
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("option " + args[i] + " needs a value");
-            }
-            String v = args[i + 1];
-            switch (args[i]) {
-                case "--device" -> device = v;
-                case "--tokens" -> tokens = Long.parseLong(v);
-                case "--heads" -> heads = Long.parseLong(v);
-                case "--head-dim" -> headDim = Long.parseLong(v);
-                case "--reps" -> reps = Integer.parseInt(v);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
-        }
+        BenchOptions o = BenchOptions.parse(args, "--device", "--tokens", "--heads", "--head-dim", "--reps");
+        String device = o.get("--device", "cuda");
+        long heads = o.getLong("--heads", 24);
+        int reps = (int) o.getLong("--reps", 10);
         Device dev = new Device(device);
         boolean cuda = dev.is_cuda();
         ScalarType dtype = cuda ? ScalarType.BFloat16 : ScalarType.Float;
-        final long d = headDim;
+        final long d = o.getLong("--head-dim", 128);
         final long c = heads * d;
-        final long s = tokens;
+        final long s = o.getLong("--tokens", 118840);
         final long h = heads;
         try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
             TensorOptions opt = new TensorOptions(dev).dtype(new ScalarTypeOptional(dtype));

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.core.bench;
 
 import io.github.hunyuanvideo.io.CudaMemory;
+import io.github.hunyuanvideo.io.bench.BenchOptions;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
@@ -10,7 +11,6 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -23,7 +23,9 @@ import java.util.Locale;
  *
  * <p>Arguments (optional): {@code --device cuda|cpu} (default cuda), {@code --lengths L1,L2,...} (default
  * {@code 67360,118840}: 544×960×129 and 720×1280×129 with 40 valid text tokens), {@code --heads H} (24),
- * {@code --head-dim D} (128), {@code --backends default,cudnn,flash}. CPU smoke test:
+ * {@code --head-dim D} (128), {@code --backends default,cudnn,flash}; {@code --kv-fractions 0.5,0.25} also times each
+ * length against that fraction of keys, {@code --split-kv 2,4} attention over that many key blocks merged by their
+ * log-sum-exp (cuDNN, CUDA only): whether the key length (the L2 cache) limits throughput. CPU smoke test:
  * {@code SdpaBench --device cpu --lengths 256 --heads 2 --head-dim 16 --backends default}.
  */
 public final class SdpaBench {
@@ -31,34 +33,16 @@ public final class SdpaBench {
     }
 
     public static void main(String[] args) {
-        String device = "cuda";
-        List<Long> lengths = List.of(67360L, 118840L);
-        long heads = 24;
-        long headDim = 128;
-        List<String> backends = List.of("default", "cudnn", "flash");
-        List<Double> kvFractions = List.of();
-        List<Integer> splits = List.of();
-        for (int i = 0; i < args.length; i += 2) {
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("option " + args[i] + " needs a value");
-            }
-            String v = args[i + 1];
-            switch (args[i]) {
-                case "--device" -> device = v;
-                case "--lengths" -> {
-                    lengths = new ArrayList<>();
-                    for (String s : v.split(",")) {
-                        lengths.add(Long.parseLong(s.trim()));
-                    }
-                }
-                case "--heads" -> heads = Long.parseLong(v);
-                case "--head-dim" -> headDim = Long.parseLong(v);
-                case "--backends" -> backends = List.of(v.split(","));
-                case "--kv-fractions" -> kvFractions = Arrays.stream(v.split(",")).map(Double::valueOf).toList();
-                case "--split-kv" -> splits = Arrays.stream(v.split(",")).map(Integer::valueOf).toList();
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
-        }
+        BenchOptions o = BenchOptions.parse(args, "--device", "--lengths", "--heads", "--head-dim", "--backends",
+                "--kv-fractions", "--split-kv");
+        String device = o.get("--device", "cuda");
+        List<Long> lengths = o.getNumbers("--lengths", List.of(67360.0, 118840.0)).stream().map(Double::longValue)
+                .toList();
+        long heads = o.getLong("--heads", 24);
+        long headDim = o.getLong("--head-dim", 128);
+        List<String> backends = List.of(o.get("--backends", "default,cudnn,flash").split(","));
+        List<Double> kvFractions = o.getNumbers("--kv-fractions", List.of());
+        List<Integer> splits = o.getNumbers("--split-kv", List.of()).stream().map(Double::intValue).toList();
         Device dev = new Device(device);
         ScalarType dtype = dev.is_cuda() ? ScalarType.BFloat16 : ScalarType.Float;
         System.out.println("| L | layout | backend | ms | TFLOP/s |");
@@ -71,8 +55,7 @@ public final class SdpaBench {
                         TensorOptions options = new TensorOptions(dev).dtype(new ScalarTypeOptional(dtype));
                         Tensor[] qkv = new Tensor[3];
                         for (int j = 0; j < 3; j++) {
-                            qkv[j] = layout.startsWith("BLHD")
-                                    ? torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2)
+                            qkv[j] = layout.startsWith("BLHD") ? blhd(dev, dtype, len, heads, headDim)
                                     : torch.randn(new long[]{1, heads, len, headDim}, options);
                         }
                         DitBench.timeSdpa(qkv[0], qkv[1], qkv[2]);
@@ -103,13 +86,18 @@ public final class SdpaBench {
         CudaMemory.synchronize();
     }
 
+    /** A random {@code [1, len, H, D]} tensor seen as {@code [1, H, len, D]}: the DiT's q/k/v layout. */
+    private static Tensor blhd(Device dev, ScalarType dtype, long len, long heads, long headDim) {
+        TensorOptions options = new TensorOptions(dev).dtype(new ScalarTypeOptional(dtype));
+        return torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2);
+    }
+
     /** Default-backend SDPA of {@code len} queries against {@code kvLen} keys: does the key length change TFLOP/s? */
     private static void kvFraction(Device dev, ScalarType dtype, long len, long kvLen, long heads, long headDim) {
         try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
-            TensorOptions options = new TensorOptions(dev).dtype(new ScalarTypeOptional(dtype));
-            Tensor q = torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2);
-            Tensor k = torch.randn(new long[]{1, kvLen, heads, headDim}, options).transpose(1, 2);
-            Tensor v = torch.randn(new long[]{1, kvLen, heads, headDim}, options).transpose(1, 2);
+            Tensor q = blhd(dev, dtype, len, heads, headDim);
+            Tensor k = blhd(dev, dtype, kvLen, heads, headDim);
+            Tensor v = blhd(dev, dtype, kvLen, heads, headDim);
             DitBench.timeSdpa(q, k, v);
             double ms = DitBench.timeSdpa(q, k, v);
             System.out.printf(Locale.ROOT, "| q %d × kv %d | default | %.2f ms | %.0f TFLOP/s |%n", len, kvLen, ms,
@@ -137,10 +125,9 @@ public final class SdpaBench {
 
     private static void splitKv(Device dev, ScalarType dtype, long len, long heads, long headDim, int parts) {
         try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
-            TensorOptions options = new TensorOptions(dev).dtype(new ScalarTypeOptional(dtype));
-            Tensor q = torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2);
-            Tensor k = torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2);
-            Tensor v = torch.randn(new long[]{1, len, heads, headDim}, options).transpose(1, 2);
+            Tensor q = blhd(dev, dtype, len, heads, headDim);
+            Tensor k = blhd(dev, dtype, len, heads, headDim);
+            Tensor v = blhd(dev, dtype, len, heads, headDim);
             org.bytedeco.pytorch.Function f = new org.bytedeco.pytorch.CompilationUnit(SPLIT_SOURCE)
                     .get_functions().get(0);
             org.bytedeco.pytorch.IValueVector in = new org.bytedeco.pytorch.IValueVector(
