@@ -50,6 +50,7 @@ import java.util.Map;
  *   <li>{@code --sdp default|flash|cudnn|efficient|math}: allow only that SDPA backend (default: libtorch's
  *       choice)</li>
  *   <li>{@code --probe-sdp true|false} (default true), {@code --breakdown true|false} (default false)</li>
+ *   <li>{@code --blas default|cublas|cublaslt}: libtorch's preferred GEMM library (default: libtorch's choice)</li>
  * </ul>
  * GPU: {@code java ... io.github.hunyuanvideo.core.bench.DitBench}; CPU smoke test:
  * {@code ... DitBench --device cpu --dtype fp32 --config tiny --latents 1x16x5x16x16 --runs 1}.
@@ -64,7 +65,8 @@ public final class DitBench {
     }
 
     private record Options(String device, Precision dtype, String config, List<long[]> latents, int textLen,
-                           int textValid, int warmup, int runs, String sdp, boolean probeSdp, boolean breakdown) {
+                           int textValid, int warmup, int runs, String sdp, boolean probeSdp, boolean breakdown,
+                           String blas) {
     }
 
     public static void main(String[] args) {
@@ -81,13 +83,20 @@ public final class DitBench {
             }
         }
         ScalarType dtype = o.dtype().scalarType();
+        if (!o.blas().equals("default")) {
+            if (!device.is_cuda()) {
+                throw new IllegalArgumentException("--blas " + o.blas() + " needs a CUDA device");
+            }
+            torch.globalContext().setBlasPreferredBackend(o.blas().equals("cublas") ? torch.BlasBackend.Cublas
+                    : torch.BlasBackend.Cublaslt);
+        }
         long t0 = System.nanoTime();
         try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, device, dtype, 0)) {
             CudaMemory.synchronize();
             System.out.printf(Locale.ROOT, "%nDiT %s, random %s weights on %s: built in %.1f s, %.2f GiB allocated; "
-                            + "%d CPU threads; SDPA: %s%n", o.config(), o.dtype(), o.device(),
+                            + "%d CPU threads; SDPA: %s; BLAS: %s%n", o.config(), o.dtype(), o.device(),
                     (System.nanoTime() - t0) / 1e9, CudaMemory.gib(CudaMemory.allocatedBytes()),
-                    torch.get_num_threads(), o.sdp());
+                    torch.get_num_threads(), o.sdp(), o.blas());
             List<String> rows = new ArrayList<>();
             for (long[] shape : o.latents()) {
                 rows.add(benchmark(dit, cfg, shape, o, device, dtype));
@@ -284,6 +293,7 @@ public final class DitBench {
         String sdp = "default";
         boolean probe = true;
         boolean breakdown = false;
+        String blas = "default";
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -308,13 +318,20 @@ public final class DitBench {
                 }
                 case "--probe-sdp" -> probe = Boolean.parseBoolean(v);
                 case "--breakdown" -> breakdown = Boolean.parseBoolean(v);
+                case "--blas" -> {
+                    if (!List.of("default", "cublas", "cublaslt").contains(v)) {
+                        throw new IllegalArgumentException("--blas must be default, cublas or cublaslt, got " + v);
+                    }
+                    blas = v;
+                }
                 default -> throw new IllegalArgumentException("unknown option " + a + " (see the class Javadoc)");
             }
         }
         if (textValid > textLen) {
             throw new IllegalArgumentException("--text-valid " + textValid + " exceeds --text-len " + textLen);
         }
-        return new Options(device, dtype, config, latents, textLen, textValid, warmup, runs, sdp, probe, breakdown);
+        return new Options(device, dtype, config, latents, textLen, textValid, warmup, runs, sdp, probe, breakdown,
+                blas);
     }
 
     private static int positive(String name, String v) {

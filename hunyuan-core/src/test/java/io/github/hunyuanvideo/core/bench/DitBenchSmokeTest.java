@@ -56,5 +56,8 @@ class DitBenchSmokeTest {
         assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--device", "cpu", "--config",
                 "tiny", "--latents", "1x4x5x8x8"}));
         assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--runs"}));
+        assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--blas", "mkl"}));
+        assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--device", "cpu", "--config",
+                "tiny", "--blas", "cublaslt"}));
     }
 }
