@@ -7,12 +7,11 @@ import io.github.hunyuanvideo.io.StageTimer;
 import io.github.hunyuanvideo.io.Tensors;
 import io.github.hunyuanvideo.io.bench.BenchOptions;
 import io.github.hunyuanvideo.io.nn.RmsNorm;
+import io.github.hunyuanvideo.io.nn.TorchScript;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.CompilationUnit;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Function;
 import org.bytedeco.pytorch.IValue;
-import org.bytedeco.pytorch.IValueVector;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -28,9 +27,8 @@ import java.util.Map;
  * Times the ways of preparing the attention operands of one DiT block at a real sequence length, to choose the
  * fastest: the q/k/v projection as one GEMM or as three, RMSNorm on a strided view of the fused projection or on a
  * contiguous q followed by the real-form RoPE of {@link Rope3d#applyHalves}, against {@link FusedRope} (RMSNorm and
- * RoPE as one TorchScript expression for libtorch's tensor-expression fuser) and a variant of its expression that
- * splits the halves before widening to float32. Device time per call from CUDA events, mean of {@code --reps} calls
- * after a warm-up; prints a markdown table.
+ * RoPE as one TorchScript expression for libtorch's tensor-expression fuser) and other forms of that expression.
+ * Device time per call from CUDA events, mean of {@code --reps} calls after a warm-up; prints a markdown table.
  *
  * <p>Arguments (optional): {@code --device cuda|cpu} (default cuda), {@code --tokens S} (default 118840: 720×1280×129
  * plus 40 text tokens), {@code --heads H} (24), {@code --head-dim D} (128), {@code --reps N} (10). CPU smoke test:
@@ -38,7 +36,7 @@ import java.util.Map;
  */
 public final class QkPrepBench {
     /**
-     * Alternative TorchScript expressions of {@link FusedRope#rmsNormApply}, all {@code qk(x, weight, cos, sin, eps)}
+     * Other TorchScript forms of {@link FusedRope#rmsNormApply}'s expression, all {@code qk(x, weight, cos, sin, eps)}
      * returning bf16 (dtype 15): which form the tensor-expression fuser turns into the fastest kernel.
      */
     private static final Map<String, String> CANDIDATES = new LinkedHashMap<>();
@@ -126,9 +124,9 @@ public final class QkPrepBench {
             variants.put("FusedRope.apply (RoPE only)", () -> rope.apply(q));
             Map<String, Function> candidates = new LinkedHashMap<>();
             CANDIDATES.forEach((name, src) -> {
-                CompilationUnit unit = new CompilationUnit(src);
-                candidates.put(name, unit.get_functions().get(0));
-                variants.put("candidate: " + name, () -> candidate(unit.get_functions().get(0), q, normWf, cos, sin));
+                Function f = TorchScript.compile(src, "qk");
+                candidates.put(name, f);
+                variants.put("candidate: " + name, () -> candidate(f, q, normWf, cos, sin));
             });
             // Warm-up: cuBLAS/cuDNN choices, and the TorchScript profiling runs before any fusion.
             for (int i = 0; i < 3; i++) {
@@ -174,7 +172,7 @@ public final class QkPrepBench {
     }
 
     private static Tensor candidate(Function f, Tensor q, Tensor weight, Tensor cos, Tensor sin) {
-        return new Tensor(f.apply(new IValueVector(new IValue(q), new IValue(weight), new IValue(cos),
-                new IValue(sin), new IValue(1e-6))).toTensor());
+        return TorchScript.call(f, new IValue(q), new IValue(weight), new IValue(cos), new IValue(sin),
+                new IValue(1e-6));
     }
 }

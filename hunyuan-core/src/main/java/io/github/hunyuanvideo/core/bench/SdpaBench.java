@@ -2,8 +2,11 @@ package io.github.hunyuanvideo.core.bench;
 
 import io.github.hunyuanvideo.io.CudaMemory;
 import io.github.hunyuanvideo.io.bench.BenchOptions;
+import io.github.hunyuanvideo.io.nn.TorchScript;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Function;
+import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -75,12 +78,13 @@ public final class SdpaBench {
                 }
             }
         }
+        Function split = splits.isEmpty() ? null : TorchScript.compile(SPLIT_SOURCE, "split_attention");
         for (long len : lengths) {
             for (double f : kvFractions) {
                 kvFraction(dev, dtype, len, Math.round(f * len), heads, headDim);
             }
             for (int parts : splits) {
-                splitKv(dev, dtype, len, heads, headDim, parts);
+                splitKv(split, dev, dtype, len, heads, headDim, parts);
             }
         }
         CudaMemory.synchronize();
@@ -123,26 +127,23 @@ public final class SdpaBench {
                 return acc.to(q.dtype)
             """;
 
-    private static void splitKv(Device dev, ScalarType dtype, long len, long heads, long headDim, int parts) {
+    private static void splitKv(Function f, Device dev, ScalarType dtype, long len, long heads, long headDim,
+                                int parts) {
         try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
             Tensor q = blhd(dev, dtype, len, heads, headDim);
             Tensor k = blhd(dev, dtype, len, heads, headDim);
             Tensor v = blhd(dev, dtype, len, heads, headDim);
-            org.bytedeco.pytorch.Function f = new org.bytedeco.pytorch.CompilationUnit(SPLIT_SOURCE)
-                    .get_functions().get(0);
-            org.bytedeco.pytorch.IValueVector in = new org.bytedeco.pytorch.IValueVector(
-                    new org.bytedeco.pytorch.IValue(q), new org.bytedeco.pytorch.IValue(k),
-                    new org.bytedeco.pytorch.IValue(v), new org.bytedeco.pytorch.IValue(parts));
+            IValue[] in = {new IValue(q), new IValue(k), new IValue(v), new IValue(parts)};
             try {
                 Tensor ref = torch.scaled_dot_product_attention(q, k, v);
-                Tensor out = f.apply(in).toTensor();
+                Tensor out = TorchScript.call(f, in);
                 double err = out.to(ScalarType.Float).sub(ref.to(ScalarType.Float)).norm().item_double()
                         / ref.to(ScalarType.Float).norm().item_double();
                 double[] ms = new double[3];
                 for (int i = 0; i < 3; i++) {
                     CudaMemory.synchronize();
                     long t0 = System.nanoTime();
-                    f.apply(in);
+                    TorchScript.call(f, in);
                     CudaMemory.synchronize();
                     ms[i] = (System.nanoTime() - t0) / 1e6;
                 }

@@ -112,16 +112,13 @@ final class DoubleStreamBlock implements AutoCloseable {
                             FusedRope rope) {
         Tensor raw = joined(projI, normedI, projT, normedT);
         StageTimer.lap("double: q/k/v GEMMs");
-        if (normI == null) {
-            Tensor out = rope.apply(raw);
-            StageTimer.lap("double: q/k RMSNorm + RoPE");
-            return out;
-        }
-        Tensor out = rope.rmsNormApply(raw, normI);
-        long li = normedI.size(1);
-        long lt = normedT.size(1);
-        try (PointerScope scope = new PointerScope()) {
-            out.narrow(1, li, lt).copy_(normT.forwardFused(raw.narrow(1, li, lt)));
+        Tensor out = normI == null ? rope.apply(raw) : rope.rmsNormApply(raw, normI);
+        if (normI != null) {
+            long li = normedI.size(1);
+            long lt = normedT.size(1);
+            try (PointerScope scope = new PointerScope()) {
+                out.narrow(1, li, lt).copy_(normT.forwardFused(raw.narrow(1, li, lt)));
+            }
         }
         StageTimer.lap("double: q/k RMSNorm + RoPE");
         return out;

@@ -98,6 +98,7 @@ final class Modulation implements AutoCloseable {
             } else {
                 if (bias != null) {
                     x.add_(bias.unsqueeze(0).mul(gate).unsqueeze(1));
+                    StageTimer.lap("gated residual: bias pass");
                 }
                 x.baddbmm_(input, w.unsqueeze(0).mul(gate.unsqueeze(2)).transpose(1, 2));
             }

@@ -1,0 +1,40 @@
+package io.github.hunyuanvideo.io.nn;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Function;
+import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class TorchScriptTest {
+    @Test
+    void theResultOutlivesTheCallsIValues() {
+        Function f = TorchScript.compile("""
+                def axpy(a: float, x: Tensor, y: Tensor) -> Tensor:
+                    return a * x + y
+                """, "axpy");
+        try (PointerScope outer = new PointerScope()) {
+            Tensor x = torch.arange(new org.bytedeco.pytorch.Scalar(4)).to(torch.ScalarType.Float);
+            Tensor y = torch.ones(new long[]{4});
+            Tensor out;
+            try (PointerScope call = new PointerScope()) {
+                out = Scopes.retained(TorchScript.call(f, new IValue(2.0), new IValue(x), new IValue(y)));
+            }
+            // The IValues and the call's scope are gone; the result is still ours.
+            float[] values = new float[4];
+            out.contiguous().data_ptr_float().get(values);
+            assertArrayEquals(new float[]{1, 3, 5, 7}, values);
+            Scopes.release(out);
+        }
+    }
+
+    @Test
+    void aCompileErrorNamesTheProblem() {
+        assertThrows(RuntimeException.class, () -> TorchScript.compile("def f(x: Tensor) -> Tensor:\n    return y\n",
+                "f"));
+    }
+}
