@@ -7,11 +7,20 @@ import org.bytedeco.pytorch.IValueVector;
 import org.bytedeco.pytorch.QualifiedName;
 import org.bytedeco.pytorch.Tensor;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
 /**
  * TorchScript functions compiled from source and called from Java: the way to hand libtorch's tensor-expression fuser
  * an elementwise expression to compile into one kernel.
  */
 public final class TorchScript {
+    /**
+     * Every unit compiled so far. A function belongs to its unit, and JavaCPP frees an unreachable unit when the GC
+     * collects it, retained or not: only a strong reference keeps it alive.
+     */
+    private static final List<CompilationUnit> UNITS = new CopyOnWriteArrayList<>();
+
     private TorchScript() {
     }
 
@@ -23,7 +32,9 @@ public final class TorchScript {
      */
     public static Function compile(String source, String name) {
         CompilationUnit unit = new CompilationUnit(source);
+        // Retained against the caller's pointer scope, referenced against the GC.
         unit.retainReference();
+        UNITS.add(unit);
         return unit.get_function(new QualifiedName(name));
     }
 

@@ -33,6 +33,23 @@ class TorchScriptTest {
     }
 
     @Test
+    void aCompiledFunctionSurvivesGarbageCollection() throws InterruptedException {
+        Function f = TorchScript.compile("""
+                def twice(x: Tensor) -> Tensor:
+                    return x + x
+                """, "twice");
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        try (PointerScope scope = new PointerScope()) {
+            float[] values = new float[2];
+            TorchScript.call(f, new IValue(torch.ones(new long[]{2}))).contiguous().data_ptr_float().get(values);
+            assertArrayEquals(new float[]{2, 2}, values);
+        }
+    }
+
+    @Test
     void aCompileErrorNamesTheProblem() {
         assertThrows(RuntimeException.class, () -> TorchScript.compile("def f(x: Tensor) -> Tensor:\n    return y\n",
                 "f"));
