@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.examples;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,11 +21,14 @@ import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -49,12 +53,20 @@ final class DemoCheckpoint {
     /** Seed of every weight. */
     static final long SEED = 20241203L;
     /** Bumped whenever the generated files change, so old folders are rebuilt. */
-    static final String VERSION = "1";
+    static final String VERSION = "2";
     /** Width of the LLM states (the DiT's {@code text_states_dim}). */
     static final int TEXT_STATES_DIM = 32;
     /** Width of the CLIP pooled output (the DiT's {@code text_states_dim_2}). */
     static final int TEXT_STATES_DIM_2 = 32;
     static final String MARKER = "hunyuan-video-demo.json";
+    /** Every file of the demo model, relative to its folder; {@link #write} writes exactly these. */
+    static final List<String> FILES = List.of("model_index.json", "scheduler/scheduler_config.json",
+            "transformer/config.json", "transformer/diffusion_pytorch_model.safetensors", "vae/config.json",
+            "vae/diffusion_pytorch_model.safetensors", "text_encoder/config.json", "text_encoder/model.safetensors",
+            "tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "text_encoder_2/config.json",
+            "text_encoder_2/model.safetensors", "tokenizer_2/tokenizer.json", "tokenizer_2/tokenizer_config.json",
+            MARKER);
+    private static final String TEMP_PREFIX = ".hunyuan-demo-";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -63,7 +75,7 @@ final class DemoCheckpoint {
 
     /** The demo DiT: hidden 64 (2 heads of 32), RoPE dims 8/12/12, one block of each kind, guidance embedder. */
     static DitConfig ditConfig() {
-        return new DitConfig(java.util.List.of(1, 2, 2), 16, 16, 64, 2, 2.0, 1, 1, java.util.List.of(8, 12, 12), 256.0,
+        return new DitConfig(List.of(1, 2, 2), 16, 16, 64, 2, 2.0, 1, 1, List.of(8, 12, 12), 256.0,
                 true, true, true, TEXT_STATES_DIM, TEXT_STATES_DIM_2, 1);
     }
 
@@ -74,29 +86,155 @@ final class DemoCheckpoint {
 
     /**
      * Returns {@code dir} holding the demo model, writing it first unless a complete one of this {@link #VERSION} is
-     * there. The files are written into a temporary sibling folder that is renamed into place when complete.
+     * there. Only folders this class made are ever replaced: {@code dir} must be absent, an empty folder, or a demo
+     * folder (an older version, or one with files missing) holding nothing but the demo's own files; anything else is
+     * refused before a byte is written. The model is built in a temporary sibling folder and renamed into place, so a
+     * reader never sees a half-written folder and two first runs into the same {@code dir} both end with one complete
+     * model.
+     *
+     * @throws IllegalArgumentException if {@code dir} is a file or a folder that is not a demo model (it is left as it
+     *                                  is)
      */
     static Path ensure(Path dir) throws IOException {
-        Path marker = dir.resolve(MARKER);
-        if (Files.isRegularFile(marker)
-                && VERSION.equals(JSON.readTree(marker.toFile()).path("version").asText())) {
+        Path target = dir.toAbsolutePath().normalize();
+        State state = inspect(target);
+        if (state == State.CURRENT) {
             return dir;
         }
-        Path parent = dir.toAbsolutePath().getParent();
+        Path parent = target.getParent();
+        if (parent == null) {
+            throw new IllegalArgumentException(target + " is a file system root, not a folder the demo model can own");
+        }
         Files.createDirectories(parent);
-        Path temp = Files.createTempDirectory(parent, ".hunyuan-demo-");
+        Path temp = Files.createTempDirectory(parent, TEMP_PREFIX);
         try {
             write(temp);
-            if (Files.exists(dir)) {
-                deleteTree(dir);
-            }
-            Files.move(temp, dir, StandardCopyOption.ATOMIC_MOVE);
+            install(temp, target, state);
         } finally {
             if (Files.exists(temp)) {
                 deleteTree(temp);
             }
         }
         return dir;
+    }
+
+    /** What {@link #ensure} finds at a path. */
+    enum State {
+        /** Nothing there, or an empty folder. */
+        ABSENT,
+        /** A complete demo model of this {@link #VERSION}. */
+        CURRENT,
+        /** A demo folder of another version or with files missing, holding only the demo's own files. */
+        STALE
+    }
+
+    /**
+     * Classifies {@code dir}; refuses (with the reason) anything {@link #ensure} may not replace.
+     *
+     * @throws IllegalArgumentException if {@code dir} is a file, a link, or a folder with anything but demo files
+     */
+    static State inspect(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return State.ABSENT;
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException(dir + " exists and is not a folder; give a new or empty folder (the "
+                    + "demo model is written there)");
+        }
+        List<String> foreign = new ArrayList<>();
+        boolean empty;
+        try (Stream<Path> s = Files.walk(dir)) {
+            List<Path> entries = s.filter(p -> !p.equals(dir)).toList();
+            empty = entries.isEmpty();
+            for (Path p : entries) {
+                String rel = dir.relativize(p).toString().replace('\\', '/');
+                boolean ours = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                        ? FILES.stream().anyMatch(f -> f.startsWith(rel + "/"))
+                        : Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && FILES.contains(rel);
+                if (!ours) {
+                    foreign.add(rel);
+                }
+            }
+        }
+        if (empty) {
+            return State.ABSENT;
+        }
+        Path marker = dir.resolve(MARKER);
+        if (!foreign.isEmpty() || !Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS)) {
+            String what = foreign.isEmpty() ? "it has no " + MARKER
+                    : "it holds " + foreign.size() + " entr" + (foreign.size() == 1 ? "y" : "ies")
+                    + " that are not the demo's (" + String.join(", ", foreign.subList(0, Math.min(3,
+                    foreign.size()))) + (foreign.size() > 3 ? ", ..." : "") + ")";
+            throw new IllegalArgumentException(dir + " is not a demo model folder: " + what + "; nothing was "
+                    + "changed there. Give a new or empty folder");
+        }
+        return isComplete(dir, marker) ? State.CURRENT : State.STALE;
+    }
+
+    /** Whether the marker is of this {@link #VERSION} and every file it lists is there with its size. */
+    private static boolean isComplete(Path dir, Path marker) throws IOException {
+        JsonNode m;
+        try {
+            m = JSON.readTree(marker.toFile());
+        } catch (IOException e) {
+            return false;
+        }
+        if (!VERSION.equals(m.path("version").asText()) || !m.path("files").isObject()) {
+            return false;
+        }
+        for (String f : FILES) {
+            if (f.equals(MARKER)) {
+                continue;
+            }
+            Path p = dir.resolve(f);
+            if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.size(p) != m.path("files").path(f)
+                    .asLong(-1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Renames the finished {@code built} folder to {@code target}, moving a stale demo folder out of the way. */
+    private static void install(Path built, Path target, State state) throws IOException {
+        Path aside = null;
+        if (state == State.STALE) {
+            aside = Files.createTempDirectory(target.getParent(), TEMP_PREFIX + "old-");
+            // rename(2) replaces the empty folder just made; the stale model is then out of the way atomically
+            Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+        }
+        try {
+            // rename(2) onto an empty folder replaces it, onto anything else it fails: a concurrent first run
+            // that finished first, or a file the user put there meanwhile, is never overwritten
+            Files.move(built, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            if (inspect(target) != State.CURRENT) {
+                throw e;
+            }
+        } finally {
+            if (aside != null) {
+                deleteDemoFiles(aside);
+            }
+        }
+    }
+
+    /** Deletes the demo's own files and then its folders under {@code dir}, leaving anything else in place. */
+    private static void deleteDemoFiles(Path dir) throws IOException {
+        for (String f : FILES) {
+            Path p = dir.resolve(f);
+            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.delete(p);
+            }
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                try (Stream<Path> children = Files.list(p)) {
+                    if (children.findAny().isEmpty()) {
+                        Files.delete(p);
+                    }
+                }
+            }
+        }
     }
 
     /** Writes every file of the demo model into {@code dir}. */
@@ -149,6 +287,13 @@ final class DemoCheckpoint {
         marker.put("seed", SEED);
         marker.put("note", "HunyuanVideo demo model with RANDOM weights, generated by hunyuan-video-java for smoke "
                 + "tests; it produces noise, not videos of the prompt. Use --model-base with the real checkpoints.");
+        // the size of every file, so a folder with a file missing or cut short is seen as incomplete
+        ObjectNode sizes = marker.putObject("files");
+        for (String f : FILES) {
+            if (!f.equals(MARKER)) {
+                sizes.put(f, Files.size(dir.resolve(f)));
+            }
+        }
         json(dir.resolve(MARKER), marker);
     }
 

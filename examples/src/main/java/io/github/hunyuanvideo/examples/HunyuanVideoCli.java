@@ -367,7 +367,7 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         GenerationRequest request = request(config);
         Mp4Options mp4 = mp4Options();
         Path saveDir = saveDir();
-        Path base = demo ? DemoCheckpoint.ensure(demoDir) : modelBase;
+        Path base = demo ? demoModel() : modelBase;
         if (demo) {
             stderr.println("demo: random-weight model in " + base + " (its output is noise; use --model-base for "
                     + "real weights)");
@@ -380,6 +380,15 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The {@code --demo} model folder, made if needed; a folder that is not a demo model is refused, never touched. */
+    private Path demoModel() throws IOException {
+        try {
+            return DemoCheckpoint.ensure(demoDir);
+        } catch (IllegalArgumentException e) {
+            throw bad("--demo-dir", e.getMessage());
+        }
     }
 
     private void warnNoOps() {
@@ -433,6 +442,9 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         }
         if (linearScheduleEnd < 0) {
             throw bad("--linear-schedule-end", "must be >= 0, got " + linearScheduleEnd);
+        }
+        if (demo && demoDir.toString().isBlank()) {
+            throw bad("--demo-dir", "must name a folder, got an empty path");
         }
         if (demo && matched("--model-base")) {
             throw bad("--model-base", "cannot be combined with --demo (the demo makes its own model)");
