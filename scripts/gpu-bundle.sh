@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 [ -f .gpu/runtime.tar.xz ] || bash ../shared/gpu/make-runtime.sh
 mvn -B -q -o install -DskipTests
 rm -rf .gpu/lib && mkdir -p .gpu/lib
-mvn -B -q -o -pl hunyuan-core dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$PWD/.gpu/lib"
+mvn -B -q -o -pl hunyuan-bench dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$PWD/.gpu/lib"
 cp hunyuan-*/target/hunyuan-*-SNAPSHOT.jar .gpu/lib/ && rm -f .gpu/lib/*-tests.jar
 # Log output on the GPU machine.
 mvn -B -q -o dependency:copy -Dartifact=org.slf4j:slf4j-simple:2.0.17 -DoutputDirectory="$PWD/.gpu/lib"

@@ -1,5 +1,7 @@
 package io.github.hunyuanvideo.io;
 
+import io.github.hunyuanvideo.nn.Tensors;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

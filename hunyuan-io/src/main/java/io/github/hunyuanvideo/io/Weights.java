@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.io;
 
+import io.github.hunyuanvideo.nn.NamedTensors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.pytorch.Device;
@@ -27,7 +28,7 @@ import java.util.stream.Stream;
  * <p>Derived views ({@link #stripPrefix}, {@link #addPrefix}, {@link #rename}) share the open files of the view they
  * come from; only the view returned by {@code open}/{@code of} owns them and closes them.
  */
-public final class Weights implements AutoCloseable {
+public final class Weights implements NamedTensors, AutoCloseable {
     private record Ref(TensorSource source, String key) {
     }
 
@@ -171,6 +172,7 @@ public final class Weights implements AutoCloseable {
     }
 
     /** All tensor names, in file order. */
+    @Override
     public Set<String> names() {
         return refs.keySet();
     }
@@ -182,6 +184,16 @@ public final class Weights implements AutoCloseable {
     /** Metadata of {@code name} (under its name in this view). */
     public TensorInfo info(String name) {
         return ref(name).source().info(ref(name).key()).withName(name);
+    }
+
+    @Override
+    public long[] shape(String name) {
+        return contains(name) ? info(name).shape() : null;
+    }
+
+    @Override
+    public Tensor view(String name) {
+        return get(name);
     }
 
     /** The zero-copy CPU tensor {@code name}, in its stored dtype. */

@@ -1,5 +1,7 @@
 package io.github.hunyuanvideo.io;
 
+import io.github.hunyuanvideo.nn.Tensors;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;

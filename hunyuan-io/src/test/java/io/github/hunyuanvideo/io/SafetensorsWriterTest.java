@@ -1,5 +1,7 @@
 package io.github.hunyuanvideo.io;
 
+import io.github.hunyuanvideo.nn.Tensors;
+
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package io.github.hunyuanvideo.io;
 
+import io.github.hunyuanvideo.nn.Tensors;
+
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.io;
 
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

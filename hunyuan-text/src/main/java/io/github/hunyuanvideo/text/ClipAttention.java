@@ -1,11 +1,11 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.nn.Linear;
+import io.github.hunyuanvideo.nn.Linear;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /** CLIP's multi-head self-attention (q/k/v/out projections with biases) under a boolean mask. */
 final class ClipAttention implements AutoCloseable {

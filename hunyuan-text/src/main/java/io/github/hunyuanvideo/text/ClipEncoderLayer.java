@@ -1,7 +1,9 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.LayerNorm;
+
 import org.bytedeco.pytorch.Tensor;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /** One pre-norm CLIP block: {@code h += attn(ln1(h)); h += mlp(ln2(h))}. */
 final class ClipEncoderLayer implements AutoCloseable {

@@ -1,10 +1,10 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.nn.Linear;
+import io.github.hunyuanvideo.nn.Linear;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /** CLIP's feed-forward: {@code fc2(act(fc1(x)))} with quick-GELU ({@code x·σ(1.702x)}) or exact GELU. */
 final class ClipMlp implements AutoCloseable {

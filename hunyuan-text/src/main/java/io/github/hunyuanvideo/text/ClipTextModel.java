@@ -1,5 +1,7 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.LayerNorm;
+
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -8,7 +10,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * CLIP's text transformer ({@code CLIPTextTransformer}): token + position embeddings, pre-norm encoder layers under

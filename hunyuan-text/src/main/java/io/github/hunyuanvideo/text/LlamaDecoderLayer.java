@@ -1,8 +1,8 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.nn.RmsNorm;
+import io.github.hunyuanvideo.nn.RmsNorm;
 import org.bytedeco.pytorch.Tensor;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /** One pre-norm Llama block: {@code h += attn(norm(h)); h += mlp(norm(h))}. */
 final class LlamaDecoderLayer implements AutoCloseable {

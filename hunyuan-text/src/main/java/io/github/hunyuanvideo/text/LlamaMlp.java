@@ -1,9 +1,9 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.nn.Linear;
+import io.github.hunyuanvideo.nn.Linear;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /** Llama's SwiGLU feed-forward: {@code down(silu(gate(x)) · up(x))}. */
 final class LlamaMlp implements AutoCloseable {

@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.nn.RmsNorm;
+import io.github.hunyuanvideo.nn.RmsNorm;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -8,7 +8,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * The Llama decoder stack ({@code LlamaModel} without lm_head), holding only the first {@code n} decoder layers it

@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * Llama's rotary position embedding (half-split "rotate_half" form), with positions {@code 0..L-1} (right padding

@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.CudaMemory;
+import io.github.hunyuanvideo.nn.CudaMemory;
 import org.bytedeco.pytorch.Device;
 import org.slf4j.Logger;
 

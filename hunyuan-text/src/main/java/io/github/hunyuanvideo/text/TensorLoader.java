@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.nn.Linear;
+import io.github.hunyuanvideo.nn.Linear;
 import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;

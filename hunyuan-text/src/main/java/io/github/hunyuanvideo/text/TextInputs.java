@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;

@@ -2,7 +2,7 @@ package io.github.hunyuanvideo.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;

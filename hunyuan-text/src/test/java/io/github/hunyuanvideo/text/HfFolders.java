@@ -3,7 +3,7 @@ package io.github.hunyuanvideo.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.io.Weights;
 
 import java.io.IOException;

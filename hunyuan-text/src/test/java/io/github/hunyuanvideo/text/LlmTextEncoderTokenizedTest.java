@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

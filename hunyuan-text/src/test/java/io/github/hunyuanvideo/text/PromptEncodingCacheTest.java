@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;

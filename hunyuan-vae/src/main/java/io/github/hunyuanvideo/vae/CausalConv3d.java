@@ -3,7 +3,7 @@ package io.github.hunyuanvideo.vae;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * {@code CausalConv3d}: replicate padding {@code (k//2, k//2, k//2, k//2, k−1, 0)} (two frames of causal front padding

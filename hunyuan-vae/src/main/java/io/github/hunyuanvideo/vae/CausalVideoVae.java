@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.vae;
 
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -22,7 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.LongUnaryOperator;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * HunyuanVideo's causal 3D VAE ({@code AutoencoderKLCausal3D}, {@code 884-16c-hy}): 4× temporal and 8× spatial

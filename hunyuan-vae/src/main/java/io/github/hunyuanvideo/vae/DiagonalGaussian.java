@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.vae;
 
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Scalar;

@@ -4,7 +4,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * {@code EncoderCausal3D}: conv_in, the down blocks, the mid block, then GroupNorm, SiLU and conv_out to

@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.vae;
 
-import io.github.hunyuanvideo.io.nn.Linear;
+import io.github.hunyuanvideo.nn.Linear;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -8,7 +8,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * The mid block's single-head self-attention (diffusers {@code Attention} with GroupNorm and a residual): tokens in

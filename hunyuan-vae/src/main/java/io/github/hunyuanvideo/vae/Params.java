@@ -1,7 +1,7 @@
 package io.github.hunyuanvideo.vae;
 
 import io.github.hunyuanvideo.io.Weights;
-import io.github.hunyuanvideo.io.nn.Linear;
+import io.github.hunyuanvideo.nn.Linear;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Generator;

@@ -1,7 +1,7 @@
 package io.github.hunyuanvideo.vae;
 
 import org.bytedeco.pytorch.Tensor;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 import java.util.ArrayList;
 import java.util.List;

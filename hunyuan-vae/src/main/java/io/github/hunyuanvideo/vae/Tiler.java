@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.vae;
 
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -9,7 +9,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * The official tiled encode/decode loops, streamed: each tile is computed, blended with the already blended edges of

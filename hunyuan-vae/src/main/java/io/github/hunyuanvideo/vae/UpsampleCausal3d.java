@@ -1,7 +1,7 @@
 package io.github.hunyuanvideo.vae;
 
 import org.bytedeco.pytorch.Tensor;
-import io.github.hunyuanvideo.io.nn.Scopes;
+import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * {@code UpsampleCausal3D}: nearest upsampling by {@code (f_t, f_s, f_s)} where the first frame is upsampled in space

@@ -1,7 +1,7 @@
 package io.github.hunyuanvideo.vae;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;

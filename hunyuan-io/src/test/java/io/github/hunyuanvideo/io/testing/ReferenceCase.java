@@ -3,7 +3,7 @@ package io.github.hunyuanvideo.io.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.hunyuanvideo.io.SafetensorsFile;
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.io.Weights;
 import org.bytedeco.pytorch.Tensor;
 

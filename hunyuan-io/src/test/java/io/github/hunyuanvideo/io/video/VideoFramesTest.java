@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.io.video;
 
-import io.github.hunyuanvideo.io.Tensors;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 

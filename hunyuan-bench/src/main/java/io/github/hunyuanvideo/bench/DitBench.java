@@ -1,0 +1,348 @@
+package io.github.hunyuanvideo.bench;
+
+import io.github.hunyuanvideo.dit.DitConfig;
+import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
+import io.github.hunyuanvideo.dit.Rope3d;
+import io.github.hunyuanvideo.nn.CudaMemory;
+import io.github.hunyuanvideo.nn.Precision;
+import io.github.hunyuanvideo.nn.StageTimer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Context;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * DiT benchmark: builds the full-size DiT with seeded random weights directly on the device (nothing of its size on
+ * the host) and times one denoising forward per latent shape: median of the timed runs after the warm-up, the peak
+ * CUDA memory of those runs ({@code torch.cuda.max_memory_allocated}: the caching allocator's peak of allocated
+ * bytes, weights included), the achieved TFLOP/s (issue 8's count: per block {@code 2·12·C²·L + 4·L²·C} with
+ * {@code L} = image tokens + text length) and the SDPA backend. Prints markdown tables.
+ *
+ * <p>The SDPA backend cannot be queried through the Java API, so {@code --probe-sdp} (on by default) times one
+ * attention of the benchmark's real shape with each backend alone and with the default choice; the default is the
+ * backend whose time it matches. {@code --breakdown} adds one run under a {@link StageTimer} that prints the device
+ * time of each stage of the blocks (GEMMs, norms, RoPE, attention, residual passes) and of the rest of the model.
+ *
+ * <p>Arguments (all optional):
+ * <ul>
+ *   <li>{@code --device cuda|cuda:N|cpu} (default cuda)</li>
+ *   <li>{@code --dtype bf16|fp16|fp32} compute dtype (default bf16)</li>
+ *   <li>{@code --config HYVideo-T/2-cfgdistill|HYVideo-T/2|tiny} ({@code tiny}: hidden 128, 2 heads, 2+2 blocks, for
+ *       checking on a CPU that the program runs; default HYVideo-T/2-cfgdistill)</li>
+ *   <li>{@code --latents BxCxTxHxW,...} (default {@code 1x16x33x68x120,1x16x33x90x160}: 544×960×129 and
+ *       720×1280×129)</li>
+ *   <li>{@code --text-len N} text tokens (default 256), {@code --text-valid N} of them valid (default 40)</li>
+ *   <li>{@code --warmup N} (default 1), {@code --runs N} timed runs (default 3)</li>
+ *   <li>{@code --sdp default|flash|cudnn|efficient|math}: allow only that SDPA backend (default: libtorch's
+ *       choice)</li>
+ *   <li>{@code --probe-sdp true|false} (default true), {@code --breakdown true|false} (default false)</li>
+ *   <li>{@code --blas default|cublas|cublaslt}: libtorch's preferred GEMM library (default: libtorch's choice)</li>
+ * </ul>
+ * GPU: {@code java ... io.github.hunyuanvideo.bench.DitBench}; CPU smoke test:
+ * {@code ... DitBench --device cpu --dtype fp32 --config tiny --latents 1x16x5x16x16 --runs 1}.
+ */
+public final class DitBench {
+    private static final String PYTHON_FIGURES = "Python (official, random bf16 weights, SDPA with varlen semantics, "
+            + "H100 80GB HBM3, torch 2.11): 544×960×129 8.73 s (488 TFLOP/s), peak 34.8 GiB; 720×1280×129 23.58 s "
+            + "(510 TFLOP/s), peak 43.1 GiB";
+    private static final List<String> BACKENDS = List.of("flash", "cudnn", "efficient", "math");
+
+    private DitBench() {
+    }
+
+    private record Options(String device, Precision dtype, String config, List<long[]> latents, int textLen,
+                           int textValid, int warmup, int runs, String sdp, boolean probeSdp, boolean breakdown,
+                           String blas) {
+    }
+
+    public static void main(String[] args) {
+        Options o = parse(args);
+        Device device = new Device(o.device());
+        if (device.is_cuda() && !CudaMemory.available()) {
+            throw new IllegalArgumentException("--device " + o.device() + ": CUDA is not available");
+        }
+        DitConfig cfg = o.config().equals("tiny") ? tinyConfig() : DitConfig.byName(o.config());
+        for (long[] s : o.latents()) {
+            if (s.length != 5 || s[1] != cfg.inChannels()) {
+                throw new IllegalArgumentException("--latents entry " + Arrays.toString(s) + " must be Bx"
+                        + cfg.inChannels() + "xTxHxW");
+            }
+        }
+        ScalarType dtype = o.dtype().scalarType();
+        if (!o.blas().equals("default")) {
+            if (!device.is_cuda()) {
+                throw new IllegalArgumentException("--blas " + o.blas() + " needs a CUDA device");
+            }
+            torch.globalContext().setBlasPreferredBackend(o.blas().equals("cublas") ? torch.BlasBackend.Cublas
+                    : torch.BlasBackend.Cublaslt);
+        }
+        long t0 = System.nanoTime();
+        try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, device, dtype, 0)) {
+            CudaMemory.synchronize();
+            System.out.printf(Locale.ROOT, "%nDiT %s, random %s weights on %s: built in %.1f s, %.2f GiB allocated; "
+                            + "%d CPU threads; SDPA: %s; BLAS: %s%n", o.config(), o.dtype(), o.device(),
+                    (System.nanoTime() - t0) / 1e9, CudaMemory.gib(CudaMemory.allocatedBytes()),
+                    torch.get_num_threads(), o.sdp(), o.blas());
+            List<String> rows = new ArrayList<>();
+            for (long[] shape : o.latents()) {
+                rows.add(benchmark(dit, cfg, shape, o, device, dtype));
+            }
+            System.out.println();
+            System.out.println("| what | shape | median | min | peak GPU memory | TFLOP/s | SDPA |");
+            System.out.println("|---|---|---|---|---|---|---|");
+            rows.forEach(System.out::println);
+            System.out.println();
+            System.out.println(PYTHON_FIGURES);
+        }
+    }
+
+    private static String benchmark(HunyuanVideoTransformer dit, DitConfig cfg, long[] shape, Options o,
+                                    Device device, ScalarType dtype) {
+        long[] grid = {shape[2] / cfg.patchSize().get(0), shape[3] / cfg.patchSize().get(1),
+                shape[4] / cfg.patchSize().get(2)};
+        long imageTokens = grid[0] * grid[1] * grid[2];
+        double flops = cfg.flopsPerForward(imageTokens, o.textLen()) * shape[0];
+        String what = "DiT forward " + shape[3] * 8 + "×" + shape[4] * 8 + "×" + ((shape[2] - 1) * 4 + 1);
+        try (PointerScope scope = new PointerScope()) {
+            TensorOptions onDevice = new TensorOptions(device).dtype(new ScalarTypeOptional(ScalarType.Float));
+            long b = shape[0];
+            Tensor x = torch.randn(shape, onDevice);
+            Tensor t = torch.full(new long[]{b}, new org.bytedeco.pytorch.Scalar(997.093), onDevice);
+            Tensor text = torch.randn(new long[]{b, o.textLen(), cfg.textStatesDim()}, onDevice).to(dtype);
+            Tensor mask = torch.zeros(new long[]{b, o.textLen()}, new TensorOptions(ScalarType.Long));
+            mask.narrow(1, 0, o.textValid()).fill_(new org.bytedeco.pytorch.Scalar(1));
+            Tensor text2 = torch.randn(new long[]{b, cfg.textStatesDim2()}, onDevice);
+            Tensor guidance = torch.full(new long[]{b}, new org.bytedeco.pytorch.Scalar(6016.0), onDevice);
+            Tensor[] freqs = Rope3d.freqs(cfg.ropeDimList().stream().mapToLong(Integer::longValue).toArray(), grid,
+                    cfg.ropeTheta());
+            String backend = o.sdp();
+            if (o.probeSdp()) {
+                backend = probeSdp(cfg, b, imageTokens + o.textValid(), device, dtype, o.sdp());
+            }
+            selectSdp(o.sdp());
+            Runnable step = () -> {
+                try (PointerScope s = new PointerScope()) {
+                    dit.forward(x, t, text, mask, text2, freqs[0], freqs[1], guidance);
+                    CudaMemory.synchronize();
+                }
+            };
+            for (int i = 0; i < o.warmup(); i++) {
+                step.run();
+            }
+            CudaMemory.synchronize();
+            CudaMemory.resetPeak();
+            double[] times = new double[o.runs()];
+            for (int i = 0; i < o.runs(); i++) {
+                long s = System.nanoTime();
+                step.run();
+                times[i] = (System.nanoTime() - s) / 1e9;
+                System.out.printf(Locale.ROOT, "  %s run %d: %.3f s%n", what, i + 1, times[i]);
+            }
+            long peak = CudaMemory.peakAllocatedBytes();
+            if (o.breakdown()) {
+                breakdown(dit, x, t, text, mask, text2, freqs, guidance);
+            }
+            double[] sorted = times.clone();
+            Arrays.sort(sorted);
+            double median = sorted[sorted.length / 2];
+            return String.format(Locale.ROOT, "| %s | latent %s | %.2f s | %.2f s | %.1f GiB | %.0f | %s |", what,
+                    Arrays.toString(shape), median, sorted[0], CudaMemory.gib(peak), flops / median / 1e12, backend);
+        }
+    }
+
+    /**
+     * One forward under a {@link StageTimer}: the blocks' own laps split them into GEMMs, norms, RoPE, attention and
+     * residual passes; the probe's intermediates attribute the rest (embeddings, token refiner, final layer).
+     */
+    private static void breakdown(HunyuanVideoTransformer dit, Tensor x, Tensor t, Tensor text, Tensor mask,
+                                  Tensor text2, Tensor[] freqs, Tensor guidance) {
+        Map<String, Double> stages;
+        try (PointerScope s = new PointerScope(); StageTimer timer = StageTimer.start(x.is_cuda())) {
+            dit.forward(x, t, text, mask, text2, freqs[0], freqs[1], guidance, (name, value) -> {
+                if (name.equals("final_layer")) {
+                    StageTimer.lap("final layer");
+                } else if (!name.startsWith("double_blocks.") && !name.startsWith("single_blocks.")) {
+                    StageTimer.lap("embeddings + token refiner");
+                }
+            });
+            StageTimer.lap("unpatchify");
+            stages = timer.totals();
+        }
+        double total = stages.values().stream().mapToDouble(Double::doubleValue).sum();
+        System.out.printf(Locale.ROOT, "  stage times of one forward (device time, summed over blocks), %.3f s:%n",
+                total / 1e3);
+        stages.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> System.out.printf(Locale.ROOT, "    %-58s %9.1f ms %6.2f %%%n", e.getKey(),
+                        e.getValue(), 100 * e.getValue() / total));
+    }
+
+    /**
+     * Times one SDPA call of the DiT's shape with libtorch's default choice and with each backend alone; returns the
+     * backend whose time the default matches (or the forced one's name).
+     */
+    private static String probeSdp(DitConfig cfg, long batch, long len, Device device, ScalarType dtype,
+                                   String forced) {
+        long[] shape = {batch, cfg.headsNum(), len, cfg.headDim()};
+        double flops = 4.0 * batch * len * len * cfg.hiddenSize();
+        Map<String, Double> ms = new LinkedHashMap<>();
+        try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
+            TensorOptions options = new TensorOptions(device).dtype(new ScalarTypeOptional(dtype));
+            // The DiT's layout: [B, L, H, D] tensors seen as [B, H, L, D].
+            long[] blhd = {batch, len, cfg.headsNum(), cfg.headDim()};
+            Tensor q = torch.randn(blhd, options).transpose(1, 2);
+            Tensor k = torch.randn(blhd, options).transpose(1, 2);
+            Tensor v = torch.randn(blhd, options).transpose(1, 2);
+            // The first call pays one-time setup (kernel selection, thread pools): keep it out of the table.
+            timeSdpa(q, k, v);
+            for (String b : prepend("default", BACKENDS)) {
+                if (b.equals("math") && device.is_cuda()) {
+                    // The math backend materialises the L×L scores: hundreds of GB at these lengths.
+                    ms.put(b, Double.NaN);
+                    continue;
+                }
+                selectSdp(b);
+                try {
+                    ms.put(b, timeSdpa(q, k, v));
+                } catch (RuntimeException e) {
+                    ms.put(b, Double.NaN);
+                }
+            }
+        }
+        selectSdp("default");
+        String closest = "?";
+        double best = Double.MAX_VALUE;
+        for (String b : BACKENDS) {
+            double d = Math.abs(ms.get(b) - ms.get("default"));
+            if (!Double.isNaN(d) && d < best) {
+                best = d;
+                closest = b;
+            }
+        }
+        System.out.printf(Locale.ROOT, "%n  SDPA %s, %s:%n", Arrays.toString(shape), dtype);
+        ms.forEach((b, t) -> System.out.printf(Locale.ROOT, "    %-10s %s%n", b, Double.isNaN(t) ? "unavailable"
+                : String.format(Locale.ROOT, "%9.2f ms  %6.0f TFLOP/s", t, flops / t / 1e9)));
+        System.out.println("    default ≈ " + closest);
+        return forced.equals("default") ? "default (≈ " + closest + ")" : forced;
+    }
+
+    private static List<String> prepend(String first, List<String> rest) {
+        List<String> l = new ArrayList<>();
+        l.add(first);
+        l.addAll(rest);
+        return l;
+    }
+
+    /** Milliseconds of one SDPA call (median of 3 after one warm-up). */
+    static double timeSdpa(Tensor q, Tensor k, Tensor v) {
+        double[] t = new double[3];
+        for (int i = -1; i < t.length; i++) {
+            try (PointerScope s = new PointerScope()) {
+                CudaMemory.synchronize();
+                long start = System.nanoTime();
+                torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(),
+                        false);
+                CudaMemory.synchronize();
+                if (i >= 0) {
+                    t[i] = (System.nanoTime() - start) / 1e6;
+                }
+            }
+        }
+        Arrays.sort(t);
+        return t[1];
+    }
+
+    /** Enables only backend {@code name} ({@code default}: all of them, libtorch chooses). */
+    static void selectSdp(String name) {
+        Context ctx = torch.globalContext();
+        boolean all = name.equals("default");
+        ctx.setSDPUseFlash(all || name.equals("flash"));
+        ctx.setSDPUseCuDNN(all || name.equals("cudnn"));
+        ctx.setSDPUseMemEfficient(all || name.equals("efficient"));
+        ctx.setSDPUseMath(all || name.equals("math"));
+    }
+
+    /** A small configuration with the real latent channels and text widths kept small, for CPU smoke tests. */
+    static DitConfig tinyConfig() {
+        return new DitConfig(List.of(1, 2, 2), 16, 16, 128, 2, 4.0, 2, 2, List.of(16, 24, 24), 256.0, true, true,
+                true, 64, 32, 2);
+    }
+
+    private static Options parse(String[] args) {
+        String device = "cuda";
+        Precision dtype = Precision.BF16;
+        String config = DitConfig.CFG_DISTILL_NAME;
+        List<long[]> latents = List.of(new long[]{1, 16, 33, 68, 120}, new long[]{1, 16, 33, 90, 160});
+        int textLen = 256;
+        int textValid = 40;
+        int warmup = 1;
+        int runs = 3;
+        String sdp = "default";
+        boolean probe = true;
+        boolean breakdown = false;
+        String blas = "default";
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + a + " needs a value");
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--device" -> device = v;
+                case "--dtype" -> dtype = Precision.parse(v);
+                case "--config" -> config = v;
+                case "--latents" -> latents = Arrays.stream(v.split(",")).map(DitBench::shape).toList();
+                case "--text-len" -> textLen = positive(a, v);
+                case "--text-valid" -> textValid = positive(a, v);
+                case "--warmup" -> warmup = Integer.parseInt(v);
+                case "--runs" -> runs = positive(a, v);
+                case "--sdp" -> {
+                    if (!v.equals("default") && !BACKENDS.contains(v)) {
+                        throw new IllegalArgumentException("--sdp must be default or one of " + BACKENDS + ", got "
+                                + v);
+                    }
+                    sdp = v;
+                }
+                case "--probe-sdp" -> probe = Boolean.parseBoolean(v);
+                case "--breakdown" -> breakdown = Boolean.parseBoolean(v);
+                case "--blas" -> {
+                    if (!List.of("default", "cublas", "cublaslt").contains(v)) {
+                        throw new IllegalArgumentException("--blas must be default, cublas or cublaslt, got " + v);
+                    }
+                    blas = v;
+                }
+                default -> throw new IllegalArgumentException("unknown option " + a + " (see the class Javadoc)");
+            }
+        }
+        if (textValid > textLen) {
+            throw new IllegalArgumentException("--text-valid " + textValid + " exceeds --text-len " + textLen);
+        }
+        return new Options(device, dtype, config, latents, textLen, textValid, warmup, runs, sdp, probe, breakdown,
+                blas);
+    }
+
+    private static int positive(String name, String v) {
+        int n = Integer.parseInt(v);
+        if (n < 1) {
+            throw new IllegalArgumentException(name + " must be >= 1, got " + v);
+        }
+        return n;
+    }
+
+    private static long[] shape(String s) {
+        return Arrays.stream(s.trim().split("x")).mapToLong(Long::parseLong).toArray();
+    }
+}

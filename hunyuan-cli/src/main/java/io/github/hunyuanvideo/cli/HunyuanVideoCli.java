@@ -1,0 +1,670 @@
+package io.github.hunyuanvideo.cli;
+
+import io.github.hunyuanvideo.sampler.CancellationToken;
+import io.github.hunyuanvideo.sampler.GenerationRequest;
+import io.github.hunyuanvideo.sampler.HunyuanVideoSampler;
+import io.github.hunyuanvideo.sampler.MissingCheckpointException;
+import io.github.hunyuanvideo.sampler.SamplerConfig;
+import io.github.hunyuanvideo.sampler.SamplerResult;
+import io.github.hunyuanvideo.nn.Precision;
+import io.github.hunyuanvideo.io.video.ContactSheet;
+import io.github.hunyuanvideo.io.video.Mp4Options;
+import io.github.hunyuanvideo.io.video.Mp4Writer;
+import io.github.hunyuanvideo.io.video.OutputNames;
+import io.github.hunyuanvideo.io.video.PngWriter;
+import io.github.hunyuanvideo.io.video.VideoFrames;
+import io.github.hunyuanvideo.io.video.VideoGrid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The command-line program: the options of the official {@code sample_video.py} (spec §2), each mapped to
+ * {@link SamplerConfig} or {@link GenerationRequest}, plus output options and {@code --demo}.
+ *
+ * <p>Differences from the official CLI, each stated in the option's help: {@code --flow-reverse} and
+ * {@code --vae-tiling} are on by default and can be turned off ({@code --no-…}); {@code --video-size} with one value
+ * means a square; {@code --latent-channels} is an int; options with no effect in the original are accepted with a
+ * warning; parallel degrees above 1 and {@code --batch-size} above 1 are refused. {@code --model-base} defaults to the
+ * {@code MODEL_BASE} environment variable, else {@code ckpts}, and locates every component (the original reads the
+ * VAE and text encoders from {@code MODEL_BASE}).
+ *
+ * <p>Bad input ends the program with exit code 2 and one line on stderr naming the option; other failures exit
+ * with 1. Standard output receives only the paths of the written files, one per line.
+ */
+@Command(name = "hunyuan-video", mixinStandardHelpOptions = true, version = "hunyuan-video-java 0.1.0",
+        sortOptions = false, showDefaultValues = true, usageHelpWidth = 120, abbreviateSynopsis = true,
+        description = {"Generates videos from a text prompt with HunyuanVideo (text-to-video).",
+                "Writes {time}_seed{seed}_{prompt}.mp4 and a contact-sheet PNG per video into --save-path.",
+                "Try it without any download: --demo (a tiny random-weight model made on the fly; its output is "
+                        + "noise)."})
+public final class HunyuanVideoCli implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(HunyuanVideoCli.class);
+    private static final String NAME = "hunyuan-video";
+
+    /** Default prompt of {@code --demo} when none is given. */
+    static final String DEMO_PROMPT = "A cat walks on the grass, realistic style.";
+    /** Demo defaults: a short small video in few steps, float32 everywhere (fast on a CPU). */
+    static final int[] DEMO_SIZE = {128, 192};
+    static final int DEMO_LENGTH = 33;
+    static final int DEMO_STEPS = 12;
+
+    @Spec
+    CommandSpec spec;
+
+    // ---- network (spec §2.1)
+    @Option(names = "--model", defaultValue = "HYVideo-T/2-cfgdistill",
+            description = "DiT configuration: HYVideo-T/2-cfgdistill (the released checkpoint) or HYVideo-T/2.")
+    String model;
+
+    @Option(names = "--latent-channels", defaultValue = "16",
+            description = "Latent channels of the DiT; checked against the VAE (the official flag cannot be used).")
+    int latentChannels;
+
+    @Option(names = "--precision", defaultValue = "bf16", converter = PrecisionConverter.class,
+            description = "DiT weight and compute precision: fp32, fp16 or bf16.")
+    Precision precision;
+
+    @Option(names = "--rope-theta", defaultValue = "256", description = "θ of the 3D rotary position embedding.")
+    int ropeTheta;
+
+    // ---- extra models (spec §2.2)
+    @Option(names = "--vae", defaultValue = "884-16c-hy", description = "VAE name (only 884-16c-hy exists).")
+    String vae;
+
+    @Option(names = "--vae-precision", defaultValue = "fp16", converter = PrecisionConverter.class,
+            description = "VAE weight and compute precision.")
+    Precision vaePrecision;
+
+    @Option(names = "--vae-tiling", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Tiled VAE decoding. Default: on (always on in the original; --no-vae-tiling turns it "
+                    + "off).")
+    boolean vaeTiling;
+
+    @Option(names = "--text-encoder", defaultValue = "llm", description = "First text encoder: llm.")
+    String textEncoder;
+
+    @Option(names = "--text-encoder-precision", defaultValue = "fp16", converter = PrecisionConverter.class,
+            description = "LLM precision; also the dtype of the initial noise, as in the original.")
+    Precision textEncoderPrecision;
+
+    @Option(names = "--text-states-dim", defaultValue = "4096", description = "Width of the LLM text states.")
+    int textStatesDim;
+
+    @Option(names = "--text-len", defaultValue = "256", description = "LLM tokens kept after the template crop.")
+    int textLen;
+
+    @Option(names = "--tokenizer", defaultValue = "llm",
+            description = "Tokenizer of the first encoder (it must match --text-encoder).")
+    String tokenizer;
+
+    @Option(names = "--prompt-template", defaultValue = "dit-llm-encode",
+            description = "Template for one-frame generation: dit-llm-encode or dit-llm-encode-video.")
+    String promptTemplate;
+
+    @Option(names = "--prompt-template-video", defaultValue = "dit-llm-encode-video",
+            description = "Template for videos: dit-llm-encode-video or dit-llm-encode.")
+    String promptTemplateVideo;
+
+    @Option(names = "--hidden-state-skip-layer", defaultValue = "2",
+            description = "LLM hidden state used: hidden_states[-(skip+1)].")
+    int hiddenStateSkipLayer;
+
+    @Option(names = "--apply-final-norm", description = "Apply the LLM's final RMSNorm to that hidden state.")
+    boolean applyFinalNorm;
+
+    @Option(names = "--text-encoder-2", defaultValue = "clipL", description = "Second text encoder: clipL.")
+    String textEncoder2;
+
+    @Option(names = "--text-encoder-precision-2", defaultValue = "fp16", converter = PrecisionConverter.class,
+            description = "CLIP precision.")
+    Precision textEncoderPrecision2;
+
+    @Option(names = "--text-states-dim-2", defaultValue = "768", description = "Width of the CLIP pooled output.")
+    int textStatesDim2;
+
+    @Option(names = "--tokenizer-2", defaultValue = "clipL",
+            description = "Tokenizer of the second encoder (it must match --text-encoder-2).")
+    String tokenizer2;
+
+    @Option(names = "--text-len-2", defaultValue = "77", description = "CLIP max tokens.")
+    int textLen2;
+
+    // ---- denoise schedule (spec §2.3)
+    @Option(names = "--denoise-type", defaultValue = "flow", description = "Denoiser: only flow.")
+    String denoiseType;
+
+    @Option(names = "--flow-shift", defaultValue = "7.0", description = "Shift s of the flow schedule.")
+    double flowShift;
+
+    @Option(names = "--flow-reverse", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "σ from 1 to 0, right for the released checkpoint. Default: on (the official flag "
+                    + "defaults to off, which produces garbage; --no-flow-reverse reproduces that).")
+    boolean flowReverse;
+
+    @Option(names = "--flow-solver", defaultValue = "euler", description = "Solver: only euler.")
+    String flowSolver;
+
+    @Option(names = "--use-linear-quadratic-schedule", description = "No effect (as in the original).")
+    boolean useLinearQuadraticSchedule;
+
+    @Option(names = "--linear-schedule-end", defaultValue = "25", description = "No effect (as in the original).")
+    int linearScheduleEnd;
+
+    // ---- inference (spec §2.4)
+    @Option(names = "--model-base", defaultValue = "${env:MODEL_BASE:-ckpts}",
+            description = "Model folder: the official ckpts/ layout or a diffusers snapshot (the default comes from "
+                    + "$MODEL_BASE when it is set).")
+    Path modelBase;
+
+    @Option(names = "--dit-weight", description = "DiT checkpoint file or folder. Default: the model folder's "
+            + "(hunyuan-video-t2v-720p/transformers/mp_rank_00_model_states.pt in the official layout).")
+    Path ditWeight;
+
+    @Option(names = "--model-resolution", defaultValue = "540p", description = "No effect (as in the original).")
+    String modelResolution;
+
+    @Option(names = "--load-key", defaultValue = "module",
+            description = "Key of the DiT state dict in the checkpoint: module or ema.")
+    String loadKey;
+
+    @Option(names = "--use-cpu-offload", description = "Keep the text encoders in host memory (the DiT stays on "
+            + "the GPU).")
+    boolean useCpuOffload;
+
+    @Option(names = "--batch-size", defaultValue = "1",
+            description = "Prompts per batch; only 1 (larger values break the original). Use --num-videos.")
+    int batchSize;
+
+    @Option(names = "--infer-steps", defaultValue = "50", description = "Denoising steps.")
+    int inferSteps;
+
+    @Option(names = "--disable-autocast", description = "Recorded only: the Java modules always use the "
+            + "original's mixed-precision policy.")
+    boolean disableAutocast;
+
+    @Option(names = "--save-path", defaultValue = "./results", description = "Output folder, created if missing.")
+    String savePath;
+
+    @Option(names = "--save-path-suffix", defaultValue = "",
+            description = "If set, the output folder is {save-path}_{suffix}.")
+    String savePathSuffix;
+
+    @Option(names = "--name-suffix", defaultValue = "", description = "No effect (as in the original).")
+    String nameSuffix;
+
+    @Option(names = "--num-videos", defaultValue = "1", description = "Videos per prompt; video i uses seed + i.")
+    int numVideos;
+
+    @Option(names = "--video-size", arity = "1..2", paramLabel = "H [W]",
+            description = "Frame height and width in pixels, each rounded up to a multiple of 16 (one value: a "
+                    + "square).")
+    int[] videoSize = {720, 1280};
+
+    @Option(names = "--video-length", defaultValue = "129", description = "Frames; must be 4k+1.")
+    int videoLength;
+
+    @Option(names = "--prompt", description = "The text prompt (required, except with --demo).")
+    String prompt;
+
+    @Option(names = "--seed-type", defaultValue = "auto", description = "No effect (as in the original).")
+    String seedType;
+
+    @Option(names = "--seed", description = "Seed of the first video. Default: random.")
+    Long seed;
+
+    @Option(names = "--neg-prompt", description = "Negative prompt for --cfg-scale > 1. Default: the original's "
+            + "default negative prompt.")
+    String negPrompt;
+
+    @Option(names = "--cfg-scale", defaultValue = "1.0", description = "True classifier-free guidance scale; > 1 "
+            + "runs the negative prompt too.")
+    double cfgScale;
+
+    @Option(names = "--embedded-cfg-scale", defaultValue = "6.0", description = "Distilled guidance fed to the DiT.")
+    double embeddedCfgScale;
+
+    @Option(names = "--use-fp8", description = "Use the FP8 DiT checkpoint (mp_rank_00_model_states_fp8.pt + map).")
+    boolean useFp8;
+
+    @Option(names = "--reproduce", description = "No effect (as in the original).")
+    boolean reproduce;
+
+    // ---- parallel (spec §2.5)
+    @Option(names = "--ulysses-degree", defaultValue = "1", description = "Sequence-parallel degree; only 1 "
+            + "(this port runs on one device).")
+    int ulyssesDegree;
+
+    @Option(names = "--ring-degree", defaultValue = "1", description = "Ring-attention degree; only 1.")
+    int ringDegree;
+
+    // ---- this program
+    @Option(names = "--device", defaultValue = "auto", description = "auto (CUDA if available), cpu, cuda or "
+            + "cuda:N.")
+    String device;
+
+    @Option(names = "--fps", defaultValue = "24", description = "Frame rate of the mp4 files.")
+    int fps;
+
+    @Option(names = "--encoder", description = "H.264 encoder. Default: libx264 if the FFmpeg build has it "
+            + "(ffmpeg-platform-gpl), else libopenh264.")
+    String encoder;
+
+    @Option(names = "--contact-sheet", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Write {name}_sheet.png (16 frames in a grid) beside each video. Default: on.")
+    boolean contactSheet;
+
+    @Option(names = "--save-frames", description = "Also write every frame as PNG into {name}_frames/.")
+    boolean saveFrames;
+
+    @Option(names = "--grid", description = "With several videos, also write them tiled in one {name}_grid.mp4 "
+            + "(the original's save_videos_grid).")
+    boolean grid;
+
+    @Option(names = "--demo", description = "Use a tiny model with random weights, generated into --demo-dir (no "
+            + "download; the output is noise). Defaults become 128x192, 33 frames, 12 steps, fp32.")
+    boolean demo;
+
+    @Option(names = "--demo-dir", defaultValue = "${sys:java.io.tmpdir}/hunyuan-video-demo",
+            description = "Folder of the --demo model.")
+    Path demoDir;
+
+    /** Flags the original parses and never reads. */
+    static final List<String> NO_OP_FLAGS = List.of("--use-linear-quadratic-schedule", "--linear-schedule-end",
+            "--model-resolution", "--name-suffix", "--seed-type", "--reproduce");
+
+    /** Flags of {@link GenerationRequest}/{@link SamplerConfig} components whose names do not spell the flag. */
+    private static final Map<String, String> FLAG_OF = Map.ofEntries(
+            Map.entry("height", "--video-size"), Map.entry("width", "--video-size"),
+            Map.entry("videoLength", "--video-length"), Map.entry("seeds", "--seed"),
+            Map.entry("negativePrompt", "--neg-prompt"), Map.entry("negative", "--neg-prompt"),
+            Map.entry("guidanceScale", "--cfg-scale"), Map.entry("numVideosPerPrompt", "--num-videos"),
+            Map.entry("embeddedGuidanceScale", "--embedded-cfg-scale"), Map.entry("positive", "--prompt"),
+            Map.entry("useFp8", "--use-fp8"), Map.entry("vae", "--vae"), Map.entry("model", "--model"),
+            Map.entry("device", "--device"), Map.entry("ditWeight", "--dit-weight"),
+            Map.entry("modelBase", "--model-base"));
+
+    /** Runs the program with {@code args}; returns the exit code. */
+    public static void main(String[] args) {
+        // tokenizers are read from local files only; never let DJL try the network
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * Parses {@code args} and runs; paths go to {@code out}, progress and errors to {@code err}.
+     *
+     * @return 0 on success, 2 for bad input (one line on {@code err} naming the option), 1 for other failures
+     */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        HunyuanVideoCli cli = new HunyuanVideoCli();
+        cli.stdout = out;
+        cli.stderr = err;
+        CommandLine cl = commandLine(cli);
+        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        return cl.execute(args);
+    }
+
+    /** The picocli command with the one-line error handlers. */
+    static CommandLine commandLine(HunyuanVideoCli cli) {
+        CommandLine cl = new CommandLine(cli);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            ex.getCommandLine().getErr().println(oneLine(NAME + ": " + ex.getMessage()) + " (see --help)");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter e = commandLine.getErr();
+            if (ex instanceof IllegalArgumentException) {
+                e.println(oneLine(NAME + ": " + cli.describe(ex.getMessage())));
+                LOG.debug("bad input", ex);
+                return 2;
+            }
+            if (ex instanceof MissingCheckpointException m) {
+                e.println(oneLine(NAME + ": Invalid value for option '" + String.join("' / '", cli.flagsOf(m))
+                        + "': " + m.getMessage()));
+                return 2;
+            }
+            String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+            e.println(oneLine(NAME + ": error: " + msg));
+            LOG.debug("failure", ex);
+            return 1;
+        });
+        return cl;
+    }
+
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+
+    @Override
+    public Integer call() throws IOException {
+        checkChoices();
+        warnNoOps();
+        if (demo) {
+            applyDemoDefaults();
+        }
+        SamplerConfig config = samplerConfig();
+        GenerationRequest request = request(config);
+        Mp4Options mp4 = mp4Options();
+        Path saveDir = saveDir();
+        Path base = demo ? demoModel() : modelBase;
+        if (demo) {
+            stderr.println("demo: random-weight model in " + base + " (its output is noise; use --model-base for "
+                    + "real weights)");
+        }
+        try (HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(base, config);
+             SamplerResult result = sampler.predict(request,
+                     new ProgressBar(stderr, System.console() != null), new CancellationToken())) {
+            for (Path p : save(result, saveDir, mp4)) {
+                stdout.println(p);
+            }
+        }
+        return 0;
+    }
+
+    /** The {@code --demo} model folder, made if needed; a folder that is not a demo model is refused, never touched. */
+    private Path demoModel() throws IOException {
+        try {
+            return DemoCheckpoint.ensure(demoDir);
+        } catch (IllegalArgumentException e) {
+            throw bad("--demo-dir", e.getMessage());
+        }
+    }
+
+    private void warnNoOps() {
+        for (String flag : NO_OP_FLAGS) {
+            if (matched(flag)) {
+                stderr.println(NAME + ": warning: " + flag + " has no effect (it is accepted for compatibility "
+                        + "with the original)");
+            }
+        }
+    }
+
+    private boolean matched(String flag) {
+        return spec.commandLine().getParseResult().hasMatchedOption(flag);
+    }
+
+    private void checkChoices() {
+        choice("--model", model, List.copyOf(SamplerConfig.MODELS));
+        choice("--vae", vae, List.of("884-16c-hy"));
+        choice("--text-encoder", textEncoder, List.of("llm", "clipL"));
+        choice("--tokenizer", tokenizer, List.of("llm", "clipL"));
+        choice("--text-encoder-2", textEncoder2, List.of("llm", "clipL"));
+        choice("--tokenizer-2", tokenizer2, List.of("llm", "clipL"));
+        choice("--prompt-template", promptTemplate, List.copyOf(SamplerConfig.TEMPLATES));
+        choice("--prompt-template-video", promptTemplateVideo, List.copyOf(SamplerConfig.TEMPLATES));
+        choice("--model-resolution", modelResolution, List.of("540p", "720p"));
+        choice("--seed-type", seedType, List.of("file", "random", "fixed", "auto"));
+        if (!textEncoder.equals("llm")) {
+            throw bad("--text-encoder", "only llm is supported as the first text encoder, got '" + textEncoder + "'");
+        }
+        if (!textEncoder2.equals("clipL")) {
+            throw bad("--text-encoder-2", "only clipL is supported as the second text encoder, got '" + textEncoder2
+                    + "'");
+        }
+        if (!tokenizer.equals(textEncoder)) {
+            throw bad("--tokenizer", "'" + tokenizer + "' must match --text-encoder '" + textEncoder
+                    + "' (the tokenizer is read from the encoder's folder)");
+        }
+        if (!tokenizer2.equals(textEncoder2)) {
+            throw bad("--tokenizer-2", "'" + tokenizer2 + "' must match --text-encoder-2 '" + textEncoder2 + "'");
+        }
+        if (ulyssesDegree != 1) {
+            throw bad("--ulysses-degree", "only 1 is supported (no xDiT parallel inference in this port), got "
+                    + ulyssesDegree);
+        }
+        if (ringDegree != 1) {
+            throw bad("--ring-degree", "only 1 is supported (no xDiT parallel inference in this port), got "
+                    + ringDegree);
+        }
+        if (videoSize.length == 0 || videoSize.length > 2) {
+            throw bad("--video-size", "expects HEIGHT [WIDTH], got " + videoSize.length + " values");
+        }
+        if (linearScheduleEnd < 0) {
+            throw bad("--linear-schedule-end", "must be >= 0, got " + linearScheduleEnd);
+        }
+        if (demo && demoDir.toString().isBlank()) {
+            throw bad("--demo-dir", "must name a folder, got an empty path");
+        }
+        if (demo && matched("--model-base")) {
+            throw bad("--model-base", "cannot be combined with --demo (the demo makes its own model)");
+        }
+    }
+
+    private void choice(String flag, String value, List<String> allowed) {
+        if (!allowed.contains(value)) {
+            throw bad(flag, "'" + value + "' is not one of " + allowed);
+        }
+    }
+
+    /** Small, fast settings for the random-weight demo model, for every option the user did not give. */
+    void applyDemoDefaults() {
+        if (!matched("--video-size")) {
+            videoSize = DEMO_SIZE.clone();
+        }
+        if (!matched("--video-length")) {
+            videoLength = DEMO_LENGTH;
+        }
+        if (!matched("--infer-steps")) {
+            inferSteps = DEMO_STEPS;
+        }
+        if (!matched("--precision")) {
+            precision = Precision.FP32;
+        }
+        if (!matched("--vae-precision")) {
+            vaePrecision = Precision.FP32;
+        }
+        if (!matched("--text-encoder-precision")) {
+            textEncoderPrecision = Precision.FP32;
+        }
+        if (!matched("--text-encoder-precision-2")) {
+            textEncoderPrecision2 = Precision.FP32;
+        }
+        if (!matched("--text-states-dim")) {
+            textStatesDim = DemoCheckpoint.TEXT_STATES_DIM;
+        }
+        if (!matched("--text-states-dim-2")) {
+            textStatesDim2 = DemoCheckpoint.TEXT_STATES_DIM_2;
+        }
+        if (prompt == null) {
+            prompt = DEMO_PROMPT;
+        }
+    }
+
+    /**
+     * The load-time configuration of the parsed options.
+     *
+     * @throws ParameterException naming the option of the first invalid value
+     */
+    SamplerConfig samplerConfig() {
+        try {
+            return SamplerConfig.builder().model(model).latentChannels(latentChannels).precision(precision)
+                    .ropeTheta(ropeTheta).vae(vae).vaePrecision(vaePrecision).vaeTiling(vaeTiling)
+                    .textEncoder(textEncoder).textEncoderPrecision(textEncoderPrecision)
+                    .textStatesDim(textStatesDim).textLen(textLen).promptTemplate(promptTemplate)
+                    .promptTemplateVideo(promptTemplateVideo).hiddenStateSkipLayer(hiddenStateSkipLayer)
+                    .applyFinalNorm(applyFinalNorm).textEncoder2(textEncoder2)
+                    .textEncoderPrecision2(textEncoderPrecision2).textStatesDim2(textStatesDim2).textLen2(textLen2)
+                    .denoiseType(denoiseType).flowShift(flowShift).flowReverse(flowReverse).flowSolver(flowSolver)
+                    .embeddedCfgScale(embeddedCfgScale).cfgScale(cfgScale).inferSteps(inferSteps)
+                    .ditWeight(ditWeight).loadKey(loadKey).useCpuOffload(useCpuOffload).useFp8(useFp8)
+                    .disableAutocast(disableAutocast).device(device).build();
+        } catch (IllegalArgumentException e) {
+            throw parameterError(e.getMessage());
+        }
+    }
+
+    /**
+     * The generation arguments of the parsed options.
+     *
+     * @throws ParameterException naming the option of the first invalid value (a missing {@code --prompt} too)
+     */
+    GenerationRequest request(SamplerConfig config) {
+        if (prompt == null) {
+            throw new ParameterException(spec.commandLine(), "Missing required option: '--prompt=<prompt>'");
+        }
+        int height = videoSize[0];
+        int width = videoSize.length > 1 ? videoSize[1] : videoSize[0];
+        try {
+            return GenerationRequest.builder(prompt, config).size(height, width).videoLength(videoLength)
+                    .seed(seed).negativePrompt(negPrompt).numVideosPerPrompt(numVideos).batchSize(batchSize)
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw parameterError(e.getMessage());
+        }
+    }
+
+    /** The mp4 settings; the encoder is looked up now, before any model is loaded. */
+    Mp4Options mp4Options() {
+        Mp4Options options;
+        try {
+            options = new Mp4Options(fps, encoder);
+        } catch (IllegalArgumentException e) {
+            throw bad(encoder != null && encoder.isBlank() ? "--encoder" : "--fps", e.getMessage());
+        }
+        try {
+            Mp4Writer.selectEncoder(encoder);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw bad("--encoder", e.getMessage());
+        }
+        return options;
+    }
+
+    /** {@code --save-path}, with {@code _suffix} when {@code --save-path-suffix} is set; created now. */
+    Path saveDir() {
+        Path dir = Path.of(savePathSuffix.isEmpty() ? savePath : savePath + "_" + savePathSuffix);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException | RuntimeException e) {
+            throw bad(savePathSuffix.isEmpty() ? "--save-path" : "--save-path-suffix", "cannot create folder "
+                    + dir + " (" + e + ")");
+        }
+        return dir;
+    }
+
+    /** Writes each video (mp4, contact sheet, frames) and the optional grid; returns the written paths. */
+    List<Path> save(SamplerResult result, Path dir, Mp4Options mp4) throws IOException {
+        LocalDateTime now = LocalDateTime.now();
+        List<VideoFrames> videos = VideoFrames.listFromTensor(result.videos());
+        List<Path> written = new ArrayList<>();
+        List<String> bases = new ArrayList<>();
+        for (int i = 0; i < videos.size(); i++) {
+            String base = OutputNames.baseName(now, result.seeds().get(i), result.prompts().get(i));
+            bases.add(base);
+            written.add(Mp4Writer.write(videos.get(i), dir.resolve(base + ".mp4"), mp4));
+            if (contactSheet) {
+                written.add(ContactSheet.write(videos.get(i), dir.resolve(base + "_sheet.png")));
+            }
+            if (saveFrames) {
+                Path frames = dir.resolve(base + "_frames");
+                PngWriter.writeFrames(videos.get(i), frames);
+                written.add(frames);
+            }
+        }
+        if (grid && videos.size() > 1) {
+            int perRow = (int) Math.ceil(Math.sqrt(videos.size()));
+            written.add(Mp4Writer.write(VideoGrid.combine(videos, perRow, VideoGrid.DEFAULT_PADDING),
+                    dir.resolve(bases.get(0) + "_grid.mp4"), mp4));
+        }
+        return written;
+    }
+
+    /** {@code --dit-weight} if a problem is about the given DiT file, {@code --model-base} for any other. */
+    List<String> flagsOf(MissingCheckpointException m) {
+        List<String> flags = new ArrayList<>();
+        for (String problem : m.problems()) {
+            String flag = ditWeight != null && problem.startsWith(ditWeight.toString()) ? "--dit-weight"
+                    : "--model-base";
+            if (!flags.contains(flag)) {
+                flags.add(flag);
+            }
+        }
+        if (flags.isEmpty()) {
+            flags.add("--model-base");
+        }
+        return flags;
+    }
+
+    /** Rewrites a {@code component: reason} message of the core API as a message naming the option. */
+    String describe(String message) {
+        if (message != null) {
+            int colon = message.indexOf(':');
+            if (colon > 0) {
+                String head = message.substring(0, colon);
+                List<String> flags = new ArrayList<>();
+                for (String component : head.split("/")) {
+                    String flag = flagFor(component.strip());
+                    if (flag == null) {
+                        flags.clear();
+                        break;
+                    }
+                    if (!flags.contains(flag)) {
+                        flags.add(flag);
+                    }
+                }
+                if (!flags.isEmpty()) {
+                    return "Invalid value for option '" + String.join("' / '", flags) + "':"
+                            + message.substring(colon + 1);
+                }
+            }
+        }
+        return "error: " + message;
+    }
+
+    private ParameterException parameterError(String message) {
+        return new ParameterException(spec.commandLine(), describe(message));
+    }
+
+    private ParameterException bad(String flag, String why) {
+        return new ParameterException(spec.commandLine(), "Invalid value for option '" + flag + "': " + why);
+    }
+
+    /** The option for a core API component name ({@code inferSteps} → {@code --infer-steps}), if there is one. */
+    String flagFor(String component) {
+        if (!component.matches("[a-z][A-Za-z0-9]*")) {
+            return null;
+        }
+        String flag = FLAG_OF.getOrDefault(component, "--" + component
+                .replaceAll("([a-z0-9])([A-Z])", "$1-$2")
+                .replaceAll("([a-z])([0-9]+)$", "$1-$2")
+                .toLowerCase(Locale.ROOT));
+        return spec.findOption(flag) != null ? flag : null;
+    }
+
+    static String oneLine(String s) {
+        return s.replaceAll("\\s*[\\r\\n]+\\s*", "; ").strip();
+    }
+
+    /** Parses fp32/fp16/bf16 (case-insensitive). */
+    static final class PrecisionConverter implements CommandLine.ITypeConverter<Precision> {
+        @Override
+        public Precision convert(String value) {
+            try {
+                return Precision.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("expected one of fp32, fp16, bf16 but was '" + value
+                        + "'");
+            }
+        }
+    }
+}

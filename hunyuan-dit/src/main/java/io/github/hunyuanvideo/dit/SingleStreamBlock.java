@@ -1,0 +1,118 @@
+package io.github.hunyuanvideo.dit;
+
+import io.github.hunyuanvideo.nn.StageTimer;
+import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.RmsNorm;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import io.github.hunyuanvideo.nn.Scopes;
+
+/**
+ * {@code MMSingleStreamBlock} (spec §6.7): one parallel attention + MLP block over the joined {@code [image; text]}
+ * sequence. {@code linear1} is held as its q, k, v and MLP row blocks, so each comes out of its own GEMM contiguous
+ * (the MLP one with the GELU in its epilogue on CUDA, see {@link Linear#forwardGeluTanh}); {@code linear2} is held as
+ * its attention and MLP column blocks, so {@code linear2(cat(attn, GELU(mlp)))} becomes two accumulating GEMMs and the
+ * concatenated activation is never built. Splitting {@code linear1} by rows is exact: each output column depends only
+ * on its own weight row. q and k come out in the halves layout of {@link Rope3d#applyHalves}.
+ */
+final class SingleStreamBlock implements AutoCloseable {
+    private final Linear linear1Q;
+    private final Linear linear1K;
+    private final Linear linear1V;
+    private final Linear linear1Mlp;
+    private final Linear linear2Attn;
+    private final Linear linear2Mlp;
+    private final RmsNorm qNorm;
+    private final RmsNorm kNorm;
+    private final Modulation modulation;
+    private final int heads;
+
+    private SingleStreamBlock(Linear[] linear1, Linear linear2Attn, Linear linear2Mlp, RmsNorm qNorm, RmsNorm kNorm,
+                              Modulation modulation, int heads) {
+        this.linear1Q = linear1[0];
+        this.linear1K = linear1[1];
+        this.linear1V = linear1[2];
+        this.linear1Mlp = linear1[3];
+        this.linear2Attn = linear2Attn;
+        this.linear2Mlp = linear2Mlp;
+        this.qNorm = qNorm;
+        this.kNorm = kNorm;
+        this.modulation = modulation;
+        this.heads = heads;
+    }
+
+    /** Binds {@code prefix.*} ({@code prefix} = {@code single_blocks.N}). */
+    static SingleStreamBlock load(ParamSource p, String prefix, DitConfig cfg) {
+        long c = cfg.hiddenSize();
+        long m = cfg.mlpHidden();
+        // q and k rows in the halves layout of Rope3d.applyHalves. Row blocks of one contiguous weight are views:
+        // the split costs no memory.
+        Tensor w1 = Rope3d.toHalves(p.get(prefix + ".linear1.weight", 3 * c + m, c), 2 * c, cfg.headDim());
+        Tensor b1 = Rope3d.toHalves(p.get(prefix + ".linear1.bias", 3 * c + m), 2 * c, cfg.headDim());
+        Linear[] linear1 = new Linear[4];
+        for (int i = 0; i < 4; i++) {
+            long rows = i < 3 ? c : m;
+            linear1[i] = new Linear(w1.narrow(0, i * c, rows), b1.narrow(0, i * c, rows));
+        }
+        Tensor w2 = p.get(prefix + ".linear2.weight", c, c + m);
+        Tensor b2 = p.get(prefix + ".linear2.bias", c);
+        Linear attn = new Linear(w2.narrow(1, 0, c).contiguous(), b2);
+        Linear mlp = new Linear(w2.narrow(1, c, m).contiguous(), null);
+        RmsNorm qn = p.qkNorm(prefix + ".q_norm.weight", cfg.headDim(), cfg.qkNorm());
+        RmsNorm kn = p.qkNorm(prefix + ".k_norm.weight", cfg.headDim(), cfg.qkNorm());
+        Modulation mod = Modulation.load(p, prefix + ".modulation.linear", c, 3);
+        return new SingleStreamBlock(linear1, attn, mlp, qn, kn, mod, cfg.headsNum());
+    }
+
+    /**
+     * Updates {@code x} in place.
+     *
+     * @param x       {@code [B, Li + Lt, hidden]}, image tokens first
+     * @param siluVec {@code SiLU(vec)} {@code [B, hidden]}
+     * @param rope    RoPE tables of the {@code Li + Lt} tokens (identity rows for the text tokens)
+     * @param valid   per-sample first attention segment length (see {@link JointAttention})
+     */
+    void forward(Tensor x, Tensor siluVec, FusedRope rope, long[] valid) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor[] mod = modulation.forward(siluVec);
+            StageTimer.lap("single: modulation vectors");
+            Tensor normed = Modulation.normModulate(x, mod[0], mod[1]);
+            StageTimer.lap("single: LN + modulate");
+            Tensor mlp = Scopes.scoped(() -> linear1Mlp.forwardGeluTanh(normed));
+            StageTimer.lap("single: linear1 MLP GEMM + GELU");
+            Tensor attn = Scopes.scoped(() -> {
+                Tensor q = Scopes.scoped(() -> queryKey(linear1Q, normed, qNorm, rope));
+                Tensor k = Scopes.scoped(() -> queryKey(linear1K, normed, kNorm, rope));
+                Tensor v = heads(linear1V.forward(normed));
+                StageTimer.lap("single: linear1 q/k/v GEMMs");
+                normed.close();
+                Tensor out = JointAttention.attend(q, k, v, valid);
+                StageTimer.lap("single: attention");
+                return out;
+            });
+            Modulation.addGated(x, attn, linear2Attn, mod[2]);
+            StageTimer.lap("single: linear2 attention part (gated residual GEMM)");
+            Modulation.addGated(x, mlp, linear2Mlp, mod[2]);
+            StageTimer.lap("single: linear2 MLP part (gated residual GEMM)");
+        }
+    }
+
+    /** q or k: projection, QK RMSNorm and RoPE. */
+    private Tensor queryKey(Linear proj, Tensor normed, RmsNorm norm, FusedRope rope) {
+        Tensor raw = heads(proj.forward(normed));
+        StageTimer.lap("single: linear1 q/k/v GEMMs");
+        Tensor out = norm == null ? rope.apply(raw) : rope.rmsNormApply(raw, norm);
+        StageTimer.lap("single: q/k RMSNorm + RoPE");
+        return out;
+    }
+
+    /** {@code [B, L, hidden]} as {@code [B, L, H, D]}. */
+    private Tensor heads(Tensor t) {
+        return t.view(t.size(0), t.size(1), heads, t.size(2) / heads);
+    }
+
+    @Override
+    public void close() {
+        Scopes.closeAll(linear1Q, linear1K, linear1V, linear1Mlp, linear2Attn, linear2Mlp, qNorm, kNorm, modulation);
+    }
+}

@@ -1,0 +1,160 @@
+package io.github.hunyuanvideo.dit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.hunyuanvideo.nn.Tensors;
+import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.io.testing.ReferenceCase;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Parameter names and shapes, strict loading, and the other checkpoint layouts (diffusers names, official .pt). */
+class DitWeightsTest {
+    private static ReferenceCase ref;
+    private static DitConfig tiny;
+
+    @BeforeAll
+    static void open() {
+        ref = ReferenceCase.load("dit_tiny");
+        tiny = DitConfig.fromJson(ref.config());
+    }
+
+    @AfterAll
+    static void close() {
+        ref.close();
+    }
+
+    @Test
+    void fullConfigExpectsExactlyTheOfficialKeys() {
+        try (ReferenceCase keys = ReferenceCase.load("keys_full")) {
+            JsonNode dit = keys.json().get("dit");
+            DitConfig cfg = DitConfig.fromJson(dit.get("config"));
+            assertEquals(DitConfig.byName(dit.get("config_name").asText()), cfg);
+            Map<String, long[]> expected = new LinkedHashMap<>();
+            for (JsonNode k : dit.get("keys")) {
+                long[] shape = new long[k.get("shape").size()];
+                for (int i = 0; i < shape.length; i++) {
+                    shape[i] = k.get("shape").get(i).asLong();
+                }
+                expected.put(k.get("key").asText(), shape);
+            }
+            Map<String, long[]> actual = HunyuanVideoTransformer.expectedShapes(cfg);
+            assertEquals(new ArrayList<>(expected.keySet()), new ArrayList<>(actual.keySet()));
+            expected.forEach((name, shape) -> assertArrayEquals(shape, actual.get(name), name));
+            assertEquals(dit.get("num_tensors").asInt(), actual.size());
+            assertEquals(dit.get("num_elements").asLong(), actual.values().stream()
+                    .mapToLong(s -> java.util.Arrays.stream(s).reduce(1, Math::multiplyExact)).sum());
+        }
+    }
+
+    @Test
+    void t2HasNoGuidanceEmbedder() {
+        Map<String, long[]> distill = HunyuanVideoTransformer.expectedShapes(DitConfig.cfgDistill());
+        Map<String, long[]> t2 = HunyuanVideoTransformer.expectedShapes(DitConfig.t2());
+        List<String> dropped = new ArrayList<>(distill.keySet());
+        dropped.removeAll(t2.keySet());
+        assertEquals(List.of("guidance_in.mlp.0.weight", "guidance_in.mlp.0.bias", "guidance_in.mlp.2.weight",
+                "guidance_in.mlp.2.bias"), dropped);
+        assertEquals(distill.size() - 4, t2.size());
+    }
+
+    private static void assertLoadFails(Function<String, String> renamer, String expectedInMessage) {
+        Weights w = DitReferenceTest.weightsOnly(ref.tensors()).rename(renamer);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HunyuanVideoTransformer.load(w, tiny, new Device("cpu"), ScalarType.Float));
+        assertTrue(e.getMessage().contains(expectedInMessage), e.getMessage());
+    }
+
+    @Test
+    void strictLoadingNamesTheOffendingTensor() {
+        assertLoadFails(n -> n.equals("single_blocks.1.k_norm.weight") ? null : n,
+                "lacks tensor 'single_blocks.1.k_norm.weight'");
+        assertLoadFails(n -> n.equals("time_in.mlp.0.weight") ? "time_in.mlp.0.bias"
+                        : n.equals("time_in.mlp.0.bias") ? "time_in.mlp.0.weight" : n,
+                "tensor 'time_in.mlp.0.weight' has shape");
+        assertLoadFails(n -> n.equals("final_layer.linear.bias") ? "final_layer.linear.extra" : n,
+                "lacks tensor 'final_layer.linear.bias'");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HunyuanVideoTransformer.load(ref.tensors(), tiny, new Device("cpu"), ScalarType.Float));
+        assertTrue(e.getMessage().contains("unexpected tensor"), e.getMessage());
+        IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
+                () -> HunyuanVideoTransformer.loadDiffusers(DitReferenceTest.weightsOnly(ref.tensors()), tiny,
+                        new Device("cpu"), ScalarType.Float));
+        assertTrue(d.getMessage().contains("diffusers DiT checkpoint lacks tensor 'x_embedder.proj.weight'"),
+                d.getMessage());
+    }
+
+    /** out.x of the golden inputs through {@code model}. */
+    private static Tensor run(HunyuanVideoTransformer model) {
+        return model.forward(ref.tensor("in.x"), ref.tensor("in.t"), ref.tensor("in.text_states"),
+                ref.tensor("in.text_mask"), ref.tensor("in.text_states_2"), ref.tensor("in.freqs_cos"),
+                ref.tensor("in.freqs_sin"), ref.tensor("in.guidance"));
+    }
+
+    @Test
+    void diffusersNamesGiveTheSameOutput() {
+        try (PointerScope scope = new PointerScope();
+             Weights diffusers = Weights.of(List.of(OfficialToDiffusers.convert(
+                     DitReferenceTest.weightsOnly(ref.tensors()), tiny.hiddenSize())));
+             HunyuanVideoTransformer fromDiffusers = HunyuanVideoTransformer.loadDiffusers(diffusers, tiny,
+                     new Device("cpu"), ScalarType.Float);
+             HunyuanVideoTransformer fromOfficial = HunyuanVideoTransformer.load(
+                     DitReferenceTest.weightsOnly(ref.tensors()), tiny, new Device("cpu"), ScalarType.Float)) {
+            // Each fused weight and bias becomes 3 tensors (q, k, v), or 4 in single blocks (+ the MLP input).
+            int extra = 2 * (2 * 2 * tiny.doubleBlocks() + 3 * tiny.singleBlocks() + 2 * tiny.refinerDepth());
+            assertEquals(HunyuanVideoTransformer.expectedShapes(tiny).size() + extra, diffusers.names().size());
+            Tensor out = run(fromDiffusers);
+            ref.assertClose("out.x", out, DitReferenceTest.TOL);
+            assertEquals(0, Tensors.relativeError(out, run(fromOfficial)), 1e-6);
+        }
+    }
+
+    @Test
+    void officialFp8CheckpointMatchesTheOfficialFp8Forward() throws IOException {
+        java.nio.file.Path pt = ReferenceCase.dir().resolve("pt");
+        try (PointerScope scope = new PointerScope(); ReferenceCase fp8 = ReferenceCase.load("pt/dit_tiny_fp8");
+             Weights weights = Weights.open(pt.resolve("dit_tiny_fp8.pt"));
+             Weights scales = Weights.open(pt.resolve("dit_tiny_fp8_map.pt"));
+             HunyuanVideoTransformer model = HunyuanVideoTransformer.loadFp8(weights, scales, tiny,
+                     new Device("cpu"), ScalarType.Float)) {
+            long fp8Layers = weights.names().stream()
+                    .filter(n -> weights.info(n).dtype() == io.github.hunyuanvideo.io.DType.F8_E4M3).count();
+            assertEquals(fp8.json().get("fp8_layers").asLong(), fp8Layers);
+            Tensor out = run(model);
+            fp8.assertClose("out.x", out, DitReferenceTest.TOL);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> HunyuanVideoTransformer.load(weights, tiny, new Device("cpu"), ScalarType.Float));
+            assertTrue(e.getMessage().contains("loadFp8"), e.getMessage());
+            Weights missing = scales.rename(n -> n.equals("single_blocks.1.linear2") ? null : n);
+            e = assertThrows(IllegalArgumentException.class, () -> HunyuanVideoTransformer.loadFp8(weights, missing,
+                    tiny, new Device("cpu"), ScalarType.Float));
+            assertTrue(e.getMessage().contains("lacks the scale of 'single_blocks.1.linear2'"), e.getMessage());
+        }
+    }
+
+    @Test
+    void officialPtCheckpointLoads() throws IOException {
+        try (PointerScope scope = new PointerScope();
+             Weights pt = Weights.open(ReferenceCase.dir().resolve("pt/dit_tiny_module.pt"));
+             HunyuanVideoTransformer model = HunyuanVideoTransformer.load(pt, tiny, new Device("cpu"),
+                     ScalarType.Float)) {
+            ref.assertClose("out.x", run(model), DitReferenceTest.TOL);
+        }
+    }
+}

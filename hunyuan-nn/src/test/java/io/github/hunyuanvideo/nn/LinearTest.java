@@ -1,0 +1,52 @@
+package io.github.hunyuanvideo.nn;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRef;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link Linear#forwardInto}: row blocks of one output equal the joined {@link Linear#forward} results. */
+class LinearTest {
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3})
+    void rowBlocksOfOneOutputEqualTheJoinedForwards(long batch) {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(batch);
+            Tensor w1 = torch.randn(new long[]{6, 4});
+            Tensor w2 = torch.randn(new long[]{6, 4});
+            try (Linear a = new Linear(w1, torch.randn(new long[]{6})); Linear b = new Linear(w2, null)) {
+                Tensor xa = torch.randn(new long[]{batch, 5, 4});
+                Tensor xb = torch.randn(new long[]{batch, 3, 4});
+                Tensor out = torch.empty(new long[]{batch, 8, 6}, new TensorOptions(ScalarType.Float),
+                        new MemoryFormatOptional());
+                // batch 1: the row blocks are contiguous (GEMM writes them); otherwise the copy path runs.
+                assertEquals(batch == 1, out.narrow(1, 0, 5).is_contiguous());
+                a.forwardInto(out.narrow(1, 0, 5), xa);
+                b.forwardInto(out.narrow(1, 5, 3), xb);
+                Tensor expected = torch.cat(new TensorArrayRef(new TensorVector(a.forward(xa), b.forward(xb))), 1);
+                assertEquals(0, Tensors.relativeError(out, expected), 1e-6);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {4, 7})
+    void aMismatchedOutputIsRejected(long columns) {
+        try (PointerScope scope = new PointerScope(); Linear a = new Linear(torch.randn(new long[]{6, 4}), null)) {
+            Tensor x = torch.randn(new long[]{1, 5, 4});
+            Tensor out = torch.zeros(new long[]{1, columns, 6});
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.forwardInto(out, x));
+            assertTrue(e.getMessage().contains("outputs of each row"), e.getMessage());
+        }
+    }
+}
