@@ -2,8 +2,6 @@ package io.github.hunyuanvideo.nn;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.Generator;
-import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -50,13 +48,11 @@ public final class Parameters implements AutoCloseable {
     private final ScalarType dtype;
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
     private final List<Tensor> owned = new ArrayList<>();
-    private final Generator generator;
 
-    private Parameters(Source source, Device device, ScalarType dtype, Generator generator) {
+    private Parameters(Source source, Device device, ScalarType dtype) {
         this.source = source;
         this.device = new Device(device.type(), device.index());
         this.dtype = dtype.intern();
-        this.generator = generator;
         this.device.retainReference();
     }
 
@@ -71,7 +67,7 @@ public final class Parameters implements AutoCloseable {
 
     /** Parameters from {@code source}: for checkpoints whose names or layout differ from the model's. */
     public static Parameters of(Source source, Device device, ScalarType dtype) {
-        return new Parameters(source, device, dtype, null);
+        return new Parameters(source, device, dtype);
     }
 
     /**
@@ -94,15 +90,16 @@ public final class Parameters implements AutoCloseable {
     }
 
     /**
-     * Seeded random values of a sensible scale, drawn on the CPU in float32 and copied: matrices and kernels
-     * {@code N(0, 1/fan_in)}, norm weights {@code 1 + 0.1·N(0, 1)}, norm biases {@code 0.1·N(0, 1)}, other vectors
-     * {@code 0.05·N(0, 1)} (a name holding {@code norm} is a norm parameter). For benchmarks and tests.
+     * Seeded random values of a sensible scale, drawn in float32 directly on {@code device} (a 13B model needs no host
+     * copy) and rounded to {@code dtype}: matrices and kernels {@code N(0, 1/fan_in)}, norm weights
+     * {@code 1 + 0.1·N(0, 1)}, norm biases {@code 0.1·N(0, 1)}, other vectors {@code 0.05·N(0, 1)} (a name holding
+     * {@code norm} is a norm parameter). Seeds libtorch's default generators ({@code torch.manual_seed}); values depend
+     * on the order of binding. For benchmarks and tests.
      */
     public static Parameters random(Device device, ScalarType dtype, long seed) {
-        Generator gen = torch.createCPUGenerator(seed);
-        gen.retainReference();
+        torch.manual_seed(seed);
         return new Parameters((name, shape, dev, dt) -> {
-            Tensor v = torch.randn(shape, new GeneratorOptional(gen), new TensorOptions(ScalarType.Float));
+            Tensor v = torch.randn(shape, new TensorOptions(dev).dtype(new ScalarTypeOptional(ScalarType.Float)));
             // in-place ops: the value stays in v's storage
             if (shape.length >= 2) {
                 long fanIn = Arrays.stream(shape).skip(1).reduce(1, Math::multiplyExact);
@@ -115,8 +112,8 @@ public final class Parameters implements AutoCloseable {
             } else {
                 v.mul_(new Scalar(0.05));
             }
-            return v.to(dev, dt, false, true, new MemoryFormatOptional());
-        }, device, dtype, gen);
+            return v.to(dt);
+        }, device, dtype);
     }
 
     /**
@@ -127,7 +124,7 @@ public final class Parameters implements AutoCloseable {
         try (PointerScope ignored = new PointerScope();
              Parameters p = new Parameters((name, shape, dev, dt) -> torch.empty(shape,
                      new TensorOptions(dev).dtype(new ScalarTypeOptional(dt)), new MemoryFormatOptional()),
-                     new Device("meta"), ScalarType.Float, null)) {
+                     new Device("meta"), ScalarType.Float)) {
             build.accept(p);
             return Collections.unmodifiableMap(new LinkedHashMap<>(p.shapes));
         }
@@ -241,8 +238,5 @@ public final class Parameters implements AutoCloseable {
         owned.forEach(Tensor::releaseReference);
         owned.clear();
         device.releaseReference();
-        if (generator != null) {
-            generator.releaseReference();
-        }
     }
 }
