@@ -1,8 +1,8 @@
 package io.github.hunyuanvideo.bench;
 
 import io.github.hunyuanvideo.dit.DitConfig;
+import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
-import io.github.hunyuanvideo.dit.Rope3d;
 import io.github.hunyuanvideo.nn.CudaMemory;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.nn.StageTimer;
@@ -127,8 +127,7 @@ public final class DitBench {
             mask.narrow(1, 0, o.textValid()).fill_(new org.bytedeco.pytorch.Scalar(1));
             Tensor text2 = torch.randn(new long[]{b, cfg.textStatesDim2()}, onDevice);
             Tensor guidance = torch.full(new long[]{b}, new org.bytedeco.pytorch.Scalar(6016.0), onDevice);
-            Tensor[] freqs = Rope3d.freqs(cfg.ropeDimList().stream().mapToLong(Integer::longValue).toArray(), grid,
-                    cfg.ropeTheta());
+            DitInputs in = new DitInputs(x, t, text, mask, text2, guidance);
             String backend = o.sdp();
             if (o.probeSdp()) {
                 backend = probeSdp(cfg, b, imageTokens + o.textValid(), device, dtype, o.sdp());
@@ -136,7 +135,7 @@ public final class DitBench {
             selectSdp(o.sdp());
             Runnable step = () -> {
                 try (PointerScope s = new PointerScope()) {
-                    dit.forward(x, t, text, mask, text2, freqs[0], freqs[1], guidance);
+                    dit.forward(in);
                     CudaMemory.synchronize();
                 }
             };
@@ -154,7 +153,7 @@ public final class DitBench {
             }
             long peak = CudaMemory.peakAllocatedBytes();
             if (o.breakdown()) {
-                breakdown(dit, x, t, text, mask, text2, freqs, guidance);
+                breakdown(dit, in);
             }
             double[] sorted = times.clone();
             Arrays.sort(sorted);
@@ -168,11 +167,10 @@ public final class DitBench {
      * One forward under a {@link StageTimer}: the blocks' own laps split them into GEMMs, norms, RoPE, attention and
      * residual passes; the probe's intermediates attribute the rest (embeddings, token refiner, final layer).
      */
-    private static void breakdown(HunyuanVideoTransformer dit, Tensor x, Tensor t, Tensor text, Tensor mask,
-                                  Tensor text2, Tensor[] freqs, Tensor guidance) {
+    private static void breakdown(HunyuanVideoTransformer dit, DitInputs in) {
         Map<String, Double> stages;
-        try (PointerScope s = new PointerScope(); StageTimer timer = StageTimer.start(x.is_cuda())) {
-            dit.forward(x, t, text, mask, text2, freqs[0], freqs[1], guidance, (name, value) -> {
+        try (PointerScope s = new PointerScope(); StageTimer timer = StageTimer.start(in.latents().is_cuda())) {
+            dit.forward(in, (name, value) -> {
                 if (name.equals("final_layer")) {
                     StageTimer.lap("final layer");
                 } else if (!name.startsWith("double_blocks.") && !name.startsWith("single_blocks.")) {

@@ -1,7 +1,9 @@
 package io.github.hunyuanvideo.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.hunyuanvideo.dit.DitCheckpoint;
 import io.github.hunyuanvideo.dit.DitConfig;
+import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.nn.Tensors;
@@ -43,7 +45,7 @@ public final class DitGpuCheck {
         Device dev = a.openDevice();
         boolean ok = true;
         try (PointerScope scope = new PointerScope(); Weights all = Weights.open(a.caseTensors("dit_tiny"));
-             HunyuanVideoTransformer dit = HunyuanVideoTransformer.load(GoldenCheckArgs.modelWeights(all),
+             HunyuanVideoTransformer dit = DitCheckpoint.loadOfficial(GoldenCheckArgs.modelWeights(all),
                      DitConfig.fromJson(config), dev, dtype.scalarType())) {
             long batch = all.get("in.x").size(0);
             System.out.printf(Locale.ROOT, "%ndit_tiny on %s in %s vs the float32 reference (tolerance %.0e)%n%n",
@@ -56,11 +58,10 @@ public final class DitGpuCheck {
             }
             Path fp8 = dir.resolve("pt");
             if (Files.isRegularFile(fp8.resolve("dit_tiny_fp8.pt"))) {
-                try (Weights w = Weights.open(fp8.resolve("dit_tiny_fp8.pt"));
-                     Weights scales = Weights.open(fp8.resolve("dit_tiny_fp8_map.pt"));
-                     Weights ref = Weights.open(fp8.resolve("dit_tiny_fp8.safetensors"));
-                     HunyuanVideoTransformer fp8Dit = HunyuanVideoTransformer.loadFp8(w, scales,
-                             DitConfig.fromJson(config), dev, dtype.scalarType())) {
+                try (Weights ref = Weights.open(fp8.resolve("dit_tiny_fp8.safetensors"));
+                     HunyuanVideoTransformer fp8Dit = DitCheckpoint.loadFp8(fp8.resolve("dit_tiny_fp8.pt"),
+                             fp8.resolve("dit_tiny_fp8_map.pt"), DitConfig.fromJson(config), dev, dtype.scalarType(),
+                             "module")) {
                     ok &= report("FP8 checkpoint, batch of " + batch + " (vs the official FP8 forward)",
                             check(fp8Dit, all, ref, 0, batch), tol);
                 }
@@ -78,16 +79,12 @@ public final class DitGpuCheck {
     /** Relative error of out.x of samples [from, from+count) against {@code ref}'s {@code out.x}. */
     private static double check(HunyuanVideoTransformer dit, Weights all, Weights ref, long from, long count) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor out = dit.forward(in(all, "x", from, count), in(all, "t", from, count),
-                    in(all, "text_states", from, count), in(all, "text_mask", from, count),
-                    in(all, "text_states_2", from, count), all.get("in.freqs_cos"), all.get("in.freqs_sin"),
-                    in(all, "guidance", from, count));
+            DitInputs in = new DitInputs(all.get("in.x"), all.get("in.t"), all.get("in.text_states"),
+                    all.get("in.text_mask"), all.get("in.text_states_2"),
+                    all.contains("in.guidance") ? all.get("in.guidance") : null);
+            Tensor out = dit.forward(in.samples(from, count));
             return Tensors.relativeError(out, ref.get("out.x").narrow(0, from, count));
         }
-    }
-
-    private static Tensor in(Weights all, String name, long from, long count) {
-        return all.get("in." + name).narrow(0, from, count);
     }
 
     private static boolean report(String run, double err, double tol) {

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.bench;
 
 import io.github.hunyuanvideo.nn.CudaMemory;
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.text.LlamaConfig;
@@ -8,15 +9,11 @@ import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;
 import io.github.hunyuanvideo.text.LlmTokenizer;
 import io.github.hunyuanvideo.text.PromptTemplate;
-import io.github.hunyuanvideo.text.TensorLoader;
 import io.github.hunyuanvideo.text.TextEncoding;
 import io.github.hunyuanvideo.text.TokenizedPrompts;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -52,6 +49,9 @@ import java.util.Random;
  * GPU: {@code LlmEncoderBench --device cuda}; CPU smoke test: {@code LlmEncoderBench --device cpu --small}.
  */
 public final class LlmEncoderBench {
+    /** Seed of the random weights. */
+    private static final long WEIGHT_SEED = 42;
+
     private LlmEncoderBench() {
     }
 
@@ -130,7 +130,8 @@ public final class LlmEncoderBench {
             LlmTokenizer tokenizer = tokenizerDir == null ? null : LlmTokenizer.load(tokenizerDir);
             CudaMemory.resetPeak();
             long t0 = System.nanoTime();
-            LlmTextEncoder encoder = LlmTextEncoder.create(config, randomWeights(), tokenizer, options, device);
+            LlmTextEncoder encoder = LlmTextEncoder.create(config,
+                    () -> Parameters.random(device, dtype, WEIGHT_SEED), tokenizer, options, device);
             CudaMemory.synchronize();
             long loadNanos = System.nanoTime() - t0;
             long weightBytes = CudaMemory.allocatedBytes();
@@ -210,13 +211,6 @@ public final class LlmEncoderBench {
                 mask[i] = 1;
             }
             return new Tensor[]{Tensors.fromLongs(ids, batch, len), Tensors.fromLongs(mask, batch, len)};
-        }
-
-        /** Weights created on the device in the target dtype: matrices N(0, 1/fan_in), norm weights 1. */
-        private TensorLoader randomWeights() {
-            TensorOptions opts = new TensorOptions(device).dtype(new ScalarTypeOptional(dtype));
-            return (name, shape) -> shape.length == 1 ? torch.ones(shape, opts)
-                    : torch.randn(shape, opts).mul_(new Scalar(1.0 / Math.sqrt(shape[1])));
         }
 
         private void print(List<String[]> rows) throws IOException {

@@ -19,7 +19,7 @@ import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;
 import io.github.hunyuanvideo.text.PromptTemplate;
-import io.github.hunyuanvideo.text.TensorLoader;
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.text.TextEncoding;
 import io.github.hunyuanvideo.vae.VaeConfig;
 import org.bytedeco.javacpp.PointerScope;
@@ -119,9 +119,8 @@ public final class PipelineBench {
                 false) : LlamaConfig.llama3_8b();
         ClipTextConfig clipConfig = small ? new ClipTextConfig(512, 32, 64, 2, 2, 77, true, 1e-5,
                 ClipTextConfig.LEGACY_EOS_TOKEN_ID) : ClipTextConfig.clipL();
-        SamplerConfig config = SamplerConfig.builder().device(deviceName).ditConfig(ditConfig)
-                .latentChannels(ditConfig.inChannels()).textStatesDim(ditConfig.textStatesDim())
-                .textStatesDim2(ditConfig.textStatesDim2()).vaeTiling(tiling).loadTextEncoders(false).build();
+        SamplerConfig config = SamplerConfig.builder().device(deviceName).ditConfig(ditConfig).vaeTiling(tiling)
+                .loadTextEncoders(false).build();
         Device device = new Device(deviceName);
         ScalarType textDtype = config.textEncoderPrecision().scalarType();
         List<String[]> rows = new ArrayList<>();
@@ -136,9 +135,10 @@ public final class PipelineBench {
         try (PointerScope scope = new PointerScope()) {
             CudaMemory.resetPeak();
             long t0 = System.nanoTime();
-            LlmTextEncoder llm = LlmTextEncoder.create(llmConfig, random(device, textDtype), null, options, device);
-            ClipTextEncoder clip = ClipTextEncoder.create(clipConfig, random(device,
-                    config.textEncoderPrecision2().scalarType()), null, device);
+            LlmTextEncoder llm = LlmTextEncoder.create(llmConfig, () -> Parameters.random(device, textDtype, seed),
+                    null, options, device);
+            ClipTextEncoder clip = ClipTextEncoder.create(clipConfig, () -> Parameters.random(device,
+                    config.textEncoderPrecision2().scalarType(), seed + 1), null, device);
             CudaMemory.synchronize();
             rows.add(row("text encoders: random weights created", System.nanoTime() - t0));
             t0 = System.nanoTime();
@@ -174,7 +174,7 @@ public final class PipelineBench {
             CudaMemory.synchronize();
             rows.add(row("DiT + VAE: random weights created", System.nanoTime() - t0,
                     CudaMemory.peakAllocatedBytes()));
-            GenerationRequest request = GenerationRequest.builder("random-weight benchmark", config)
+            GenerationRequest request = GenerationRequest.builder("random-weight benchmark")
                     .size(height, width).videoLength(frames).inferSteps(steps).guidanceScale(cfg).seed(seed)
                     .build();
             try (SamplerResult r = sampler.predict(request, embeddings.get(0), texts > 1 ? embeddings.get(1) : null,
@@ -233,17 +233,6 @@ public final class PipelineBench {
             mask[i] = 1;
         }
         return new Tensor[]{Tensors.fromLongs(ids, 1, len), Tensors.fromLongs(mask, 1, len)};
-    }
-
-    /** Weights made on the device: matrices N(0, 1/fan_in), vectors 1 for weights and 0 for biases. */
-    private static TensorLoader random(Device device, ScalarType dtype) {
-        TensorOptions opts = new TensorOptions(device).dtype(new ScalarTypeOptional(dtype));
-        return (name, shape) -> {
-            if (shape.length == 1) {
-                return name.endsWith("bias") ? torch.zeros(shape, opts) : torch.ones(shape, opts);
-            }
-            return torch.randn(shape, opts).mul_(new Scalar(1.0 / Math.sqrt(shape[shape.length - 1])));
-        };
     }
 
     private static String[] row(String stage, long nanos) {

@@ -1,7 +1,6 @@
 package io.github.hunyuanvideo.bench;
 
 import io.github.hunyuanvideo.dit.FusedRope;
-import io.github.hunyuanvideo.dit.Rope3d;
 import io.github.hunyuanvideo.nn.CudaMemory;
 import io.github.hunyuanvideo.nn.StageTimer;
 import io.github.hunyuanvideo.nn.Tensors;
@@ -14,7 +13,9 @@ import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -25,8 +26,8 @@ import java.util.Map;
 /**
  * Times the ways of preparing the attention operands of one DiT block at a real sequence length, to choose the
  * fastest: the q/k/v projection as one GEMM or as three, RMSNorm on a strided view of the fused projection or on a
- * contiguous q followed by the real-form RoPE of {@link Rope3d#applyHalves}, against {@link FusedRope} (RMSNorm and
- * RoPE as one TorchScript expression for libtorch's tensor-expression fuser) and other forms of that expression.
+ * contiguous q followed by the real-form RoPE op by op, against {@link FusedRope} (RMSNorm and RoPE as one
+ * TorchScript expression for libtorch's tensor-expression fuser) and other forms of that expression.
  * Device time per call from CUDA events, mean of {@code --reps} calls after a warm-up; prints a markdown table.
  *
  * <p>Arguments (optional): {@code --device cuda|cpu} (default cuda), {@code --tokens S} (default 118840: 720×1280×129
@@ -87,7 +88,6 @@ public final class QkPrepBench {
             Tensor bias = torch.randn(new long[]{3 * c}, opt);
             Tensor normW = torch.rand(new long[]{d}, opt).add_(new org.bytedeco.pytorch.Scalar(0.5));
             Tensor angle = torch.rand(new long[]{s, d / 2}, f32).mul_(new org.bytedeco.pytorch.Scalar(6.0));
-            Tensor table = torch.polar(torch.ones_like(angle), angle);
             FusedRope rope = FusedRope.of(angle.cos(), angle.sin());
             RmsNorm norm = new RmsNorm(normW, 1e-6);
             Tensor normWf = normW.to(ScalarType.Float);
@@ -96,7 +96,7 @@ public final class QkPrepBench {
             Tensor qkv = torch.addmm(bias, x, w.t());
             Tensor strided = qkv.narrow(1, 0, c).view(1, s, h, d);
             Tensor q = qkv.narrow(1, 0, c).contiguous().view(1, s, h, d);
-            Tensor ref = Rope3d.applyHalves(norm.forwardFused(q), table);
+            Tensor ref = ropeHalves(norm.forwardFused(q), cos, sin);
             Tensor q32 = q.to(ScalarType.Float);
             Tensor wq = w.narrow(0, 0, c);
             Map<String, Runnable> variants = new LinkedHashMap<>();
@@ -114,7 +114,7 @@ public final class QkPrepBench {
             }
             variants.put("rms_norm on the strided q view", () -> norm.forwardFused(strided));
             variants.put("rms_norm on contiguous q", () -> norm.forwardFused(q));
-            variants.put("RoPE (Rope3d.applyHalves)", () -> Rope3d.applyHalves(q, table));
+            variants.put("RoPE op by op", () -> ropeHalves(q, cos, sin));
             variants.put("‖q‖ (linalg_vector_norm)", () -> torch.linalg_vector_norm(q,
                     new org.bytedeco.pytorch.Scalar(2.0), new long[]{-1}, true,
                     new ScalarTypeOptional(ScalarType.Float)));
@@ -159,7 +159,7 @@ public final class QkPrepBench {
             double bytes = (double) s * c * x.element_size();
             System.out.printf(Locale.ROOT, "%nq/k preparation, S=%d H=%d D=%d %s on %s; q is %.0f MB%n%n", s, h, d,
                     dtype, device, bytes / 1e6);
-            System.out.println("| variant | ms per call | relative error vs rms_norm + applyHalves |");
+            System.out.println("| variant | ms per call | relative error vs rms_norm + RoPE op by op |");
             System.out.println("|---|---|---|");
             for (String n : variants.keySet()) {
                 Double e = errors.get(n);
@@ -168,6 +168,22 @@ public final class QkPrepBench {
             }
         }
         CudaMemory.synchronize();
+    }
+
+    /**
+     * The rotation of x in the halves layout, op by op: {@code y_a = a·cos − b·sin}, {@code y_b = b·cos + a·sin} with
+     * a, b the halves of the head dim, in float32, rounded once to x's dtype.
+     *
+     * @param x   {@code [B, S, H, D]}
+     * @param cos float32 {@code [S, 1, D/2]}
+     * @param sin float32 {@code [S, 1, D/2]}
+     */
+    private static Tensor ropeHalves(Tensor x, Tensor cos, Tensor sin) {
+        long h = x.size(3) / 2;
+        Tensor a = x.narrow(3, 0, h).to(ScalarType.Float);
+        Tensor b = x.narrow(3, h, h).to(ScalarType.Float);
+        return torch.cat(new TensorArrayRef(new TensorVector(a.mul(cos).sub(b.mul(sin)), b.mul(cos).add(a.mul(sin)))),
+                -1).to(x.scalar_type());
     }
 
     private static Tensor candidate(Function f, Tensor q, Tensor weight, Tensor cos, Tensor sin) {

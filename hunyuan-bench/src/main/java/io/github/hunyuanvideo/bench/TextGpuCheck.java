@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.io.Weights;
@@ -11,7 +12,6 @@ import io.github.hunyuanvideo.text.ClipTextEncoder;
 import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;
-import io.github.hunyuanvideo.text.TensorLoader;
 import io.github.hunyuanvideo.text.TextEncoding;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -96,7 +96,7 @@ public final class TextGpuCheck {
                         : LlmEncoderOptions.defaults();
                 try (PointerScope scope = new PointerScope();
                      LlmTextEncoder enc = LlmTextEncoder.create(config,
-                             TensorLoader.of(w.stripPrefix("model."), dev, dtype), null, opts, dev);
+                             () -> Parameters.of(w.stripPrefix("model."), dev, dtype), null, opts, dev);
                      TextEncoding out = enc.encodeIds(w.get("in.input_ids"), w.get("in.attention_mask"), crop)) {
                     boolean maskOk = Arrays.equals(Tensors.toLongArray(out.mask()),
                             Tensors.toLongArray(w.get("out.attention_mask")));
@@ -114,7 +114,7 @@ public final class TextGpuCheck {
         try (Weights w = Weights.open(dir.resolve("text_clip_tiny.safetensors"));
              PointerScope scope = new PointerScope();
              ClipTextEncoder enc = ClipTextEncoder.create(config,
-                     TensorLoader.of(w.stripPrefix("text_model."), dev, dtype), null, dev);
+                     () -> Parameters.of(w.stripPrefix("text_model."), dev, dtype), null, dev);
              ClipOutput out = enc.encodeIds(w.get("in.input_ids"), w.get("in.attention_mask"))) {
             boolean ok = row(rows, "text_clip_tiny", "out.pooler_output", dev, dtype, out.pooled(),
                     w.get("out.pooler_output"), tol);

@@ -11,12 +11,10 @@ import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.text.ClipTextConfig;
 import io.github.hunyuanvideo.text.ClipTextEncoder;
 import io.github.hunyuanvideo.text.LlamaConfig;
-import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;
 import io.github.hunyuanvideo.vae.CausalVideoVae;
 import io.github.hunyuanvideo.vae.VaeConfig;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
@@ -259,7 +257,7 @@ final class DemoCheckpoint {
 
             ObjectNode llama = llamaJson(llmTok);
             json(dir.resolve("text_encoder/config.json"), llama);
-            weights(dir.resolve("text_encoder/model.safetensors"), llamaShapes(LlamaConfig.fromJson(llama)), "");
+            weights(dir.resolve("text_encoder/model.safetensors"), LlmTextEncoder.expectedShapes(LlamaConfig.fromJson(llama)), "");
             json(dir.resolve("tokenizer/tokenizer.json"), llmTok.json());
             ObjectNode llmTokConfig = JSON.createObjectNode();
             llmTokConfig.put("bos_token", DemoTokenizers.BOS);
@@ -271,7 +269,7 @@ final class DemoCheckpoint {
 
             ObjectNode clip = clipJson(clipTok);
             json(dir.resolve("text_encoder_2/config.json"), clip);
-            weights(dir.resolve("text_encoder_2/model.safetensors"), clipShapes(ClipTextConfig.fromJson(clip)),
+            weights(dir.resolve("text_encoder_2/model.safetensors"), ClipTextEncoder.expectedShapes(ClipTextConfig.fromJson(clip)),
                     "text_model.");
             json(dir.resolve("tokenizer_2/tokenizer.json"), clipTok.json());
             ObjectNode clipTokConfig = JSON.createObjectNode();
@@ -408,26 +406,6 @@ final class DemoCheckpoint {
         c.put("pad_token_id", eos);
         c.put("torch_dtype", "float32");
         return c;
-    }
-
-    /** Every tensor the Llama encoder binds (all layers and the final norm), asked of the encoder itself. */
-    static Map<String, long[]> llamaShapes(LlamaConfig config) {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        LlmTextEncoder.create(config, (name, shape) -> record(shapes, name, shape), null,
-                new LlmEncoderOptions(1, 0, true), new Device("cpu")).close();
-        return shapes;
-    }
-
-    /** Every tensor the CLIP text model binds, asked of the encoder itself (names without {@code text_model.}). */
-    static Map<String, long[]> clipShapes(ClipTextConfig config) {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        ClipTextEncoder.create(config, (name, shape) -> record(shapes, name, shape), null, new Device("cpu")).close();
-        return shapes;
-    }
-
-    private static Tensor record(Map<String, long[]> shapes, String name, long[] shape) {
-        shapes.put(name, shape.clone());
-        return org.bytedeco.pytorch.global.torch.zeros(shape);
     }
 
     /** Random values of {@code shape} for tensor {@code name} (see the class comment for the scales). */

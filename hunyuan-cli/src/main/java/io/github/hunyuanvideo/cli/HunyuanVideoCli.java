@@ -31,19 +31,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * The command-line program: the options of the official {@code sample_video.py} (spec §2), each mapped to
+ * The command-line program: the options of the official {@code sample_video.py}, each mapped to
  * {@link SamplerConfig} or {@link GenerationRequest}, plus output options and {@code --demo}.
  *
  * <p>Differences from the official CLI, each stated in the option's help: {@code --flow-reverse} and
  * {@code --vae-tiling} are on by default and can be turned off ({@code --no-…}); {@code --video-size} with one value
- * means a square; {@code --latent-channels} is an int; options with no effect in the original are accepted with a
- * warning; parallel degrees above 1 and {@code --batch-size} above 1 are refused. {@code --model-base} defaults to the
+ * means a square; options that change nothing here (no effect in the original, a single allowed value, or a value
+ * this program reads from the checkpoint: {@link #NO_OP_FLAGS}) are accepted with a warning that says so; parallel
+ * degrees above 1 and {@code --batch-size} above 1 are refused. {@code --model-base} defaults to the
  * {@code MODEL_BASE} environment variable, else {@code ckpts}, and locates every component (the original reads the
  * VAE and text encoders from {@code MODEL_BASE}).
  *
@@ -70,24 +73,26 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    // ---- network (spec §2.1)
+    // ---- network (the original's add_network_args)
     @Option(names = "--model", defaultValue = "HYVideo-T/2-cfgdistill",
             description = "DiT configuration: HYVideo-T/2-cfgdistill (the released checkpoint) or HYVideo-T/2.")
     String model;
 
     @Option(names = "--latent-channels", defaultValue = "16",
-            description = "Latent channels of the DiT; checked against the VAE (the official flag cannot be used).")
+            description = "No effect here: read from the checkpoint (accepted for compatibility).")
     int latentChannels;
 
     @Option(names = "--precision", defaultValue = "bf16", converter = PrecisionConverter.class,
             description = "DiT weight and compute precision: fp32, fp16 or bf16.")
     Precision precision;
 
-    @Option(names = "--rope-theta", defaultValue = "256", description = "θ of the 3D rotary position embedding.")
+    @Option(names = "--rope-theta", defaultValue = "256",
+            description = "No effect here: θ of the 3D RoPE is read from the checkpoint's config (256 in the released "
+                    + "one).")
     int ropeTheta;
 
-    // ---- extra models (spec §2.2)
-    @Option(names = "--vae", defaultValue = "884-16c-hy", description = "VAE name (only 884-16c-hy exists).")
+    // ---- extra models (add_extra_models_args)
+    @Option(names = "--vae", defaultValue = "884-16c-hy", description = "VAE name; only 884-16c-hy exists, so no effect.")
     String vae;
 
     @Option(names = "--vae-precision", defaultValue = "fp16", converter = PrecisionConverter.class,
@@ -99,21 +104,22 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                     + "off).")
     boolean vaeTiling;
 
-    @Option(names = "--text-encoder", defaultValue = "llm", description = "First text encoder: llm.")
+    @Option(names = "--text-encoder", defaultValue = "llm", description = "First text encoder; only llm, so no effect.")
     String textEncoder;
 
     @Option(names = "--text-encoder-precision", defaultValue = "fp16", converter = PrecisionConverter.class,
             description = "LLM precision; also the dtype of the initial noise, as in the original.")
     Precision textEncoderPrecision;
 
-    @Option(names = "--text-states-dim", defaultValue = "4096", description = "Width of the LLM text states.")
+    @Option(names = "--text-states-dim", defaultValue = "4096",
+            description = "No effect here: the LLM width is read from the checkpoint.")
     int textStatesDim;
 
     @Option(names = "--text-len", defaultValue = "256", description = "LLM tokens kept after the template crop.")
     int textLen;
 
     @Option(names = "--tokenizer", defaultValue = "llm",
-            description = "Tokenizer of the first encoder (it must match --text-encoder).")
+            description = "Tokenizer of the first encoder; it must match --text-encoder, so no effect.")
     String tokenizer;
 
     @Option(names = "--prompt-template", defaultValue = "dit-llm-encode",
@@ -131,25 +137,26 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     @Option(names = "--apply-final-norm", description = "Apply the LLM's final RMSNorm to that hidden state.")
     boolean applyFinalNorm;
 
-    @Option(names = "--text-encoder-2", defaultValue = "clipL", description = "Second text encoder: clipL.")
+    @Option(names = "--text-encoder-2", defaultValue = "clipL", description = "Second text encoder; only clipL, so no effect.")
     String textEncoder2;
 
     @Option(names = "--text-encoder-precision-2", defaultValue = "fp16", converter = PrecisionConverter.class,
             description = "CLIP precision.")
     Precision textEncoderPrecision2;
 
-    @Option(names = "--text-states-dim-2", defaultValue = "768", description = "Width of the CLIP pooled output.")
+    @Option(names = "--text-states-dim-2", defaultValue = "768",
+            description = "No effect here: the CLIP width is read from the checkpoint.")
     int textStatesDim2;
 
     @Option(names = "--tokenizer-2", defaultValue = "clipL",
-            description = "Tokenizer of the second encoder (it must match --text-encoder-2).")
+            description = "Tokenizer of the second encoder; it must match --text-encoder-2, so no effect.")
     String tokenizer2;
 
     @Option(names = "--text-len-2", defaultValue = "77", description = "CLIP max tokens.")
     int textLen2;
 
-    // ---- denoise schedule (spec §2.3)
-    @Option(names = "--denoise-type", defaultValue = "flow", description = "Denoiser: only flow.")
+    // ---- denoise schedule (add_denoise_schedule_args)
+    @Option(names = "--denoise-type", defaultValue = "flow", description = "Denoiser; only flow, so no effect.")
     String denoiseType;
 
     @Option(names = "--flow-shift", defaultValue = "7.0", description = "Shift s of the flow schedule.")
@@ -160,7 +167,7 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                     + "defaults to off, which produces garbage; --no-flow-reverse reproduces that).")
     boolean flowReverse;
 
-    @Option(names = "--flow-solver", defaultValue = "euler", description = "Solver: only euler.")
+    @Option(names = "--flow-solver", defaultValue = "euler", description = "Solver; only euler, so no effect.")
     String flowSolver;
 
     @Option(names = "--use-linear-quadratic-schedule", description = "No effect (as in the original).")
@@ -169,7 +176,7 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     @Option(names = "--linear-schedule-end", defaultValue = "25", description = "No effect (as in the original).")
     int linearScheduleEnd;
 
-    // ---- inference (spec §2.4)
+    // ---- inference (add_inference_args)
     @Option(names = "--model-base", defaultValue = "${env:MODEL_BASE:-ckpts}",
             description = "Model folder: the official ckpts/ layout or a diffusers snapshot (the default comes from "
                     + "$MODEL_BASE when it is set).")
@@ -197,8 +204,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     @Option(names = "--infer-steps", defaultValue = "50", description = "Denoising steps.")
     int inferSteps;
 
-    @Option(names = "--disable-autocast", description = "Recorded only: the Java modules always use the "
-            + "original's mixed-precision policy.")
+    @Option(names = "--disable-autocast", description = "No effect here: the modules always use the original's "
+            + "mixed-precision policy.")
     boolean disableAutocast;
 
     @Option(names = "--save-path", defaultValue = "./results", description = "Output folder, created if missing.")
@@ -248,7 +255,7 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     @Option(names = "--reproduce", description = "No effect (as in the original).")
     boolean reproduce;
 
-    // ---- parallel (spec §2.5)
+    // ---- parallel (add_parallel_args)
     @Option(names = "--ulysses-degree", defaultValue = "1", description = "Sequence-parallel degree; only 1 "
             + "(this port runs on one device).")
     int ulyssesDegree;
@@ -287,9 +294,29 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             description = "Folder of the --demo model.")
     Path demoDir;
 
-    /** Flags the original parses and never reads. */
-    static final List<String> NO_OP_FLAGS = List.of("--use-linear-quadratic-schedule", "--linear-schedule-end",
-            "--model-resolution", "--name-suffix", "--seed-type", "--reproduce");
+    /**
+     * Flags accepted for compatibility with the original that change nothing here, with the reason: the original
+     * never reads them, or their only allowed value is what this program does anyway, or the value is read from the
+     * checkpoint instead.
+     */
+    static final Map<String, String> NO_OP_FLAGS = noOpFlags();
+
+    private static Map<String, String> noOpFlags() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String f : List.of("--use-linear-quadratic-schedule", "--linear-schedule-end", "--model-resolution",
+                "--name-suffix", "--seed-type", "--reproduce")) {
+            m.put(f, "the original parses it and never reads it");
+        }
+        for (String f : List.of("--latent-channels", "--rope-theta", "--text-states-dim", "--text-states-dim-2")) {
+            m.put(f, "the value is read from the checkpoint's config");
+        }
+        for (String f : List.of("--vae", "--text-encoder", "--tokenizer", "--text-encoder-2", "--tokenizer-2",
+                "--denoise-type", "--flow-solver")) {
+            m.put(f, "its only allowed value is what this program always uses");
+        }
+        m.put("--disable-autocast", "the modules always compute with the original's mixed-precision policy");
+        return Collections.unmodifiableMap(m);
+    }
 
     /** Flags of {@link GenerationRequest}/{@link SamplerConfig} components whose names do not spell the flag. */
     private static final Map<String, String> FLAG_OF = Map.ofEntries(
@@ -364,7 +391,7 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             applyDemoDefaults();
         }
         SamplerConfig config = samplerConfig();
-        GenerationRequest request = request(config);
+        GenerationRequest request = request();
         Mp4Options mp4 = mp4Options();
         Path saveDir = saveDir();
         Path base = demo ? demoModel() : modelBase;
@@ -392,12 +419,11 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     }
 
     private void warnNoOps() {
-        for (String flag : NO_OP_FLAGS) {
+        NO_OP_FLAGS.forEach((flag, why) -> {
             if (matched(flag)) {
-                stderr.println(NAME + ": warning: " + flag + " has no effect (it is accepted for compatibility "
-                        + "with the original)");
+                stderr.println(NAME + ": warning: " + flag + " has no effect here (" + why + ")");
             }
-        }
+        });
     }
 
     private boolean matched(String flag) {
@@ -415,6 +441,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         choice("--prompt-template-video", promptTemplateVideo, List.copyOf(SamplerConfig.TEMPLATES));
         choice("--model-resolution", modelResolution, List.of("540p", "720p"));
         choice("--seed-type", seedType, List.of("file", "random", "fixed", "auto"));
+        choice("--denoise-type", denoiseType, List.of("flow"));
+        choice("--flow-solver", flowSolver, List.of("euler"));
         if (!textEncoder.equals("llm")) {
             throw bad("--text-encoder", "only llm is supported as the first text encoder, got '" + textEncoder + "'");
         }
@@ -480,12 +508,6 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         if (!matched("--text-encoder-precision-2")) {
             textEncoderPrecision2 = Precision.FP32;
         }
-        if (!matched("--text-states-dim")) {
-            textStatesDim = DemoCheckpoint.TEXT_STATES_DIM;
-        }
-        if (!matched("--text-states-dim-2")) {
-            textStatesDim2 = DemoCheckpoint.TEXT_STATES_DIM_2;
-        }
         if (prompt == null) {
             prompt = DEMO_PROMPT;
         }
@@ -498,17 +520,13 @@ public final class HunyuanVideoCli implements Callable<Integer> {
      */
     SamplerConfig samplerConfig() {
         try {
-            return SamplerConfig.builder().model(model).latentChannels(latentChannels).precision(precision)
-                    .ropeTheta(ropeTheta).vae(vae).vaePrecision(vaePrecision).vaeTiling(vaeTiling)
-                    .textEncoder(textEncoder).textEncoderPrecision(textEncoderPrecision)
-                    .textStatesDim(textStatesDim).textLen(textLen).promptTemplate(promptTemplate)
-                    .promptTemplateVideo(promptTemplateVideo).hiddenStateSkipLayer(hiddenStateSkipLayer)
-                    .applyFinalNorm(applyFinalNorm).textEncoder2(textEncoder2)
-                    .textEncoderPrecision2(textEncoderPrecision2).textStatesDim2(textStatesDim2).textLen2(textLen2)
-                    .denoiseType(denoiseType).flowShift(flowShift).flowReverse(flowReverse).flowSolver(flowSolver)
-                    .embeddedCfgScale(embeddedCfgScale).cfgScale(cfgScale).inferSteps(inferSteps)
+            return SamplerConfig.builder().model(model).precision(precision).vaePrecision(vaePrecision)
+                    .vaeTiling(vaeTiling).textEncoderPrecision(textEncoderPrecision).textLen(textLen)
+                    .promptTemplate(promptTemplate).promptTemplateVideo(promptTemplateVideo)
+                    .hiddenStateSkipLayer(hiddenStateSkipLayer).applyFinalNorm(applyFinalNorm)
+                    .textEncoderPrecision2(textEncoderPrecision2).textLen2(textLen2).flowReverse(flowReverse)
                     .ditWeight(ditWeight).loadKey(loadKey).useCpuOffload(useCpuOffload).useFp8(useFp8)
-                    .disableAutocast(disableAutocast).device(device).build();
+                    .device(device).build();
         } catch (IllegalArgumentException e) {
             throw parameterError(e.getMessage());
         }
@@ -519,16 +537,17 @@ public final class HunyuanVideoCli implements Callable<Integer> {
      *
      * @throws ParameterException naming the option of the first invalid value (a missing {@code --prompt} too)
      */
-    GenerationRequest request(SamplerConfig config) {
+    GenerationRequest request() {
         if (prompt == null) {
             throw new ParameterException(spec.commandLine(), "Missing required option: '--prompt=<prompt>'");
         }
         int height = videoSize[0];
         int width = videoSize.length > 1 ? videoSize[1] : videoSize[0];
         try {
-            return GenerationRequest.builder(prompt, config).size(height, width).videoLength(videoLength)
-                    .seed(seed).negativePrompt(negPrompt).numVideosPerPrompt(numVideos).batchSize(batchSize)
-                    .build();
+            return GenerationRequest.builder(prompt).size(height, width).videoLength(videoLength)
+                    .inferSteps(inferSteps).flowShift(flowShift).guidanceScale(cfgScale)
+                    .embeddedGuidanceScale(embeddedCfgScale).seed(seed).negativePrompt(negPrompt)
+                    .numVideosPerPrompt(numVideos).batchSize(batchSize).build();
         } catch (IllegalArgumentException e) {
             throw parameterError(e.getMessage());
         }

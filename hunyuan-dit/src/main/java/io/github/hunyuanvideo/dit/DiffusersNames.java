@@ -7,9 +7,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The diffusers {@code HunyuanVideoTransformer3DModel} names of the official DiT parameters (spec §13.1): plain
- * renames, fused q/k/v (and single-block MLP) weights split along dim 0, and the final layer's (shift, scale) rows
- * stored as (scale, shift).
+ * The diffusers {@code HunyuanVideoTransformer3DModel} names of the official DiT parameters, as diffusers'
+ * {@code convert_hunyuan_video_to_diffusers.py} writes them: plain renames, fused q/k/v (and single-block MLP) weights
+ * split along dim 0, and the final layer's (shift, scale) rows stored as (scale, shift).
  */
 final class DiffusersNames {
     /**

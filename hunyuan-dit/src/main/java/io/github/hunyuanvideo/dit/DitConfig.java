@@ -1,14 +1,19 @@
 package io.github.hunyuanvideo.dit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.hunyuanvideo.io.CheckpointFormatException;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Hyperparameters of {@code HYVideoDiffusionTransformer} (spec §6.1). {@link #cfgDistill()} and {@link #t2()} are the
- * two official configurations; {@link #fromJson} reads a test case's {@code config} object.
+ * Hyperparameters of {@code HYVideoDiffusionTransformer}. {@link #cfgDistill()} and {@link #t2()} are the two
+ * official configurations; {@link #fromJson} reads the official constructor arguments (a test case's {@code config}),
+ * {@link #fromDiffusersJson(Path)} a diffusers {@code transformer/config.json}.
  *
  * @param patchSize        (t, h, w) patch of the Conv3d patch embedding
  * @param inChannels       latent channels in
@@ -19,7 +24,8 @@ import java.util.Locale;
  * @param doubleBlocks     number of double-stream blocks ({@code mm_double_blocks_depth})
  * @param singleBlocks     number of single-stream blocks ({@code mm_single_blocks_depth})
  * @param ropeDimList      per-axis (t, h, w) RoPE dims; they sum to the head dim
- * @param ropeTheta        RoPE base θ
+ * @param ropeTheta        RoPE base θ of the tables the transformer builds (256: the official pipeline's
+ *                         {@code --rope-theta} default; a diffusers {@code config.json} states it as {@code rope_theta})
  * @param qkvBias          whether the attention qkv and output projections have biases
  * @param qkNorm           whether q and k get an RMSNorm over the head dim
  * @param guidanceEmbed    whether the model embeds the distilled guidance scale ({@code guidance_in})
@@ -133,6 +139,62 @@ public record DitConfig(List<Integer> patchSize, int inChannels, int outChannels
                 boolOr(config, "guidance_embed", d.guidanceEmbed),
                 intOr(config, "text_states_dim", d.textStatesDim),
                 intOr(config, "text_states_dim_2", d.textStatesDim2), d.refinerDepth);
+    }
+
+    /**
+     * The DiT hyperparameters of a diffusers {@code HunyuanVideoTransformer3DModel} {@code transformer/config.json};
+     * absent fields take the released model's values.
+     *
+     * @throws CheckpointFormatException naming the file for invalid JSON or a setting the DiT does not support
+     */
+    public static DitConfig fromDiffusersJson(Path configJson) throws IOException {
+        JsonNode c;
+        try {
+            c = new ObjectMapper().readTree(configJson.toFile());
+        } catch (IOException e) {
+            throw new CheckpointFormatException(configJson, "not valid JSON: " + e.getMessage(), e);
+        }
+        try {
+            return fromDiffusersJson(c);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointFormatException(configJson, e.getMessage(), e);
+        }
+    }
+
+    /** As {@link #fromDiffusersJson(Path)}, from the parsed JSON object. */
+    public static DitConfig fromDiffusersJson(JsonNode c) {
+        if (c == null || !c.isObject()) {
+            throw new IllegalArgumentException("transformer config must be a JSON object");
+        }
+        DitConfig d = cfgDistill();
+        if (c.hasNonNull("qk_norm") && !c.get("qk_norm").asText().equals("rms_norm")) {
+            throw new IllegalArgumentException("qk_norm '" + c.get("qk_norm").asText() + "' is not supported "
+                    + "(only rms_norm)");
+        }
+        if (c.hasNonNull("image_condition_type")) {
+            throw new IllegalArgumentException("image_condition_type '" + c.get("image_condition_type").asText()
+                    + "' (image-to-video) is not supported");
+        }
+        int heads = c.path("num_attention_heads").asInt(d.headsNum());
+        int headDim = c.path("attention_head_dim").asInt(d.headDim());
+        int patch = c.path("patch_size").asInt(d.patchSize().get(1));
+        int patchT = c.path("patch_size_t").asInt(d.patchSize().get(0));
+        int in = c.path("in_channels").asInt(d.inChannels());
+        List<Integer> rope = d.ropeDimList();
+        if (c.has("rope_axes_dim") && c.get("rope_axes_dim").isArray()) {
+            rope = new ArrayList<>();
+            for (JsonNode v : c.get("rope_axes_dim")) {
+                rope.add(v.asInt());
+            }
+        }
+        return new DitConfig(List.of(patchT, patch, patch), in, c.path("out_channels").asInt(in), heads * headDim,
+                heads, c.path("mlp_ratio").asDouble(d.mlpWidthRatio()), c.path("num_layers").asInt(d.doubleBlocks()),
+                c.path("num_single_layers").asInt(d.singleBlocks()), rope,
+                c.path("rope_theta").asDouble(d.ropeTheta()), d.qkvBias(), d.qkNorm(),
+                c.path("guidance_embeds").asBoolean(d.guidanceEmbed()),
+                c.path("text_embed_dim").asInt(d.textStatesDim()),
+                c.path("pooled_projection_dim").asInt(d.textStatesDim2()),
+                c.path("num_refiner_layers").asInt(d.refinerDepth()));
     }
 
     /** Width of one attention head. */

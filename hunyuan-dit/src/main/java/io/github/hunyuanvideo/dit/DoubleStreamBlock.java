@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.dit;
 
 import io.github.hunyuanvideo.nn.StageTimer;
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.RmsNorm;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.MemoryFormatOptional;
@@ -10,23 +11,23 @@ import org.bytedeco.pytorch.global.torch;
 import io.github.hunyuanvideo.nn.Scopes;
 
 /**
- * {@code MMDoubleStreamBlock} (spec §6.6): image and text streams with their own weights and modulation, joined only
- * in one attention over {@code [image; text]}. q and k are computed in the halves layout of {@link Rope3d#applyHalves}
- * (their weights are reordered at load time).
+ * {@code MMDoubleStreamBlock}: image and text streams with their own weights and modulation, joined only in one
+ * attention over {@code [image; text]}. q and k are computed in the halves layout of {@link HalvesLayout} (their
+ * weights are reordered at load time).
  */
 final class DoubleStreamBlock implements AutoCloseable {
     /** The weights of one stream ({@code img_*} or {@code txt_*}). */
     private record Stream(Modulation mod, Linear q, Linear k, Linear v, RmsNorm qNorm, RmsNorm kNorm, Linear proj,
                           Linear fc1, Linear fc2) implements AutoCloseable {
-        static Stream load(ParamSource p, String prefix, DitConfig cfg) {
+        static Stream load(Parameters p, String prefix, DitConfig cfg) {
             long c = cfg.hiddenSize();
             long m = cfg.mlpHidden();
             // Bound in the official key order.
             Modulation mod = Modulation.load(p, prefix + "_mod.linear", c, 6);
-            Linear[] qkv = p.qkvLinears(prefix + "_attn_qkv", c, cfg.qkvBias(), cfg.headDim());
+            Linear[] qkv = HalvesLayout.projections(p, prefix + "_attn_qkv", c, cfg.qkvBias(), cfg.headDim(), c, c, c);
             return new Stream(mod, qkv[0], qkv[1], qkv[2],
-                    p.qkNorm(prefix + "_attn_q_norm.weight", cfg.headDim(), cfg.qkNorm()),
-                    p.qkNorm(prefix + "_attn_k_norm.weight", cfg.headDim(), cfg.qkNorm()),
+                    HalvesLayout.qkNorm(p, prefix + "_attn_q_norm.weight", cfg.headDim(), cfg.qkNorm()),
+                    HalvesLayout.qkNorm(p, prefix + "_attn_k_norm.weight", cfg.headDim(), cfg.qkNorm()),
                     p.linear(prefix + "_attn_proj", c, c, cfg.qkvBias()),
                     p.linear(prefix + "_mlp.fc1", m, c, true),
                     p.linear(prefix + "_mlp.fc2", c, m, true));
@@ -49,7 +50,7 @@ final class DoubleStreamBlock implements AutoCloseable {
     }
 
     /** Binds {@code prefix.img_*} and {@code prefix.txt_*} ({@code prefix} = {@code double_blocks.N}). */
-    static DoubleStreamBlock load(ParamSource p, String prefix, DitConfig cfg) {
+    static DoubleStreamBlock load(Parameters p, String prefix, DitConfig cfg) {
         return new DoubleStreamBlock(Stream.load(p, prefix + ".img", cfg), Stream.load(p, prefix + ".txt", cfg),
                 cfg.headsNum());
     }

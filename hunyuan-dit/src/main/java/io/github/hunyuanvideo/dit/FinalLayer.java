@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.dit;
 
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Tensor;
 import io.github.hunyuanvideo.nn.Scopes;
 
@@ -18,7 +19,8 @@ final class FinalLayer implements AutoCloseable {
         this.adaLn = adaLn;
     }
 
-    static FinalLayer load(ParamSource p, DitConfig cfg) {
+    /** Binds {@code final_layer.*}. */
+    static FinalLayer load(Parameters p, DitConfig cfg) {
         long c = cfg.hiddenSize();
         Linear linear = p.linear("final_layer.linear", cfg.outFeatures(), c, true);
         return new FinalLayer(linear, Modulation.load(p, "final_layer.adaLN_modulation.1", c, 2));

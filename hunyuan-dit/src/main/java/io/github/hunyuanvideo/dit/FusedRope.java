@@ -12,14 +12,15 @@ import java.util.Arrays;
 import io.github.hunyuanvideo.nn.Scopes;
 
 /**
- * RoPE over q or k in the halves layout of {@link Rope3d#applyHalves}, optionally preceded by the QK RMSNorm, written
- * as TorchScript expressions. On CUDA libtorch's tensor-expression fuser compiles each into one kernel after its
- * first calls (RMSNorm's row norm stays a separate reduction): one read and one write of the activation instead of
- * the ≈ 10 passes of {@code rms_norm} followed by {@link Rope3d#applyHalves}, and one rounding into x's dtype at the
- * end. Elsewhere the same expressions run op by op. The arithmetic is the official one in float32: {@code x·r·w}
- * with {@code r = 1/√(mean(x²) + eps)}, then {@code y_a = a·cos − b·sin}, {@code y_b = b·cos + a·sin}.
+ * RoPE over q or k in the halves layout (each head's rotation pairs {@code (2i, 2i+1)} stored as
+ * {@code [x_0, x_2, …, x_{D−2} | x_1, x_3, …, x_{D−1}]}, see {@code docs/dit.md}), optionally preceded by the QK
+ * RMSNorm, written as TorchScript expressions. On CUDA libtorch's tensor-expression fuser compiles each into one
+ * kernel after its first calls (RMSNorm's row norm stays a separate reduction): one read and one write of the
+ * activation instead of the ≈ 10 passes of {@code rms_norm} followed by an op-by-op rotation, and one rounding into
+ * x's dtype at the end. Elsewhere the same expressions run op by op. The arithmetic is the official one in float32:
+ * {@code x·r·w} with {@code r = 1/√(mean(x²) + eps)}, then {@code y_a = a·cos − b·sin}, {@code y_b = b·cos + a·sin}.
  *
- * <p>Holds one forward pass's tables ({@code cos}, {@code sin} of every token); close it after the pass.
+ * <p>Holds the tables of one token sequence ({@code cos}, {@code sin} of every token) until {@link #close}.
  */
 public final class FusedRope implements AutoCloseable {
     /*
@@ -89,8 +90,8 @@ public final class FusedRope implements AutoCloseable {
     }
 
     /**
-     * {@code apply(norm.forward(x))} with a single rounding: the RMSNorm (its weight in the halves layout, as
-     * {@link Rope3d#toHalves} gives it) and the rotation in float32.
+     * {@code apply(norm.forward(x))} with a single rounding: the RMSNorm (its weight in the halves layout, as the DiT
+     * reorders it at load time) and the rotation in float32.
      *
      * @param x {@code [B, S, H, D]} in the halves layout
      */

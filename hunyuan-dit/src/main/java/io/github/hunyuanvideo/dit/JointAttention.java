@@ -13,9 +13,9 @@ import java.util.Arrays;
 import io.github.hunyuanvideo.nn.Scopes;
 
 /**
- * The DiT blocks' attention with the official {@code flash_attn_varlen_func} semantics (spec §6.8): in sample b the
- * first {@code valid[b]} tokens (image + valid text) attend only among themselves, and the padded text tokens after
- * them only among themselves. Each segment is one unmasked {@code scaled_dot_product_attention} call on a view, which
+ * The DiT blocks' attention with the official {@code flash_attn_varlen_func} semantics (segments from the original's
+ * {@code get_cu_seqlens}): in sample b the first {@code valid[b]} tokens (image + valid text) attend only among
+ * themselves, and the padded text tokens after them only among themselves. Each segment is one unmasked {@code scaled_dot_product_attention} call on a view, which
  * is exact, needs no O(L²) mask (a block mask would take 28 GB at 720p with batch 2) and lets flash/cuDNN kernels run.
  * With no padding (always the case at batch 1, where the text is cut to its valid length) it is a single SDPA call.
  */

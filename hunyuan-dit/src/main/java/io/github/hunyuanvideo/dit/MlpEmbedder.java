@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.dit;
 
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import io.github.hunyuanvideo.nn.Scopes;
@@ -19,7 +20,7 @@ final class MlpEmbedder implements AutoCloseable {
     }
 
     /** Binds {@code first} ({@code [hidden, inDim]}) and {@code second} ({@code [hidden, hidden]}). */
-    static MlpEmbedder load(ParamSource p, String first, String second, long inDim, long hidden) {
+    static MlpEmbedder load(Parameters p, String first, String second, long inDim, long hidden) {
         return new MlpEmbedder(p.linear(first, hidden, inDim, true), p.linear(second, hidden, hidden, true));
     }
 

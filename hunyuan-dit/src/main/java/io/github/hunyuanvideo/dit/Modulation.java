@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.dit;
 
 import io.github.hunyuanvideo.nn.StageTimer;
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -29,7 +30,7 @@ final class Modulation implements AutoCloseable {
     }
 
     /** Binds the Linear {@code prefix} ({@code [chunks·hidden, hidden]}). */
-    static Modulation load(ParamSource p, String prefix, long hidden, int chunks) {
+    static Modulation load(Parameters p, String prefix, long hidden, int chunks) {
         return new Modulation(p.linear(prefix, chunks * hidden, hidden, true), chunks);
     }
 

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.dit;
 
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -23,13 +24,14 @@ final class PatchEmbed implements AutoCloseable {
         this.pw = pw;
     }
 
-    static PatchEmbed load(ParamSource p, DitConfig cfg) {
+    /** Binds {@code img_in.proj.*}. */
+    static PatchEmbed load(Parameters p, DitConfig cfg) {
         long pt = cfg.patchSize().get(0);
         long ph = cfg.patchSize().get(1);
         long pw = cfg.patchSize().get(2);
         long hidden = cfg.hiddenSize();
-        Tensor w = p.get("img_in.proj.weight", hidden, cfg.inChannels(), pt, ph, pw);
-        Tensor b = p.get("img_in.proj.bias", hidden);
+        Tensor w = p.tensor("img_in.proj.weight", hidden, cfg.inChannels(), pt, ph, pw);
+        Tensor b = p.tensor("img_in.proj.bias", hidden);
         return new PatchEmbed(new Linear(w.view(hidden, cfg.inFeatures()), b), pt, ph, pw);
     }
 

@@ -2,18 +2,21 @@ package io.github.hunyuanvideo.dit;
 
 import io.github.hunyuanvideo.nn.StageTimer;
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.RmsNorm;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import io.github.hunyuanvideo.nn.Scopes;
 
 /**
- * {@code MMSingleStreamBlock} (spec §6.7): one parallel attention + MLP block over the joined {@code [image; text]}
- * sequence. {@code linear1} is held as its q, k, v and MLP row blocks, so each comes out of its own GEMM contiguous
- * (the MLP one with the GELU in its epilogue on CUDA, see {@link Linear#forwardGeluTanh}); {@code linear2} is held as
- * its attention and MLP column blocks, so {@code linear2(cat(attn, GELU(mlp)))} becomes two accumulating GEMMs and the
- * concatenated activation is never built. Splitting {@code linear1} by rows is exact: each output column depends only
- * on its own weight row. q and k come out in the halves layout of {@link Rope3d#applyHalves}.
+ * {@code MMSingleStreamBlock}: one parallel attention + MLP block over the joined {@code [image; text]} sequence.
+ * {@code linear1} is held as its q, k, v and MLP row blocks, so each comes out of its own GEMM contiguous (the MLP one
+ * with the GELU in its epilogue on CUDA, see {@link Linear#forwardGeluTanh}); {@code linear2} is held as its attention
+ * and MLP column blocks, so {@code linear2(cat(attn, GELU(mlp)))} becomes two accumulating GEMMs and the concatenated
+ * activation is never built. Splitting {@code linear1} by rows is exact: each output column depends only on its own
+ * weight row. q and k come out in the halves layout of {@link HalvesLayout}.
  */
 final class SingleStreamBlock implements AutoCloseable {
     private final Linear linear1Q;
@@ -42,26 +45,32 @@ final class SingleStreamBlock implements AutoCloseable {
     }
 
     /** Binds {@code prefix.*} ({@code prefix} = {@code single_blocks.N}). */
-    static SingleStreamBlock load(ParamSource p, String prefix, DitConfig cfg) {
+    static SingleStreamBlock load(Parameters p, String prefix, DitConfig cfg) {
         long c = cfg.hiddenSize();
         long m = cfg.mlpHidden();
-        // q and k rows in the halves layout of Rope3d.applyHalves. Row blocks of one contiguous weight are views:
-        // the split costs no memory.
-        Tensor w1 = Rope3d.toHalves(p.get(prefix + ".linear1.weight", 3 * c + m, c), 2 * c, cfg.headDim());
-        Tensor b1 = Rope3d.toHalves(p.get(prefix + ".linear1.bias", 3 * c + m), 2 * c, cfg.headDim());
-        Linear[] linear1 = new Linear[4];
-        for (int i = 0; i < 4; i++) {
-            long rows = i < 3 ? c : m;
-            linear1[i] = new Linear(w1.narrow(0, i * c, rows), b1.narrow(0, i * c, rows));
-        }
-        Tensor w2 = p.get(prefix + ".linear2.weight", c, c + m);
-        Tensor b2 = p.get(prefix + ".linear2.bias", c);
-        Linear attn = new Linear(w2.narrow(1, 0, c).contiguous(), b2);
-        Linear mlp = new Linear(w2.narrow(1, c, m).contiguous(), null);
-        RmsNorm qn = p.qkNorm(prefix + ".q_norm.weight", cfg.headDim(), cfg.qkNorm());
-        RmsNorm kn = p.qkNorm(prefix + ".k_norm.weight", cfg.headDim(), cfg.qkNorm());
+        Linear[] linear1 = HalvesLayout.projections(p, prefix + ".linear1", c, true, cfg.headDim(), c, c, c, m);
+        Tensor w2 = p.tensor(prefix + ".linear2.weight", new long[]{c, c + m}, w -> columnBlocks(w, c));
+        Tensor b2 = p.tensor(prefix + ".linear2.bias", c);
+        Linear attn = new Linear(w2.narrow(0, 0, c * c).view(c, c), b2);
+        Linear mlp = new Linear(w2.narrow(0, c * c, c * m).view(c, m), null);
+        RmsNorm qn = HalvesLayout.qkNorm(p, prefix + ".q_norm.weight", cfg.headDim(), cfg.qkNorm());
+        RmsNorm kn = HalvesLayout.qkNorm(p, prefix + ".k_norm.weight", cfg.headDim(), cfg.qkNorm());
         Modulation mod = Modulation.load(p, prefix + ".modulation.linear", c, 3);
         return new SingleStreamBlock(linear1, attn, mlp, qn, kn, mod, cfg.headsNum());
+    }
+
+    /**
+     * {@code w [out, first + rest]} as its column blocks {@code [out, first]} and {@code [out, rest]}, each row-major,
+     * one after the other in one flat tensor: both Linears of {@code linear2} are views of it, so the weight is held
+     * once.
+     */
+    private static Tensor columnBlocks(Tensor w, long first) {
+        long out = w.size(0);
+        long rest = w.size(1) - first;
+        Tensor flat = torch.empty(new long[]{out * (first + rest)}, w.options(), new MemoryFormatOptional());
+        flat.narrow(0, 0, out * first).view(out, first).copy_(w.narrow(1, 0, first));
+        flat.narrow(0, out * first, out * rest).view(out, rest).copy_(w.narrow(1, first, rest));
+        return flat;
     }
 
     /**

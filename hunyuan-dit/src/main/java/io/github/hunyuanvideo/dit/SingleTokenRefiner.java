@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.dit;
 
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -11,7 +12,7 @@ import java.util.List;
 import io.github.hunyuanvideo.nn.Scopes;
 
 /**
- * {@code txt_in} (spec §6.5): projects the LLM states to the hidden width and refines them with
+ * {@code txt_in} ({@code SingleTokenRefiner}): projects the LLM states to the hidden width and refines them with
  * {@link TokenRefinerBlock}s conditioned on the timestep and the masked mean of the text states.
  */
 final class SingleTokenRefiner implements AutoCloseable {
@@ -28,7 +29,8 @@ final class SingleTokenRefiner implements AutoCloseable {
         this.blocks = blocks;
     }
 
-    static SingleTokenRefiner load(ParamSource p, DitConfig cfg) {
+    /** Binds {@code txt_in.*}. */
+    static SingleTokenRefiner load(Parameters p, DitConfig cfg) {
         long c = cfg.hiddenSize();
         Linear input = p.linear("txt_in.input_embedder", c, cfg.textStatesDim(), true);
         TimestepEmbedder t = TimestepEmbedder.load(p, "txt_in.t_embedder", c);

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.dit;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRef;
@@ -24,7 +25,7 @@ final class TimestepEmbedder implements AutoCloseable {
     }
 
     /** Binds {@code prefix.mlp.0} and {@code prefix.mlp.2}. */
-    static TimestepEmbedder load(ParamSource p, String prefix, long hidden) {
+    static TimestepEmbedder load(Parameters p, String prefix, long hidden) {
         return new TimestepEmbedder(MlpEmbedder.load(p, prefix + ".mlp.0", prefix + ".mlp.2", FREQUENCY_DIM,
                 hidden));
     }

@@ -2,7 +2,7 @@ package io.github.hunyuanvideo.dit;
 
 import org.bytedeco.pytorch.Tensor;
 
-/** Inverse of the patch embedding's token layout (spec §6.4 step 9). */
+/** Inverse of the patch embedding's token layout (the original's {@code unpatchify}). */
 final class Unpatchify {
     private Unpatchify() {
     }

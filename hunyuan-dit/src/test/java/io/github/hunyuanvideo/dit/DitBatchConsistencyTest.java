@@ -38,11 +38,10 @@ class DitBatchConsistencyTest {
             mask.narrow(0, 1, 1).narrow(1, 0, 3).fill_(new Scalar(1));
             Tensor text2 = torch.randn(new long[]{2, 16});
             Tensor guidance = torch.full(new long[]{2}, new Scalar(6016.0));
-            Tensor[] freqs = Rope3d.freqs(new long[]{8, 12, 12}, new long[]{3, 2, 2}, 256);
-            Tensor batch = dit.forward(x, t, text, mask, text2, freqs[0], freqs[1], guidance);
+            DitInputs in = new DitInputs(x, t, text, mask, text2, guidance);
+            Tensor batch = dit.forward(in);
             for (int b = 0; b < 2; b++) {
-                Tensor alone = dit.forward(x.narrow(0, b, 1), t.narrow(0, b, 1), text.narrow(0, b, 1),
-                        mask.narrow(0, b, 1), text2.narrow(0, b, 1), freqs[0], freqs[1], guidance.narrow(0, b, 1));
+                Tensor alone = dit.forward(in.samples(b, 1));
                 assertEquals(0, Tensors.relativeError(alone, batch.narrow(0, b, 1)), 1e-5, "sample " + b);
             }
         }

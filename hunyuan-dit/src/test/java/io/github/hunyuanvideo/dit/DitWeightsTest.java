@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.dit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.hunyuanvideo.nn.Tensors;
+import io.github.hunyuanvideo.io.SafetensorsWriter;
 import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
@@ -11,12 +12,15 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -77,24 +81,25 @@ class DitWeightsTest {
     private static void assertLoadFails(Function<String, String> renamer, String expectedInMessage) {
         Weights w = DitReferenceTest.weightsOnly(ref.tensors()).rename(renamer);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> HunyuanVideoTransformer.load(w, tiny, new Device("cpu"), ScalarType.Float));
+                () -> DitCheckpoint.loadOfficial(w, tiny, new Device("cpu"), ScalarType.Float));
         assertTrue(e.getMessage().contains(expectedInMessage), e.getMessage());
     }
 
     @Test
     void strictLoadingNamesTheOffendingTensor() {
-        assertLoadFails(n -> n.equals("single_blocks.1.k_norm.weight") ? null : n,
-                "lacks tensor 'single_blocks.1.k_norm.weight'");
+        List<String> names = new ArrayList<>(HunyuanVideoTransformer.expectedShapes(tiny).keySet());
+        String dropped = names.get(names.size() / 2);
+        assertLoadFails(n -> n.equals(dropped) ? null : n, "lacks tensor '" + dropped + "'");
         assertLoadFails(n -> n.equals("time_in.mlp.0.weight") ? "time_in.mlp.0.bias"
                         : n.equals("time_in.mlp.0.bias") ? "time_in.mlp.0.weight" : n,
                 "tensor 'time_in.mlp.0.weight' has shape");
         assertLoadFails(n -> n.equals("final_layer.linear.bias") ? "final_layer.linear.extra" : n,
                 "lacks tensor 'final_layer.linear.bias'");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> HunyuanVideoTransformer.load(ref.tensors(), tiny, new Device("cpu"), ScalarType.Float));
+                () -> DitCheckpoint.loadOfficial(ref.tensors(), tiny, new Device("cpu"), ScalarType.Float));
         assertTrue(e.getMessage().contains("unexpected tensor"), e.getMessage());
         IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
-                () -> HunyuanVideoTransformer.loadDiffusers(DitReferenceTest.weightsOnly(ref.tensors()), tiny,
+                () -> DitCheckpoint.loadDiffusers(DitReferenceTest.weightsOnly(ref.tensors()), tiny,
                         new Device("cpu"), ScalarType.Float));
         assertTrue(d.getMessage().contains("diffusers DiT checkpoint lacks tensor 'x_embedder.proj.weight'"),
                 d.getMessage());
@@ -102,36 +107,45 @@ class DitWeightsTest {
 
     /** out.x of the golden inputs through {@code model}. */
     private static Tensor run(HunyuanVideoTransformer model) {
-        return model.forward(ref.tensor("in.x"), ref.tensor("in.t"), ref.tensor("in.text_states"),
-                ref.tensor("in.text_mask"), ref.tensor("in.text_states_2"), ref.tensor("in.freqs_cos"),
-                ref.tensor("in.freqs_sin"), ref.tensor("in.guidance"));
+        return model.forward(DitReferenceTest.inputs(ref));
     }
 
     @Test
-    void diffusersNamesGiveTheSameOutput() {
+    void diffusersNamesGiveTheSameOutput(@TempDir Path dir) throws IOException {
         try (PointerScope scope = new PointerScope();
              Weights diffusers = Weights.of(List.of(OfficialToDiffusers.convert(
                      DitReferenceTest.weightsOnly(ref.tensors()), tiny.hiddenSize())));
-             HunyuanVideoTransformer fromDiffusers = HunyuanVideoTransformer.loadDiffusers(diffusers, tiny,
+             HunyuanVideoTransformer fromDiffusers = DitCheckpoint.loadDiffusers(diffusers, tiny,
                      new Device("cpu"), ScalarType.Float);
-             HunyuanVideoTransformer fromOfficial = HunyuanVideoTransformer.load(
+             HunyuanVideoTransformer fromOfficial = DitCheckpoint.loadOfficial(
                      DitReferenceTest.weightsOnly(ref.tensors()), tiny, new Device("cpu"), ScalarType.Float)) {
-            // Each fused weight and bias becomes 3 tensors (q, k, v), or 4 in single blocks (+ the MLP input).
-            int extra = 2 * (2 * 2 * tiny.doubleBlocks() + 3 * tiny.singleBlocks() + 2 * tiny.refinerDepth());
-            assertEquals(HunyuanVideoTransformer.expectedShapes(tiny).size() + extra, diffusers.names().size());
+            // Each fused q/k/v tensor becomes 3 tensors (q, k, v), each single-block linear1 tensor 4 (+ MLP input).
+            Set<String> official = HunyuanVideoTransformer.expectedShapes(tiny).keySet();
+            long extra = official.stream().mapToLong(n -> n.matches(".*_attn_qkv\\.(weight|bias)") ? 2
+                    : n.matches(".*\\.linear1\\.(weight|bias)") ? 3 : 0).sum();
+            assertEquals(official.size() + extra, diffusers.names().size());
             Tensor out = run(fromDiffusers);
             ref.assertClose("out.x", out, DitReferenceTest.TOL);
             assertEquals(0, Tensors.relativeError(out, run(fromOfficial)), 1e-6);
+            // From a file, the diffusers names are recognised.
+            Path file = dir.resolve("diffusion_pytorch_model.safetensors");
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            diffusers.names().forEach(n -> tensors.put(n, diffusers.get(n)));
+            SafetensorsWriter.write(file, tensors, Map.of());
+            try (HunyuanVideoTransformer fromFile = DitCheckpoint.load(file, tiny, new Device("cpu"),
+                    ScalarType.Float, "module")) {
+                assertEquals(0, Tensors.relativeError(run(fromFile), out), 0);
+            }
         }
     }
 
     @Test
     void officialFp8CheckpointMatchesTheOfficialFp8Forward() throws IOException {
-        java.nio.file.Path pt = ReferenceCase.dir().resolve("pt");
+        Path pt = ReferenceCase.dir().resolve("pt");
         try (PointerScope scope = new PointerScope(); ReferenceCase fp8 = ReferenceCase.load("pt/dit_tiny_fp8");
              Weights weights = Weights.open(pt.resolve("dit_tiny_fp8.pt"));
              Weights scales = Weights.open(pt.resolve("dit_tiny_fp8_map.pt"));
-             HunyuanVideoTransformer model = HunyuanVideoTransformer.loadFp8(weights, scales, tiny,
+             HunyuanVideoTransformer model = DitCheckpoint.loadFp8(weights, scales, tiny,
                      new Device("cpu"), ScalarType.Float)) {
             long fp8Layers = weights.names().stream()
                     .filter(n -> weights.info(n).dtype() == io.github.hunyuanvideo.io.DType.F8_E4M3).count();
@@ -139,21 +153,30 @@ class DitWeightsTest {
             Tensor out = run(model);
             fp8.assertClose("out.x", out, DitReferenceTest.TOL);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> HunyuanVideoTransformer.load(weights, tiny, new Device("cpu"), ScalarType.Float));
+                    () -> DitCheckpoint.loadOfficial(weights, tiny, new Device("cpu"), ScalarType.Float));
             assertTrue(e.getMessage().contains("loadFp8"), e.getMessage());
-            Weights missing = scales.rename(n -> n.equals("single_blocks.1.linear2") ? null : n);
-            e = assertThrows(IllegalArgumentException.class, () -> HunyuanVideoTransformer.loadFp8(weights, missing,
+            List<String> layers = new ArrayList<>(scales.names());
+            String lastLayer = layers.get(layers.size() - 1);
+            Weights missing = scales.rename(n -> n.equals(lastLayer) ? null : n);
+            e = assertThrows(IllegalArgumentException.class, () -> DitCheckpoint.loadFp8(weights, missing,
                     tiny, new Device("cpu"), ScalarType.Float));
-            assertTrue(e.getMessage().contains("lacks the scale of 'single_blocks.1.linear2'"), e.getMessage());
+            assertTrue(e.getMessage().contains("lacks the scale of '" + lastLayer + "'"), e.getMessage());
+            try (HunyuanVideoTransformer fromFiles = DitCheckpoint.loadFp8(pt.resolve("dit_tiny_fp8.pt"),
+                    pt.resolve("dit_tiny_fp8_map.pt"), tiny, new Device("cpu"), ScalarType.Float, "module")) {
+                assertEquals(0, Tensors.relativeError(run(fromFiles), out), 0);
+            }
+            e = assertThrows(IllegalArgumentException.class, () -> DitCheckpoint.load(pt.resolve("dit_tiny_fp8.pt"),
+                    tiny, new Device("cpu"), ScalarType.Float, "module"));
+            assertTrue(e.getMessage().startsWith(pt.resolve("dit_tiny_fp8.pt") + ": ")
+                    && e.getMessage().contains("loadFp8"), e.getMessage());
         }
     }
 
     @Test
     void officialPtCheckpointLoads() throws IOException {
         try (PointerScope scope = new PointerScope();
-             Weights pt = Weights.open(ReferenceCase.dir().resolve("pt/dit_tiny_module.pt"));
-             HunyuanVideoTransformer model = HunyuanVideoTransformer.load(pt, tiny, new Device("cpu"),
-                     ScalarType.Float)) {
+             HunyuanVideoTransformer model = DitCheckpoint.load(ReferenceCase.dir().resolve("pt/dit_tiny_module.pt"),
+                     tiny, new Device("cpu"), ScalarType.Float, "module")) {
             ref.assertClose("out.x", run(model), DitReferenceTest.TOL);
         }
     }

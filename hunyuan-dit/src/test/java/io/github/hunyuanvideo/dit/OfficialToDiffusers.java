@@ -10,8 +10,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The test's own official → diffusers converter, written from the rename table of spec §13.1 independently of
- * {@link DiffusersNames}: ordered substring renames, then the fused-tensor splits and the final-layer half swap.
+ * The test's own official → diffusers converter, written from the rename table of diffusers'
+ * {@code convert_hunyuan_video_to_diffusers.py} independently of {@link DiffusersNames}: ordered substring renames,
+ * then the fused-tensor splits and the final-layer half swap.
  */
 final class OfficialToDiffusers {
     private static final String[][] RENAMES = {

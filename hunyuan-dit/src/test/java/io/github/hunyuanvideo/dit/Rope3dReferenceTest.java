@@ -61,11 +61,11 @@ class Rope3dReferenceTest {
             Tensor cos = ref.tensor("out.freqs_cos");
             Tensor sin = ref.tensor("out.freqs_sin");
             Tensor q = ref.tensor("in.q");
-            Tensor qRot = Rope3d.apply(q, cos, sin);
+            Tensor qRot = RopeReference.apply(q, cos, sin);
             assertArrayEquals(Tensors.shape(q), Tensors.shape(qRot));
             ref.assertClose("out.q_rot", qRot, TOL);
-            ref.assertClose("out.k_rot", Rope3d.apply(ref.tensor("in.k"), cos, sin), TOL);
-            Tensor halvesRot = Rope3d.applyHalves(halves(q), Rope3d.table(cos, sin));
+            ref.assertClose("out.k_rot", RopeReference.apply(ref.tensor("in.k"), cos, sin), TOL);
+            Tensor halvesRot = RopeReference.applyHalves(halves(q), RopeReference.table(cos, sin));
             assertEquals(0, Tensors.relativeError(halvesRot, halves(ref.tensor("out.q_rot"))), TOL);
         }
     }
@@ -74,7 +74,7 @@ class Rope3dReferenceTest {
     void applyKeepsTheInputDtype() {
         try (PointerScope scope = new PointerScope()) {
             Tensor q = ref.tensor("in.q").to(ScalarType.BFloat16);
-            Tensor out = Rope3d.apply(q, ref.tensor("out.freqs_cos"), ref.tensor("out.freqs_sin"));
+            Tensor out = RopeReference.apply(q, ref.tensor("out.freqs_cos"), ref.tensor("out.freqs_sin"));
             assertEquals(ScalarType.BFloat16, out.scalar_type().intern());
             double err = Tensors.relativeError(out, ref.tensor("out.q_rot"));
             assertEquals(0, err, 1e-2, "bf16 rotation drifts " + err);
@@ -91,21 +91,21 @@ class Rope3dReferenceTest {
     @Test
     void realFormIsFloat32MathRoundedOnce() {
         try (PointerScope scope = new PointerScope()) {
-            Tensor table = Rope3d.table(ref.tensor("out.freqs_cos"), ref.tensor("out.freqs_sin"));
+            Tensor table = RopeReference.table(ref.tensor("out.freqs_cos"), ref.tensor("out.freqs_sin"));
             Tensor q = ref.tensor("in.q");
-            assertEquals(0, Tensors.relativeError(Rope3d.applyHalves(halves(q), table),
-                    halves(Rope3d.applyTable(q, table))), 1e-7);
+            assertEquals(0, Tensors.relativeError(RopeReference.applyHalves(halves(q), table),
+                    halves(RopeReference.applyTable(q, table))), 1e-7);
             torch.manual_seed(8);
             long[] shape = Tensors.shape(q);
             Tensor wide = torch.randn(new long[]{64, shape[1], 2 * shape[2], shape[3]},
                     new TensorOptions(ScalarType.BFloat16));
             for (Tensor x : new Tensor[]{q.to(ScalarType.BFloat16), wide.narrow(2, 1, shape[2])}) {
-                Tensor expected = Rope3d.applyTable(x.to(ScalarType.Float), table).to(ScalarType.BFloat16);
-                Tensor actual = Rope3d.applyTable(x, table);
+                Tensor expected = RopeReference.applyTable(x.to(ScalarType.Float), table).to(ScalarType.BFloat16);
+                Tensor actual = RopeReference.applyTable(x, table);
                 assertEquals(ScalarType.BFloat16, actual.scalar_type().intern());
                 assertArrayEquals(Tensors.shape(x), Tensors.shape(actual));
                 assertRoundedOnce(expected, actual);
-                assertRoundedOnce(halves(expected), Rope3d.applyHalves(halves(x), table));
+                assertRoundedOnce(halves(expected), RopeReference.applyHalves(halves(x), table));
             }
         }
     }
@@ -173,7 +173,7 @@ class Rope3dReferenceTest {
                 "an element differs by more than one bf16 ulp");
     }
 
-    /** {@link Rope3d#toHalves} on the weight rows relabels the projected head dim as {@link #halves} does. */
+    /** {@link HalvesLayout#toHalves} on the weight rows relabels the projected head dim as {@link #halves} does. */
     @Test
     void toHalvesReordersTheProjectedHeadDim() {
         try (PointerScope scope = new PointerScope()) {
@@ -182,11 +182,11 @@ class Rope3dReferenceTest {
             Tensor w = torch.randn(3 * d, 5);
             Tensor in = torch.randn(7, 5);
             Tensor out = torch.matmul(in, w.t());
-            Tensor reordered = torch.matmul(in, Rope3d.toHalves(w, 2 * d, d).t());
+            Tensor reordered = torch.matmul(in, HalvesLayout.toHalves(w, 2 * d, d).t());
             Tensor qk = out.narrow(1, 0, 2 * d).view(1, 7, 2, d);
             assertTrue(torch.equal(halves(qk).reshape(7, 2 * d), reordered.narrow(1, 0, 2 * d)));
             assertTrue(torch.equal(out.narrow(1, 2 * d, d), reordered.narrow(1, 2 * d, d)));
-            assertThrows(IllegalArgumentException.class, () -> Rope3d.toHalves(w, 2 * d + 2, d));
+            assertThrows(IllegalArgumentException.class, () -> HalvesLayout.toHalves(w, 2 * d + 2, d));
         }
     }
 
@@ -204,7 +204,7 @@ class Rope3dReferenceTest {
         try (PointerScope scope = new PointerScope()) {
             Tensor cos = ref.tensor("out.freqs_cos");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> Rope3d.apply(ref.tensor("in.q").narrow(1, 0, 10), cos, ref.tensor("out.freqs_sin")));
+                    () -> RopeReference.apply(ref.tensor("in.q").narrow(1, 0, 10), cos, ref.tensor("out.freqs_sin")));
             assertTrue(e.getMessage().contains("x must be"), e.getMessage());
         }
     }

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Where each checkpoint file of a model folder lives, found and checked before anything is loaded (spec §4.1, §13).
+ * Where each checkpoint file of a model folder lives, found and checked before anything is loaded (the original's {@code load_state_dict} paths and the diffusers {@code HunyuanVideoPipeline} folder).
  *
  * <p>Two layouts are recognised:
  * <ul>
@@ -124,7 +124,7 @@ public record CheckpointLayout(Kind kind, Path root, Path ditWeights, Path ditFp
 
     private static Path officialDitWeight(Path given, SamplerConfig config, List<String> problems) {
         if (Files.isDirectory(given)) {
-            // §4.2: pytorch_model_{loadKey}.pt (bare) else the first *_model_states.pt (wrapped); safetensors too.
+            // as the original's load_state_dict: pytorch_model_{loadKey}.pt (bare) else the first *_model_states.pt (wrapped); safetensors too.
             Path bare = given.resolve("pytorch_model_" + config.loadKey() + ".pt");
             if (Files.isRegularFile(bare)) {
                 return file(bare, "the DiT checkpoint", problems);

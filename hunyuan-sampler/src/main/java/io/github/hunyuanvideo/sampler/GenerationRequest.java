@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * The arguments of one {@link HunyuanVideoSampler#predict} call, named and defaulted as in the official
- * {@code HunyuanVideoSampler.predict} / {@code sample_video.py} (spec §2.4, §9). Build it with {@link #builder(String)}
- * (official defaults) or {@link #builder(String, SamplerConfig)} (scheduler and guidance defaults from the config).
+ * {@code HunyuanVideoSampler.predict} / {@code sample_video.py}. Build it with {@link #builder(String)} (official
+ * defaults).
  * The compact constructor checks every argument on its own and names it in the error; checks that need the loaded
  * model (sizes that do not fit its latent grid) happen in {@code predict}.
  *
@@ -18,7 +18,7 @@ import java.util.List;
  * @param seeds explicit seeds instead of {@code seed}: one per prompt (video {@code i} uses {@code seeds[0] + i}) or
  *              one per video; {@code null} or empty to use {@code seed}
  * @param negativePrompt negative prompt for true CFG; {@code null} or blank means the default negative prompt
- *                       (spec §3). Ignored when {@code guidanceScale <= 1}
+ *                       ({@link HunyuanVideoSampler#DEFAULT_NEGATIVE_PROMPT}). Ignored when {@code guidanceScale <= 1}
  * @param inferSteps number of Euler steps (≥ 1)
  * @param guidanceScale true classifier-free guidance scale; above 1 the batch becomes [negative, positive]
  * @param numVideosPerPrompt videos generated for the prompt, each with its own seed and generator
@@ -119,12 +119,6 @@ public record GenerationRequest(
     /** A builder with the official defaults (720×1280, 129 frames, 50 steps, shift 7, embedded guidance 6). */
     public static Builder builder(String prompt) {
         return new Builder(prompt);
-    }
-
-    /** A builder whose steps, shift and guidance scales come from {@code config}. */
-    public static Builder builder(String prompt, SamplerConfig config) {
-        return new Builder(prompt).inferSteps(config.inferSteps()).flowShift(config.flowShift())
-                .guidanceScale(config.cfgScale()).embeddedGuidanceScale(config.embeddedCfgScale());
     }
 
     /** Mutable builder of {@link GenerationRequest}. */

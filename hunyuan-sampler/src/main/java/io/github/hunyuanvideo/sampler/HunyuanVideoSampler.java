@@ -1,13 +1,18 @@
 package io.github.hunyuanvideo.sampler;
 
+import io.github.hunyuanvideo.dit.DitCheckpoint;
 import io.github.hunyuanvideo.dit.DitConfig;
+import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
-import io.github.hunyuanvideo.sampler.scheduler.FlowMatchDiscreteScheduler;
+import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.nn.CudaMemory;
+import io.github.hunyuanvideo.sampler.scheduler.FlowMatchDiscreteScheduler;
 import io.github.hunyuanvideo.vae.CausalVideoVae;
+import io.github.hunyuanvideo.vae.TilingConfig;
 import io.github.hunyuanvideo.vae.VaeConfig;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
@@ -28,15 +33,18 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * HunyuanVideo text-to-video generation, mirroring the official {@code HunyuanVideoSampler}: load once with
- * {@link #fromPretrained(Path, SamplerConfig)}, then call {@link #predict(GenerationRequest)} as often as needed.
+ * {@link #fromPretrained(Path, SamplerConfig)} (or hand it models loaded by the application through
+ * {@link #HunyuanVideoSampler(SamplerConfig, HunyuanVideoTransformer, CausalVideoVae, TextEncoders)}), then call
+ * {@link #predict(GenerationRequest)} as often as needed.
  *
- * <p>One call runs, in order (spec §1, §9): prompt encoding by the LLM and CLIP encoders (the encoders' device memory
- * is released afterwards, unless {@link SamplerConfig#useCpuOffload()} keeps them in host memory), the 3D RoPE tables
- * (built on the CPU in float32, as the original), the seeded initial noise ({@link InitialNoise}), the flow-matching
- * Euler loop ({@link FlowMatchDiscreteScheduler}, σ from 1 to 0) with the DiT, optional true classifier-free guidance
+ * <p>One call runs the original's algorithm in order (see {@code docs/sampler.md}): prompt encoding by the LLM and
+ * CLIP encoders ({@link TextEncoders}), the seeded initial noise ({@link InitialNoise}), the flow-matching Euler loop
+ * ({@link FlowMatchDiscreteScheduler}, σ from 1 to 0) with the DiT, optional true classifier-free guidance
  * ({@code guidanceScale > 1}: batch [negative, positive]), and the VAE decode (tiled by default) mapped to [0, 1].
  *
  * <p>Progress goes to a {@link ProgressListener}; a {@link CancellationToken} stops the call between steps with a
@@ -44,7 +52,7 @@ import java.util.Locale;
  * is not thread-safe: one generation at a time.
  */
 public final class HunyuanVideoSampler implements AutoCloseable {
-    /** The official default negative prompt (spec §3), used for true CFG when none is given. */
+    /** The official default negative prompt, used for true CFG when none is given. */
     public static final String DEFAULT_NEGATIVE_PROMPT = "Aerial view, aerial view, overexposed, low quality, "
             + "deformation, a poor composition, bad hands, bad teeth, bad eyes, bad limbs, distortion";
     /** Pixels per side are rounded up to a multiple of this (the original's {@code align_to(…, 16)}). */
@@ -55,26 +63,71 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
     private final SamplerConfig config;
     private final Device device;
-    private final ModelComponents models;
+    private final DitConfig ditConfig;
+    private final ScalarType ditDtype;
+    private final VaeConfig vaeConfig;
+    private final Function<DitInputs, Tensor> velocity;
+    private final UnaryOperator<Tensor> decode;
+    private final TextEncoders text;
+    private final List<AutoCloseable> models;
 
-    HunyuanVideoSampler(SamplerConfig config, Device device, ModelComponents models) {
+    /**
+     * A sampler running the given models, which it owns from now on (closed by {@link #close}). The DiT's device is
+     * the compute device; the VAE decodes with the tiling of {@link SamplerConfig#vaeTiling()}.
+     *
+     * @param config load-time options; only those that affect generation are read here (precisions and file
+     *               options were the caller's business)
+     * @param text   both text encoders, or {@code null} to generate only from precomputed {@link PromptEmbeddings}
+     * @throws IllegalArgumentException if the models do not fit together (latent channels, text widths)
+     */
+    public HunyuanVideoSampler(SamplerConfig config, HunyuanVideoTransformer dit, CausalVideoVae vae,
+                               TextEncoders text) {
+        this(config, dit.device(), dit.config(), dit.dtype(), vae.config(), dit::forward, vae::decode, text,
+                text == null ? List.of(dit, vae) : List.of(dit, vae, text));
+        vae.setTiling(config.vaeTiling() ? TilingConfig.of(vae.config()) : TilingConfig.disabled());
+    }
+
+    /** The sampler over any velocity and decode functions (the loop's tests replay recorded outputs through it). */
+    HunyuanVideoSampler(SamplerConfig config, Device device, DitConfig ditConfig, ScalarType ditDtype,
+                        VaeConfig vaeConfig, Function<DitInputs, Tensor> velocity, UnaryOperator<Tensor> decode,
+                        TextEncoders text, List<AutoCloseable> models) {
+        if (ditConfig.inChannels() != vaeConfig.latentChannels()) {
+            throw new IllegalArgumentException("vae: the VAE has " + vaeConfig.latentChannels()
+                    + " latent channels but the DiT takes " + ditConfig.inChannels());
+        }
+        if (text != null && text.statesDim() != ditConfig.textStatesDim()) {
+            throw new IllegalArgumentException("textEncoder: the LLM states have width " + text.statesDim()
+                    + " but the DiT reads " + ditConfig.textStatesDim());
+        }
+        if (text != null && text.pooledDim() != ditConfig.textStatesDim2()) {
+            throw new IllegalArgumentException("textEncoder2: the CLIP pooled output has width " + text.pooledDim()
+                    + " but the DiT reads " + ditConfig.textStatesDim2());
+        }
         this.config = config;
-        this.device = device;
+        this.device = new Device(device.type(), device.index());
+        this.ditConfig = ditConfig;
+        this.ditDtype = ditDtype.intern();
+        this.vaeConfig = vaeConfig;
+        this.velocity = velocity;
+        this.decode = decode;
+        this.text = text;
         this.models = models;
         // Outlives any PointerScope the caller built the sampler in; released in close().
-        device.retainReference();
+        this.device.retainReference();
     }
 
     /**
      * Loads the sampler from a model folder in the official {@code ckpts/} layout or the diffusers layout
      * ({@link CheckpointLayout}). Every file is checked first, so a missing file fails before anything is loaded to
-     * the device.
+     * the device; model dimensions come from the checkpoint's configs (or {@link SamplerConfig#model()} for the
+     * official layout).
      *
      * @param modelBase the model folder ({@code ckpts})
      * @param config load-time options
      * @throws MissingCheckpointException listing every missing or unreadable file with what was expected there
-     * @throws IOException if a checkpoint cannot be read or does not match the configuration
-     * @throws IllegalArgumentException if the device is not available
+     * @throws IOException if a checkpoint cannot be read
+     * @throws IllegalArgumentException naming the option or file that does not fit, or if the device is not
+     *                                  available
      */
     public static HunyuanVideoSampler fromPretrained(Path modelBase, SamplerConfig config) throws IOException {
         CheckpointLayout layout = CheckpointLayout.resolve(modelBase, config);
@@ -82,9 +135,72 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         LOG.info("loading HunyuanVideo from {} ({} layout) on {}: {}", modelBase, layout.kind(),
                 device.str().getString(), config);
         long t0 = System.nanoTime();
-        ModelComponents models = ModelComponents.load(layout, config, device);
-        LOG.info("models loaded in {}", seconds(System.nanoTime() - t0));
-        return new HunyuanVideoSampler(config, device, models);
+        DitConfig ditConfig = ditConfig(layout, config);
+        VaeConfig vaeConfig = VaeConfig.fromJson(layout.vaeConfig());
+        if (vaeConfig.latentChannels() != ditConfig.inChannels()) {
+            throw new IllegalArgumentException("vae: " + layout.vaeConfig() + " has " + vaeConfig.latentChannels()
+                    + " latent channels but the DiT takes " + ditConfig.inChannels());
+        }
+        List<AutoCloseable> loaded = new ArrayList<>();
+        try {
+            // Text encoders first: they are used (and released) first, so the DiT never waits for their memory.
+            TextEncoders text = config.loadTextEncoders() ? add(loaded, TextEncoders.load(layout, config, device))
+                    : null;
+            HunyuanVideoTransformer dit = add(loaded, loadDit(layout, config, ditConfig, device));
+            CausalVideoVae vae = add(loaded, loadVae(layout, vaeConfig, config, device));
+            HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, dit, vae, text);
+            LOG.info("models loaded in {}", seconds(System.nanoTime() - t0));
+            return sampler;
+        } catch (IOException | RuntimeException e) {
+            for (AutoCloseable c : loaded) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T add(List<AutoCloseable> loaded, T model) {
+        loaded.add(model);
+        return model;
+    }
+
+    /** The DiT configuration: the explicit override, the diffusers config.json, or the named official one. */
+    static DitConfig ditConfig(CheckpointLayout layout, SamplerConfig config) throws IOException {
+        if (config.ditConfig() != null) {
+            return config.ditConfig();
+        }
+        if (layout.ditConfig() != null) {
+            return DitConfig.fromDiffusersJson(layout.ditConfig());
+        }
+        return DitConfig.byName(config.model());
+    }
+
+    /** The DiT of {@code layout} in {@link SamplerConfig#precision()}, FP8 with {@link SamplerConfig#useFp8()}. */
+    private static HunyuanVideoTransformer loadDit(CheckpointLayout layout, SamplerConfig config, DitConfig ditConfig,
+                                                   Device device) throws IOException {
+        ScalarType dtype = config.precision().scalarType();
+        try {
+            return config.useFp8()
+                    ? DitCheckpoint.loadFp8(layout.ditWeights(), layout.ditFp8Map(), ditConfig, device, dtype,
+                    config.loadKey())
+                    : DitCheckpoint.load(layout.ditWeights(), ditConfig, device, dtype, config.loadKey());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("ditWeight: " + e.getMessage(), e);
+        }
+    }
+
+    /** The VAE of {@code layout} in {@link SamplerConfig#vaePrecision()}. */
+    private static CausalVideoVae loadVae(CheckpointLayout layout, VaeConfig vaeConfig, SamplerConfig config,
+                                          Device device) throws IOException {
+        try (Weights w = Weights.open(layout.vaeWeights())) {
+            return CausalVideoVae.load(w, vaeConfig, device, config.vaePrecision().scalarType());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("vae: " + layout.vaeWeights() + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -99,12 +215,11 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     public static HunyuanVideoSampler withRandomWeights(SamplerConfig config, DitConfig ditConfig,
                                                         VaeConfig vaeConfig, long seed) {
         Device device = resolveDevice(config.device());
-        ScalarType dtype = config.precision().scalarType();
-        DitTransformer dit = new DitTransformer(HunyuanVideoTransformer.randomInit(ditConfig, device, dtype, seed));
+        HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(ditConfig, device,
+                config.precision().scalarType(), seed);
         try {
-            VaeDecoder vae = new VaeDecoder(CausalVideoVae.withRandomWeights(vaeConfig, device,
-                    config.vaePrecision().scalarType(), seed + 1), config.vaeTiling());
-            return new HunyuanVideoSampler(config, device, new ModelComponents(ditConfig, dtype, dit, vae, null));
+            return new HunyuanVideoSampler(config, dit, CausalVideoVae.withRandomWeights(vaeConfig, device,
+                    config.vaePrecision().scalarType(), seed + 1), null);
         } catch (RuntimeException e) {
             dit.close();
             throw e;
@@ -121,9 +236,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         return device;
     }
 
-    /** A request builder whose steps, shift and guidance scales are this sampler's configured defaults. */
+    /** A request builder with the official defaults ({@link GenerationRequest#builder(String)}). */
     public GenerationRequest.Builder request(String prompt) {
-        return GenerationRequest.builder(prompt, config);
+        return GenerationRequest.builder(prompt);
     }
 
     /** Generates with no progress reporting and no cancellation. */
@@ -151,9 +266,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      * @throws GenerationCancelledException if {@code cancel} was cancelled
      */
     public SamplerResult predict(GenerationRequest request, ProgressListener listener, CancellationToken cancel) {
-        if (!models.hasTextEncoders()) {
-            throw new IllegalStateException("this sampler was loaded with loadTextEncoders=false: pass precomputed "
-                    + "PromptEmbeddings to predict");
+        if (text == null) {
+            throw new IllegalStateException("this sampler was made without text encoders (loadTextEncoders=false): "
+                    + "pass precomputed PromptEmbeddings to predict");
         }
         Plan plan = plan(request);
         CudaMemory.resetPeak();
@@ -167,14 +282,14 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             if (request.doClassifierFreeGuidance()) {
                 texts.add(plan.negativePrompt);
             }
-            encoded.addAll(models.encodePrompts(texts, request.videoLength()));
+            encoded.addAll(text.encode(texts, request.videoLength()));
             CudaMemory.synchronize();
             Duration textTime = Duration.ofNanos(System.nanoTime() - t0);
             LOG.info("text encoding: {}", seconds(textTime.toNanos()));
             PromptEmbeddings negative = request.doClassifierFreeGuidance() ? encoded.get(1) : null;
             return generate(request, plan, encoded.get(0), negative, listener, cancel, textTime, t0);
         } finally {
-            encoded.forEach(ModelComponents::release);
+            encoded.forEach(TextEncoders::release);
         }
     }
 
@@ -204,15 +319,16 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
     /** Everything about a request that is fixed before the first tensor op. */
     private record Plan(String prompt, String negativePrompt, int height, int width, long[] latentShape,
-                        long[] ropeSizes, List<Long> seeds) {
+                        List<Long> seeds) {
     }
 
     private Plan plan(GenerationRequest r) {
         int h = r.targetHeight();
         int w = r.targetWidth();
-        int spatial = models.vaeSpatialRatio();
-        int temporal = models.vaeTemporalRatio();
-        int[] patch = models.patchSize();
+        // the pipeline's vae_scale_factor: 2^(len(block_out_channels) - 1)
+        int spatial = 1 << (vaeConfig.blocks() - 1);
+        int temporal = vaeConfig.timeCompressionRatio();
+        int[] patch = ditConfig.patchSize().stream().mapToInt(Integer::intValue).toArray();
         if (h / spatial % patch[1] != 0 || w / spatial % patch[2] != 0) {
             throw new IllegalArgumentException("height/width: " + h + "x" + w + " gives a latent grid "
                     + h / spatial + "x" + w / spatial + " not divisible by the DiT patch " + patch[1] + "x" + patch[2]);
@@ -225,7 +341,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     + " latent frames, not divisible by the DiT's temporal patch " + patch[0]);
         }
         long tokens = lt / patch[0] * (lh / patch[1]) * (lw / patch[2]);
-        long elements = (long) r.numVideosPerPrompt() * models.latentChannels() * lt * lh * lw;
+        long elements = (long) r.numVideosPerPrompt() * ditConfig.inChannels() * lt * lh * lw;
         if (tokens > Integer.MAX_VALUE || elements > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("height/width/videoLength: " + h + "x" + w + "x" + r.videoLength()
                     + " needs " + tokens + " image tokens and " + elements
@@ -238,11 +354,10 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     : r.negativePrompt().strip();
         }
         List<Long> seeds = seeds(r);
-        return new Plan(prompt, negative, h, w, new long[]{1, models.latentChannels(), lt, lh, lw},
-                new long[]{lt / patch[0], lh / patch[1], lw / patch[2]}, seeds);
+        return new Plan(prompt, negative, h, w, new long[]{1, ditConfig.inChannels(), lt, lh, lw}, seeds);
     }
 
-    /** Seeds as the original (spec §9.1), with batch size 1. */
+    /** Seeds as the original's {@code predict}, with batch size 1. */
     static List<Long> seeds(GenerationRequest r) {
         int n = r.numVideosPerPrompt();
         if (!r.seeds().isEmpty() && r.seeds().size() != r.batchSize()) {
@@ -259,9 +374,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     private SamplerResult generate(GenerationRequest r, Plan plan, PromptEmbeddings positive,
                                    PromptEmbeddings negative, ProgressListener listener, CancellationToken cancel,
                                    Duration textTime, long t0) {
-        models.checkEmbeddings("positive", positive);
+        checkEmbeddings("positive", positive);
         if (negative != null) {
-            models.checkEmbeddings("negative", negative);
+            checkEmbeddings("negative", negative);
         }
         int n = r.numVideosPerPrompt();
         boolean cfg = negative != null;
@@ -275,18 +390,17 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         Duration decodeTime;
         try (InferenceMode guard = new InferenceMode()) {
             FlowMatchDiscreteScheduler scheduler = new FlowMatchDiscreteScheduler(1000, r.flowShift(),
-                    config.flowReverse(), config.flowSolver());
+                    config.flowReverse(), FlowMatchDiscreteScheduler.EULER);
             scheduler.setTimesteps(r.inferSteps());
             listener.onStage("denoising");
             cancel.throwIfCancelled("denoising");
             long td = System.nanoTime();
             try (PointerScope scope = new PointerScope()) {
                 Conditioning cond = Conditioning.of(positive, negative, n, device);
-                Tensor[] rope = models.ropeTables(plan.ropeSizes, config.ropeTheta(), device);
                 Device noiseDevice = config.noiseDevice().equals("cpu") ? new Device("cpu") : device;
                 Tensor noise = InitialNoise.draw(plan.seeds, plan.latentShape, noiseDevice,
                         positive.states().scalar_type().intern()).to(device, positive.states().scalar_type().intern());
-                latents = denoise(scheduler, noise, cond, rope, r, listener, cancel, stepTimes);
+                latents = denoise(scheduler, noise, cond, r, listener, cancel, stepTimes);
             }
             CudaMemory.synchronize();
             denoiseTime = Duration.ofNanos(System.nanoTime() - td);
@@ -297,7 +411,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             cancel.throwIfCancelled("VAE decoding");
             long tv = System.nanoTime();
             try (PointerScope scope = new PointerScope()) {
-                Tensor decoded = models.decode(latents.div(new Scalar(models.vaeScalingFactor())));
+                Tensor decoded = decode.apply(latents.div(new Scalar(vaeConfig.scalingFactor())));
                 // As the original: (x/2 + 0.5).clamp(0, 1) in the VAE's output dtype, then float32 on the CPU.
                 videos = decoded.div(new Scalar(2.0)).add(new Scalar(0.5))
                         .clamp(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)))
@@ -330,16 +444,16 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     }
 
     /**
-     * The Euler loop (spec §9.5). Returns the final float32 latents with a reference the caller must release
-     * (they outlive every scope).
+     * The Euler loop of the original's pipeline. Returns the final float32 latents with a reference the caller must
+     * release (they outlive every scope).
      */
-    private Tensor denoise(FlowMatchDiscreteScheduler scheduler, Tensor noise, Conditioning cond, Tensor[] rope,
-                           GenerationRequest r, ProgressListener listener, CancellationToken cancel,
+    private Tensor denoise(FlowMatchDiscreteScheduler scheduler, Tensor noise, Conditioning cond, GenerationRequest r, ProgressListener listener, CancellationToken cancel,
                            List<Duration> stepTimes) {
         float[] timesteps = scheduler.timesteps();
         int steps = timesteps.length;
         long batch = cond.states().size(0);
-        Tensor guidance = models.guidance(r.embeddedGuidanceScale(), batch, device, config.exactGuidance());
+        Tensor guidance = ditConfig.guidanceEmbed()
+                ? guidance(r.embeddedGuidanceScale(), batch, device, ditDtype, config.exactGuidance()) : null;
         Tensor latents = noise;
         long loopStart = System.nanoTime();
         for (int i = 0; i < steps; i++) {
@@ -350,9 +464,8 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                 Tensor xIn = cond.cfg() ? torch.cat(new TensorArrayRef(new TensorVector(latents, latents)), 0)
                         : latents;
                 Tensor t = torch.full(new long[]{batch}, new Scalar(timesteps[i]),
-                        new TensorOptions(ScalarType.Float).device(new org.bytedeco.pytorch.DeviceOptional(device)));
-                Tensor v = models.velocity(xIn, t, cond.states(), cond.mask(), cond.pooled(), rope[0], rope[1],
-                        guidance);
+                        new TensorOptions(ScalarType.Float).device(new DeviceOptional(device)));
+                Tensor v = velocity.apply(new DitInputs(xIn, t, cond.states(), cond.mask(), cond.pooled(), guidance));
                 if (cond.cfg()) {
                     TensorVector halves = v.chunk(2, 0);
                     Tensor uncond = halves.get(0);
@@ -376,6 +489,32 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             listener.onStep(i + 1, steps, elapsed, eta);
         }
         return latents;
+    }
+
+    /**
+     * Checks that {@code e} fits the DiT's text inputs.
+     *
+     * @throws IllegalArgumentException naming {@code name} and the mismatching tensor
+     */
+    private void checkEmbeddings(String name, PromptEmbeddings e) {
+        if (e.states().size(2) != ditConfig.textStatesDim()) {
+            throw new IllegalArgumentException(name + ".states: width " + e.states().size(2)
+                    + " does not match the DiT's text_states_dim " + ditConfig.textStatesDim());
+        }
+        if (e.pooled().size(1) != ditConfig.textStatesDim2()) {
+            throw new IllegalArgumentException(name + ".pooled: width " + e.pooled().size(1)
+                    + " does not match the DiT's text_states_dim_2 " + ditConfig.textStatesDim2());
+        }
+    }
+
+    /**
+     * The guidance input as the original builds it: {@code tensor([g]·batch, float32).to(dtype) · 1000} with the
+     * product rounded to the DiT dtype, so 6.0 becomes 6016 in bf16; {@code exact} skips the rounding.
+     */
+    static Tensor guidance(double scale, long batch, Device device, ScalarType dtype, boolean exact) {
+        Tensor g = torch.full(new long[]{batch}, new Scalar(scale), new TensorOptions(ScalarType.Float)
+                .device(new DeviceOptional(device)));
+        return (exact ? g : g.to(dtype)).mul(new Scalar(1000.0));
     }
 
     /** The text conditioning of one batch: [negative…, positive…] under true CFG, each repeated per video. */
@@ -422,10 +561,21 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     /** Frees the models' memory (device and host). */
     @Override
     public void close() {
-        try {
-            models.close();
-        } finally {
-            device.releaseReference();
+        RuntimeException failure = null;
+        for (AutoCloseable m : models) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("closing " + m.getClass().getSimpleName(), e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        device.releaseReference();
+        if (failure != null) {
+            throw failure;
         }
     }
 }

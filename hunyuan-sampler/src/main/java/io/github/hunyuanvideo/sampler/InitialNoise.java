@@ -15,7 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The initial latents exactly as the original draws them (spec §9.4, §15.10): for video {@code k} a fresh generator
+ * The initial latents exactly as the original draws them (the original's {@code prepare_latents}): for video {@code k} a fresh generator
  * on the target device seeded with {@code seeds[k]}, one {@code randn} of shape {@code [1, C, T, h, w]} in the target
  * dtype on that device, then concatenated along the batch. On CUDA this is PyTorch's Philox kernel and on the CPU its
  * mt19937 one, so the values equal {@code torch.randn(shape, generator=torch.Generator(device).manual_seed(s),

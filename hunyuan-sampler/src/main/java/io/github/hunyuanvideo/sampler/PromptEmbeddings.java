@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Text conditioning of one prompt as the DiT takes it: what the two text encoders return (spec §9.3). Use it to
+ * Text conditioning of one prompt as the DiT takes it: what the two text encoders return (the original's {@code encode_prompt}). Use it to
  * generate from precomputed embeddings. The caller keeps ownership of the tensors; the sampler only reads them.
  *
  * @param states LLM hidden states {@code [1, textLen, textStatesDim]} after the template crop; their dtype is also the

@@ -1,13 +1,17 @@
 package io.github.hunyuanvideo.sampler;
 
+import io.github.hunyuanvideo.dit.DitCheckpoint;
 import io.github.hunyuanvideo.dit.DitConfig;
-import io.github.hunyuanvideo.nn.Precision;
-import io.github.hunyuanvideo.nn.Tensors;
+import io.github.hunyuanvideo.dit.DitInputs;
+import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
 import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
+import io.github.hunyuanvideo.nn.Precision;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,12 +39,13 @@ class Fp8CheckpointTest {
              PointerScope scope = new PointerScope()) {
             DitConfig dit = DitConfig.fromJson(c.config());
             SamplerConfig config = SamplerConfig.builder().useFp8(true).precision(Precision.FP32).ditConfig(dit)
-                    .latentChannels(dit.inChannels()).device("cpu").loadTextEncoders(false).build();
+                    .device("cpu").loadTextEncoders(false).build();
             CheckpointLayout layout = CheckpointLayout.resolve(root, config);
-            try (DitTransformer model = DitTransformer.load(layout, config, dit, new Device("cpu"))) {
-                Tensor out = model.forward(c.tensor("in.x"), c.tensor("in.t"), c.tensor("in.text_states"),
-                        c.tensor("in.text_mask"), c.tensor("in.text_states_2"), c.tensor("in.freqs_cos"),
-                        c.tensor("in.freqs_sin"), c.tensor("in.guidance"));
+            try (HunyuanVideoTransformer model = DitCheckpoint.loadFp8(layout.ditWeights(), layout.ditFp8Map(), dit,
+                    new Device("cpu"), ScalarType.Float, config.loadKey())) {
+                Tensor out = model.forward(new DitInputs(c.tensor("in.x"), c.tensor("in.t"),
+                        c.tensor("in.text_states"), c.tensor("in.text_mask"), c.tensor("in.text_states_2"),
+                        c.tensor("in.guidance")));
                 double err = Tensors.relativeError(out, expected.get("out.x"));
                 assertTrue(err <= 1e-4, "FP8 forward relative error " + err);
                 // And it is the FP8 model, not the float32 one (they differ by ~4e-2).

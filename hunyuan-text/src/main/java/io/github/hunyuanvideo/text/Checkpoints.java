@@ -4,16 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.hunyuanvideo.io.CheckpointFormatException;
 import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.MemoryFormatOptional;
-import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -65,13 +64,14 @@ final class Checkpoints {
     }
 
     /**
-     * The view of {@code root} under the first of {@code prefixes} that holds {@code probe}, with that prefix
-     * removed (other tensors, such as lm_head or a vision tower, drop out).
+     * The prefix, among {@code prefixes}, under which {@code root} holds {@code probe}.
+     *
+     * @throws UncheckedIOException if none does
      */
-    static Weights view(Weights root, Path dir, String probe, String... prefixes) {
+    private static String prefix(Weights root, Path dir, String probe, String[] prefixes) {
         for (String p : prefixes) {
             if (root.contains(p + probe)) {
-                return p.isEmpty() ? root.rename(Function.identity()) : root.stripPrefix(p);
+                return p;
             }
         }
         throw new UncheckedIOException(new CheckpointFormatException(dir, "no tensor '" + probe
@@ -87,34 +87,46 @@ final class Checkpoints {
     }
 
     /**
-     * A loader that checks every name and shape against {@code weights} and returns shape-only tensors on the meta
-     * device: building a model with it validates a checkpoint before any memory is spent on weights.
+     * The model's tensors of {@code root}: those under {@code prefix}, with it removed (other tensors, such as
+     * lm_head or a vision tower, drop out), less the buffers older transformers versions saved.
      */
-    static TensorLoader checking(Weights weights) {
-        TensorOptions meta = new TensorOptions(new Device("meta"));
-        return (name, shape) -> {
-            weights.get(name, shape);
-            return torch.empty(shape, meta, new MemoryFormatOptional());
-        };
+    private static Weights view(Weights root, String prefix) {
+        return root.rename(n -> n.startsWith(prefix) && !isSavedBuffer(n) ? n.substring(prefix.length()) : null);
     }
 
     /**
-     * Checks the checkpoint in {@code dir} by building the model once with {@link #checking} (names and shapes,
-     * no weight copied), then returns a loader that opens the folder and builds the model on {@code device} in
-     * {@code dtype} each time it is asked.
-     *
-     * @param probe    a tensor name that tells which of {@code prefixes} the checkpoint uses
-     * @param build    builds the model from a loader of its tensors
+     * Whether {@code name} is a buffer that transformers computes rather than loads but older versions saved (old CLIP
+     * snapshots such as openai/clip-vit-* hold {@code embeddings.position_ids}; old Llama saves
+     * {@code rotary_emb.inv_freq}): transformers ignores them on loading, and so does the strict check.
      */
-    static <M extends AutoCloseable> Supplier<M> checkedLoader(Path dir, String probe, String[] prefixes,
-                                                               Device device, ScalarType dtype,
-                                                               Function<TensorLoader, M> build) {
+    private static boolean isSavedBuffer(String name) {
+        return name.endsWith("embeddings.position_ids") || name.endsWith("rotary_emb.inv_freq");
+    }
+
+    /**
+     * Checks that the checkpoint in {@code dir} holds exactly the tensors of {@code expected} (no weight is copied),
+     * then returns a loader that opens the folder and builds the model on {@code device} in {@code dtype} each time
+     * it is asked, closing the parameters once the model is built.
+     *
+     * @param what     the encoder in messages, e.g. "CLIP text encoder"
+     * @param probe    a tensor name that tells which of {@code prefixes} the checkpoint uses
+     * @param expected name → shape of every tensor the checkpoint must hold (without the prefix)
+     * @param build    builds the model from its parameters
+     * @throws IllegalArgumentException naming the folder and the first missing or misshapen tensor, or the
+     *                                  unexpected ones
+     */
+    static <M extends AutoCloseable> Supplier<M> checkedLoader(Path dir, String what, String probe, String[] prefixes,
+                                                               Map<String, long[]> expected, Device device,
+                                                               ScalarType dtype, Function<Parameters, M> build) {
+        String prefix;
         try (Weights root = open(dir)) {
-            closeUnchecked(build.apply(checking(view(root, dir, probe, prefixes))));
+            prefix = prefix(root, dir, probe, prefixes);
+            Parameters.checkExactly(view(root, prefix), expected, what + " checkpoint " + dir
+                    + (prefix.isEmpty() ? "" : " (names under '" + prefix + "')"));
         }
         return () -> {
-            try (Weights root = open(dir)) {
-                return build.apply(TensorLoader.of(view(root, dir, probe, prefixes), device, dtype));
+            try (Weights root = open(dir); Parameters p = Parameters.of(view(root, prefix), device, dtype)) {
+                return build.apply(p);
             }
         };
     }

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.text;
 
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -23,12 +24,11 @@ final class ClipAttention implements AutoCloseable {
         this.heads = heads;
     }
 
-    static ClipAttention load(TensorLoader l, String prefix, ClipTextConfig c) {
+    /** Binds {@code prefix.q_proj}, {@code .k_proj}, {@code .v_proj} and {@code .out_proj}. */
+    static ClipAttention load(Parameters p, String prefix, ClipTextConfig c) {
         long h = c.hiddenSize();
-        return new ClipAttention(TensorLoader.linear(l, prefix + ".q_proj", h, h, true),
-                TensorLoader.linear(l, prefix + ".k_proj", h, h, true),
-                TensorLoader.linear(l, prefix + ".v_proj", h, h, true),
-                TensorLoader.linear(l, prefix + ".out_proj", h, h, true), c.numHeads());
+        return new ClipAttention(p.linear(prefix + ".q_proj", h, h, true), p.linear(prefix + ".k_proj", h, h, true),
+                p.linear(prefix + ".v_proj", h, h, true), p.linear(prefix + ".out_proj", h, h, true), c.numHeads());
     }
 
     /** {@code x [B, L, hidden]}, {@code mask [B, 1, L, L]} bool (true = may attend). */

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.text;
 
 import io.github.hunyuanvideo.nn.LayerNorm;
+import io.github.hunyuanvideo.nn.Parameters;
 
 import org.bytedeco.pytorch.Tensor;
 import io.github.hunyuanvideo.nn.Scopes;
@@ -20,11 +21,11 @@ final class ClipEncoderLayer implements AutoCloseable {
     }
 
     /** Binds {@code prefix.layer_norm1}, {@code .self_attn.*}, {@code .layer_norm2}, {@code .mlp.fc1/fc2}. */
-    static ClipEncoderLayer load(TensorLoader l, String prefix, ClipTextConfig c) {
-        return new ClipEncoderLayer(LayerNorm.load(l, prefix + ".layer_norm1", c.hiddenSize(), c.layerNormEps()),
-                ClipAttention.load(l, prefix + ".self_attn", c),
-                LayerNorm.load(l, prefix + ".layer_norm2", c.hiddenSize(), c.layerNormEps()),
-                ClipMlp.load(l, prefix + ".mlp", c));
+    static ClipEncoderLayer load(Parameters p, String prefix, ClipTextConfig c) {
+        return new ClipEncoderLayer(p.layerNorm(prefix + ".layer_norm1", c.hiddenSize(), c.layerNormEps()),
+                ClipAttention.load(p, prefix + ".self_attn", c),
+                p.layerNorm(prefix + ".layer_norm2", c.hiddenSize(), c.layerNormEps()),
+                ClipMlp.load(p, prefix + ".mlp", c));
     }
 
     Tensor forward(Tensor h, Tensor mask) {

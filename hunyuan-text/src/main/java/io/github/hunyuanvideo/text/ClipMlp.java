@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.text;
 
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -18,9 +19,10 @@ final class ClipMlp implements AutoCloseable {
         this.quickGelu = quickGelu;
     }
 
-    static ClipMlp load(TensorLoader l, String prefix, ClipTextConfig c) {
-        return new ClipMlp(TensorLoader.linear(l, prefix + ".fc1", c.intermediateSize(), c.hiddenSize(), true),
-                TensorLoader.linear(l, prefix + ".fc2", c.hiddenSize(), c.intermediateSize(), true), c.quickGelu());
+    /** Binds {@code prefix.fc1} and {@code prefix.fc2}. */
+    static ClipMlp load(Parameters p, String prefix, ClipTextConfig c) {
+        return new ClipMlp(p.linear(prefix + ".fc1", c.intermediateSize(), c.hiddenSize(), true),
+                p.linear(prefix + ".fc2", c.hiddenSize(), c.intermediateSize(), true), c.quickGelu());
     }
 
     Tensor forward(Tensor x) {

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
@@ -10,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -48,7 +50,8 @@ public final class ClipTextEncoder implements AutoCloseable {
      * {@code CLIPTextConfig}), {@code tokenizer.json} (DJL cannot use {@code vocab.json}/{@code merges.txt}
      * alone; the hub snapshot has {@code tokenizer.json}), optional {@code tokenizer_config.json}, and single or
      * sharded safetensors. Names may carry the {@code text_model.} prefix or not; the vision tower and projections
-     * are ignored. Every needed name and shape is checked before weights are copied.
+     * are ignored. Before any weight is copied, the text model's tensors are checked to be exactly those of
+     * {@link #expectedShapes}.
      *
      * @param dtype {@code Half} on the GPU as in the original, {@code Float} on the CPU
      * @throws IllegalArgumentException     for a missing folder, config or tokenizer, or an unsupported config
@@ -69,8 +72,9 @@ public final class ClipTextEncoder implements AutoCloseable {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(dtype, "dtype");
         ClipTextConfig config = ClipTextConfig.read(textEncoder2Dir.resolve("config.json"));
-        Supplier<ClipTextModel> loader = Checkpoints.checkedLoader(textEncoder2Dir,
-                "embeddings.token_embedding.weight", PREFIXES, device, dtype, w -> ClipTextModel.load(config, w));
+        Supplier<ClipTextModel> loader = Checkpoints.checkedLoader(textEncoder2Dir, "CLIP text encoder",
+                "embeddings.token_embedding.weight", PREFIXES, expectedShapes(config), device, dtype,
+                p -> ClipTextModel.load(config, p));
         ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
         String id = Checkpoints.id("clip", textEncoder2Dir, device, dtype);
         try {
@@ -82,18 +86,35 @@ public final class ClipTextEncoder implements AutoCloseable {
     }
 
     /**
-     * An encoder over weights from {@code weights} (names without the {@code text_model.} prefix), which must give
-     * tensors on {@code device}; it is asked again after {@link #release()}.
+     * An encoder over the parameters {@code weights} gives, e.g. {@code () -> Parameters.random(device, dtype, seed)}
+     * for a benchmark (names as in {@link #expectedShapes}, without the {@code text_model.} prefix).
      *
+     * @param weights   parameters on {@code device}, asked for at once and again after {@link #release()}; each one
+     *                  is closed once the model is built
      * @param tokenizer the tokenizer, owned (closed) by the encoder, or {@code null} to use only {@link #encodeIds}
      */
-    public static ClipTextEncoder create(ClipTextConfig config, TensorLoader weights, ClipTokenizer tokenizer,
+    public static ClipTextEncoder create(ClipTextConfig config, Supplier<Parameters> weights, ClipTokenizer tokenizer,
                                          Device device) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(device, "device");
         return new ClipTextEncoder("clip:instance-" + INSTANCES.incrementAndGet(), config, device, tokenizer,
-                () -> ClipTextModel.load(config, weights));
+                () -> {
+                    try (Parameters p = weights.get()) {
+                        return ClipTextModel.load(config, p);
+                    }
+                });
+    }
+
+    /**
+     * Every tensor of a checkpoint of {@code config}, name → shape in binding order: CLIP's text transformer
+     * ({@code embeddings.*}, {@code encoder.layers.N.*}, {@code final_layer_norm.*}) under the names the encoder
+     * binds: without the {@code text_model.} prefix that {@code CLIPModel} checkpoints (and {@code CLIPTextModel}
+     * ones saved by transformers 4) put before them.
+     */
+    public static Map<String, long[]> expectedShapes(ClipTextConfig config) {
+        Objects.requireNonNull(config, "config");
+        return Parameters.shapesOf(p -> ClipTextModel.load(config, p).close());
     }
 
     /**

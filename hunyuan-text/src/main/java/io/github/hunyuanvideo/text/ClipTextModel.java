@@ -1,7 +1,8 @@
 package io.github.hunyuanvideo.text;
 
 import io.github.hunyuanvideo.nn.LayerNorm;
-
+import io.github.hunyuanvideo.nn.Parameters;
+import io.github.hunyuanvideo.nn.Scopes;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -10,7 +11,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
-import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * CLIP's text transformer ({@code CLIPTextTransformer}): token + position embeddings, pre-norm encoder layers under
@@ -24,36 +24,29 @@ final class ClipTextModel implements AutoCloseable {
     private final List<ClipEncoderLayer> layers;
     private final LayerNorm finalNorm;
 
+    /** Takes the layers and the norm, and retains the two embedding tables. */
     private ClipTextModel(ClipTextConfig config, Tensor tokenEmbedding, Tensor positionEmbedding,
                           List<ClipEncoderLayer> layers, LayerNorm finalNorm) {
         this.config = config;
-        this.tokenEmbedding = tokenEmbedding;
-        this.positionEmbedding = positionEmbedding;
+        this.tokenEmbedding = tokenEmbedding.retainReference();
+        this.positionEmbedding = positionEmbedding.retainReference();
         this.layers = layers;
         this.finalNorm = finalNorm;
     }
 
-    static ClipTextModel load(ClipTextConfig c, TensorLoader l) {
+    /** Binds every parameter of the model; it retains what it keeps, so {@code p} may be closed afterwards. */
+    static ClipTextModel load(ClipTextConfig c, Parameters p) {
+        Tensor tok = p.tensor("embeddings.token_embedding.weight", c.vocabSize(), c.hiddenSize());
+        Tensor pos = p.tensor("embeddings.position_embedding.weight", c.maxPositions(), c.hiddenSize());
         List<ClipEncoderLayer> loaded = new ArrayList<>(c.numLayers());
-        Tensor tok = null;
-        Tensor pos = null;
-        try (PointerScope scope = new PointerScope()) {
-            tok = l.load("embeddings.token_embedding.weight", c.vocabSize(), c.hiddenSize()).retainReference();
-            pos = l.load("embeddings.position_embedding.weight", c.maxPositions(), c.hiddenSize())
-                    .retainReference();
+        try {
             for (int i = 0; i < c.numLayers(); i++) {
-                loaded.add(ClipEncoderLayer.load(l, "encoder.layers." + i, c));
+                loaded.add(ClipEncoderLayer.load(p, "encoder.layers." + i, c));
             }
-            LayerNorm norm = LayerNorm.load(l, "final_layer_norm", c.hiddenSize(), c.layerNormEps());
+            LayerNorm norm = p.layerNorm("final_layer_norm", c.hiddenSize(), c.layerNormEps());
             return new ClipTextModel(c, tok, pos, loaded, norm);
         } catch (RuntimeException e) {
             loaded.forEach(ClipEncoderLayer::close);
-            if (tok != null) {
-                tok.releaseReference();
-            }
-            if (pos != null) {
-                pos.releaseReference();
-            }
             throw e;
         }
     }

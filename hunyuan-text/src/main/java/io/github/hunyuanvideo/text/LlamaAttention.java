@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.text;
 
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -31,15 +32,14 @@ final class LlamaAttention implements AutoCloseable {
         this.headDim = c.headDim();
     }
 
-    static LlamaAttention load(TensorLoader l, String prefix, LlamaConfig c) {
+    /** Binds {@code prefix.q_proj}, {@code .k_proj}, {@code .v_proj} and {@code .o_proj}. */
+    static LlamaAttention load(Parameters p, String prefix, LlamaConfig c) {
         long h = c.hiddenSize();
         long qd = (long) c.numHeads() * c.headDim();
         long kvd = (long) c.numKvHeads() * c.headDim();
         boolean b = c.attentionBias();
-        return new LlamaAttention(TensorLoader.linear(l, prefix + ".q_proj", qd, h, b),
-                TensorLoader.linear(l, prefix + ".k_proj", kvd, h, b),
-                TensorLoader.linear(l, prefix + ".v_proj", kvd, h, b),
-                TensorLoader.linear(l, prefix + ".o_proj", h, qd, b), c);
+        return new LlamaAttention(p.linear(prefix + ".q_proj", qd, h, b), p.linear(prefix + ".k_proj", kvd, h, b),
+                p.linear(prefix + ".v_proj", kvd, h, b), p.linear(prefix + ".o_proj", h, qd, b), c);
     }
 
     /**

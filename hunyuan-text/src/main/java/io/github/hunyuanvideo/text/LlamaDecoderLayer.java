@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.RmsNorm;
 import org.bytedeco.pytorch.Tensor;
 import io.github.hunyuanvideo.nn.Scopes;
@@ -19,12 +20,11 @@ final class LlamaDecoderLayer implements AutoCloseable {
     }
 
     /** Binds {@code prefix.input_layernorm}, {@code .self_attn.*}, {@code .post_attention_layernorm}, {@code .mlp.*}. */
-    static LlamaDecoderLayer load(TensorLoader l, String prefix, LlamaConfig c) {
-        return new LlamaDecoderLayer(
-                new RmsNorm(l.load(prefix + ".input_layernorm.weight", c.hiddenSize()), c.rmsNormEps()),
-                LlamaAttention.load(l, prefix + ".self_attn", c),
-                new RmsNorm(l.load(prefix + ".post_attention_layernorm.weight", c.hiddenSize()), c.rmsNormEps()),
-                LlamaMlp.load(l, prefix + ".mlp", c));
+    static LlamaDecoderLayer load(Parameters p, String prefix, LlamaConfig c) {
+        return new LlamaDecoderLayer(p.rmsNorm(prefix + ".input_layernorm.weight", c.hiddenSize(), c.rmsNormEps()),
+                LlamaAttention.load(p, prefix + ".self_attn", c),
+                p.rmsNorm(prefix + ".post_attention_layernorm.weight", c.hiddenSize(), c.rmsNormEps()),
+                LlamaMlp.load(p, prefix + ".mlp", c));
     }
 
     Tensor forward(Tensor h, Tensor cos, Tensor sin, Tensor mask) {

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.text;
 
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import io.github.hunyuanvideo.nn.Scopes;
@@ -17,13 +18,13 @@ final class LlamaMlp implements AutoCloseable {
         this.down = down;
     }
 
-    static LlamaMlp load(TensorLoader l, String prefix, LlamaConfig c) {
+    /** Binds {@code prefix.gate_proj}, {@code .up_proj} and {@code .down_proj}. */
+    static LlamaMlp load(Parameters p, String prefix, LlamaConfig c) {
         long h = c.hiddenSize();
         long m = c.intermediateSize();
         boolean b = c.mlpBias();
-        return new LlamaMlp(TensorLoader.linear(l, prefix + ".gate_proj", m, h, b),
-                TensorLoader.linear(l, prefix + ".up_proj", m, h, b),
-                TensorLoader.linear(l, prefix + ".down_proj", h, m, b));
+        return new LlamaMlp(p.linear(prefix + ".gate_proj", m, h, b), p.linear(prefix + ".up_proj", m, h, b),
+                p.linear(prefix + ".down_proj", h, m, b));
     }
 
     Tensor forward(Tensor x) {

@@ -1,6 +1,8 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.RmsNorm;
+import io.github.hunyuanvideo.nn.Scopes;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -8,7 +10,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
-import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * The Llama decoder stack ({@code LlamaModel} without lm_head), holding only the first {@code n} decoder layers it
@@ -22,41 +23,35 @@ final class LlamaModel implements AutoCloseable {
     private final RmsNorm norm;
     private final LlamaRotaryEmbedding rope;
 
+    /** Takes the layers and the norm, and retains the embedding table. */
     private LlamaModel(LlamaConfig config, Tensor embedTokens, List<LlamaDecoderLayer> layers, RmsNorm norm) {
         this.config = config;
-        this.embedTokens = embedTokens;
+        this.embedTokens = embedTokens.retainReference();
         this.layers = layers;
         this.norm = norm;
         this.rope = new LlamaRotaryEmbedding(config);
     }
 
     /**
-     * Loads the embedding, decoder layers {@code 0..numLayers-1} and, if {@code withNorm}, the final norm.
+     * Binds the embedding, decoder layers {@code 0..numLayers-1} and, if {@code withNorm}, the final norm; the model
+     * retains what it keeps, so {@code p} may be closed afterwards.
      *
      * @throws IllegalArgumentException if {@code numLayers} is outside {@code 0..config.numLayers()}
      */
-    static LlamaModel load(LlamaConfig config, TensorLoader loader, int numLayers, boolean withNorm) {
+    static LlamaModel load(LlamaConfig config, Parameters p, int numLayers, boolean withNorm) {
         if (numLayers < 0 || numLayers > config.numLayers()) {
             throw new IllegalArgumentException("numLayers must be in 0.." + config.numLayers() + ", got " + numLayers);
         }
+        Tensor embed = p.tensor("embed_tokens.weight", config.vocabSize(), config.hiddenSize());
         List<LlamaDecoderLayer> loaded = new ArrayList<>(numLayers);
-        Tensor embed = null;
-        RmsNorm norm = null;
-        try (PointerScope scope = new PointerScope()) {
-            embed = loader.load("embed_tokens.weight", config.vocabSize(), config.hiddenSize());
-            embed.retainReference();
+        try {
             for (int i = 0; i < numLayers; i++) {
-                loaded.add(LlamaDecoderLayer.load(loader, "layers." + i, config));
+                loaded.add(LlamaDecoderLayer.load(p, "layers." + i, config));
             }
-            if (withNorm) {
-                norm = new RmsNorm(loader.load("norm.weight", config.hiddenSize()), config.rmsNormEps());
-            }
+            RmsNorm norm = withNorm ? p.rmsNorm("norm.weight", config.hiddenSize(), config.rmsNormEps()) : null;
             return new LlamaModel(config, embed, loaded, norm);
         } catch (RuntimeException e) {
             loaded.forEach(LlamaDecoderLayer::close);
-            if (embed != null) {
-                embed.releaseReference();
-            }
             throw e;
         }
     }

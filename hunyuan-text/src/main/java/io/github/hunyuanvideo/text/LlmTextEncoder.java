@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
@@ -11,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,8 +58,9 @@ public final class LlmTextEncoder implements AutoCloseable {
      * Loads the encoder from a Hugging Face folder ({@code text_encoder/}): {@code config.json},
      * {@code tokenizer.json} (+ optional {@code tokenizer_config.json}), and single or sharded safetensors
      * ({@code model.safetensors.index.json}). Tensor names may carry a {@code model.} (or LLaVA
-     * {@code language_model.model.}) prefix; {@code lm_head} and anything else outside the decoder is ignored.
-     * Every needed name and shape is checked before weights are copied.
+     * {@code language_model.model.}) prefix; {@code lm_head} and anything else outside that prefix is ignored.
+     * Before any weight is copied, the tensors under the prefix are checked to be exactly those of
+     * {@link #expectedShapes} (all layers and the final norm, whichever of them the options use).
      *
      * @param dtype {@code Half} on the GPU as in the original, {@code Float} on the CPU
      * @throws IllegalArgumentException         for a missing folder, config, tokenizer, or an unsupported config
@@ -82,8 +85,8 @@ public final class LlmTextEncoder implements AutoCloseable {
         LlamaConfig config = LlamaConfig.read(textEncoderDir.resolve("config.json"));
         int layers = opts.layersToRun(config.numLayers());
         boolean norm = opts.usesFinalNorm();
-        Supplier<LlamaModel> loader = Checkpoints.checkedLoader(textEncoderDir, "embed_tokens.weight", PREFIXES,
-                device, dtype, w -> LlamaModel.load(config, w, layers, norm));
+        Supplier<LlamaModel> loader = Checkpoints.checkedLoader(textEncoderDir, "text encoder", "embed_tokens.weight",
+                PREFIXES, expectedShapes(config), device, dtype, p -> LlamaModel.load(config, p, layers, norm));
         LlmTokenizer tokenizer = LlmTokenizer.load(tokenizerDir);
         String id = Checkpoints.id("llm", textEncoderDir, device, dtype);
         try {
@@ -95,12 +98,14 @@ public final class LlmTextEncoder implements AutoCloseable {
     }
 
     /**
-     * An encoder over weights from {@code weights} (for example random ones for a benchmark). {@code weights} must
-     * give tensors on {@code device}; it is asked again after {@link #release()}.
+     * An encoder over the parameters {@code weights} gives, e.g. {@code () -> Parameters.random(device, dtype, seed)}
+     * for a benchmark (names as in {@link #expectedShapes}; only the layers the options use are bound).
      *
+     * @param weights   parameters on {@code device}, asked for at once and again after {@link #release()}; each one
+     *                  is closed once the model is built
      * @param tokenizer the tokenizer, owned (closed) by the encoder, or {@code null} to use only {@link #encodeIds}
      */
-    public static LlmTextEncoder create(LlamaConfig config, TensorLoader weights, LlmTokenizer tokenizer,
+    public static LlmTextEncoder create(LlamaConfig config, Supplier<Parameters> weights, LlmTokenizer tokenizer,
                                         LlmEncoderOptions opts, Device device) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
@@ -109,7 +114,21 @@ public final class LlmTextEncoder implements AutoCloseable {
         int layers = opts.layersToRun(config.numLayers());
         boolean norm = opts.usesFinalNorm();
         return new LlmTextEncoder("llm:instance-" + INSTANCES.incrementAndGet(), config, opts, device, tokenizer,
-                () -> LlamaModel.load(config, weights, layers, norm));
+                () -> {
+                    try (Parameters p = weights.get()) {
+                        return LlamaModel.load(config, p, layers, norm);
+                    }
+                });
+    }
+
+    /**
+     * Every tensor of a checkpoint of {@code config}, name → shape in binding order: the {@code LlamaModel} state
+     * dict ({@code embed_tokens.weight}, {@code layers.N.*} of all layers, {@code norm.weight}), without a prefix and
+     * without {@code lm_head}.
+     */
+    public static Map<String, long[]> expectedShapes(LlamaConfig config) {
+        Objects.requireNonNull(config, "config");
+        return Parameters.shapesOf(p -> LlamaModel.load(config, p, config.numLayers(), true).close());
     }
 
     /**

@@ -1,5 +1,6 @@
 /**
- * HunyuanVideo's two text encoders (spec §5).
+ * HunyuanVideo's two text encoders (the original's {@code TextEncoder} for {@code llm} and {@code clipL}); the
+ * repository's {@code docs/text-encoders.md} describes what they compute and the checkpoints they read.
  *
  * <ul>
  *   <li>{@link io.github.hunyuanvideo.text.LlmTextEncoder}: LLaVA-Llama-3-8B's language tower. The prompt is put in

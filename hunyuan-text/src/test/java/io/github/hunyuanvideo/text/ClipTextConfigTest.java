@@ -12,7 +12,7 @@ class ClipTextConfigTest {
 
     @Test
     void aFullClipConfigUsesItsTextConfig() throws Exception {
-        // the text_config of openai/clip-vit-large-patch14 (spec §5.2), with its legacy eos_token_id 2
+        // the text_config of openai/clip-vit-large-patch14 (text_encoder_2), with its legacy eos_token_id 2
         String s = "{'model_type':'clip','text_config':{'model_type':'clip_text_model','hidden_size':768,"
                 + "'intermediate_size':3072,'num_attention_heads':12,'num_hidden_layers':12,"
                 + "'max_position_embeddings':77,'vocab_size':49408,'hidden_act':'quick_gelu','layer_norm_eps':1e-05,"

@@ -2,6 +2,9 @@ package io.github.hunyuanvideo.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.hunyuanvideo.io.SafetensorsWriter;
+import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -12,8 +15,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,6 +35,49 @@ class ClipTextEncoderReferenceTest {
 
     private static Path folder(Path dir, JsonNode config, boolean prefixed) throws IOException {
         return ClipFolders.write(dir, CASE.ref(), config, prefixed);
+    }
+
+    /** The case's text model tensors ({@code text_model.*}) without the prefix. */
+    private static Weights textModelTensors() {
+        return CASE.tensors().stripPrefix("text_model.");
+    }
+
+    @Test
+    void expectedShapesAreTheCasesTextModelTensors() {
+        Map<String, long[]> expected = ClipTextEncoder.expectedShapes(ClipTextConfig.fromJson(CASE.cfg("full_config")));
+        Weights w = textModelTensors();
+        assertEquals(w.names(), expected.keySet());
+        for (String name : w.names()) {
+            assertArrayEquals(w.shape(name), expected.get(name), name);
+        }
+    }
+
+    /** An old snapshot's saved position_ids buffer and its vision tower are ignored; other tensors are not. */
+    @Test
+    void aSavedPositionIdsBufferIsIgnoredButAnUnexpectedTensorIsNamed(@TempDir Path dir) throws IOException {
+        folder(dir, CASE.cfg("full_config"), true);
+        ClipTextConfig c = ClipTextConfig.fromJson(CASE.cfg("full_config"));
+        long[] positions = new long[c.maxPositions()];
+        Arrays.setAll(positions, i -> i);
+        Path extra = dir.resolve("extra.safetensors");
+        try (PointerScope scope = new PointerScope()) {
+            SafetensorsWriter.write(extra, Map.of("text_model.embeddings.position_ids",
+                    Tensors.fromLongs(positions, 1, c.maxPositions()), "vision_model.embeddings.position_ids",
+                    Tensors.fromLongs(positions, 1, c.maxPositions())), Map.of());
+        }
+        try (ClipTextEncoder enc = ClipTextEncoder.fromPretrained(dir, CPU, ScalarType.Float);
+             ClipOutput out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"))) {
+            CASE.report("out.pooler_output", out.pooled());
+        }
+        Files.delete(extra);
+        String unexpected = "encoder.layers.0.mlp.fc3.weight";
+        try (PointerScope scope = new PointerScope()) {
+            SafetensorsWriter.write(extra, Map.of("text_model." + unexpected,
+                    Tensors.fromFloats(new float[c.hiddenSize()], 1, c.hiddenSize())), Map.of());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ClipTextEncoder.fromPretrained(dir, CPU, ScalarType.Float));
+        assertTrue(e.getMessage().contains(unexpected) && e.getMessage().contains(dir.toString()), e.getMessage());
     }
 
     @Test
@@ -52,8 +101,8 @@ class ClipTextEncoderReferenceTest {
         for (JsonNode config : List.of(CASE.cfg("full_config"), legacy)) {
             ClipTextConfig c = ClipTextConfig.fromJson(config);
             try (PointerScope scope = new PointerScope();
-                 ClipTextModel model = ClipTextModel.load(c,
-                         TensorLoader.of(CASE.tensors().stripPrefix("text_model."), CPU, ScalarType.Float))) {
+                 Parameters p = Parameters.of(textModelTensors(), CPU, ScalarType.Float);
+                 ClipTextModel model = ClipTextModel.load(c, p)) {
                 assertArrayEquals(expected, Tensors.toLongArray(model.pooledPositions(CASE.tensor("in.input_ids"))),
                         "eos_token_id " + c.eosTokenId());
             }
@@ -94,7 +143,7 @@ class ClipTextEncoderReferenceTest {
             int len = CASE.cfg("max_position_embeddings").asInt() + 1;
             long[] ids = new long[len];
             long[] mask = new long[len];
-            java.util.Arrays.fill(mask, 1);
+            Arrays.fill(mask, 1);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> enc.encodeIds(Tensors.fromLongs(ids, 1, len), Tensors.fromLongs(mask, 1, len)));
             assertTrue(e.getMessage().contains("positions"), e.getMessage());

@@ -67,7 +67,7 @@ class LlamaConfigTest {
 
     @Test
     void theEightBillionConfigHasAbout7Point5BillionParameters() {
-        // spec §5.3: the Llama-3-8B tower without lm_head has ≈7.5 B parameters
+        // the Llama-3-8B tower without lm_head (what AutoModel loads from text_encoder/) has ≈7.5 B parameters
         assertEquals(7.5e9, LlamaConfig.llama3_8b().parameterCount(), 0.05e9);
         assertFalse(LlamaConfig.llama3_8b().attentionBias());
     }

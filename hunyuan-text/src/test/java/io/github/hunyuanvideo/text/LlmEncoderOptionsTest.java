@@ -11,7 +11,8 @@ class LlmEncoderOptionsTest {
     @Test
     void defaultsAreTheOfficialOnes() {
         LlmEncoderOptions o = LlmEncoderOptions.defaults();
-        // spec §2/§5.1: text_len 256, skip 2, no final norm, max_length 256 + 95 = 351
+        // hyvideo/config.py: --text-len 256, --hidden-state-skip-layer 2, no --apply-final-norm;
+        // the tokenizer max_length is text_len + the video template's crop_start: 256 + 95 = 351
         assertEquals(256, o.textLen());
         assertEquals(2, o.hiddenStateSkipLayer());
         assertFalse(o.applyFinalNorm());

@@ -1,7 +1,9 @@
 package io.github.hunyuanvideo.text;
 
-import io.github.hunyuanvideo.nn.Tensors;
+import io.github.hunyuanvideo.io.SafetensorsWriter;
 import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.nn.Parameters;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -13,7 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,8 +33,27 @@ class LlmTextEncoderReferenceTest {
     @RegisterExtension
     static final TinyCase CASE = new TinyCase("text_llm_tiny", 1e-4);
 
+    private static final Pattern FINAL_NORM_VARIANT = Pattern.compile("out\\.final_norm_skip(\\d+)\\.hidden_state");
+    private static final Pattern SKIP_SETTING = Pattern.compile("hidden_state_skip_layer=(\\d+)");
+    private static final Pattern NORM_SETTING = Pattern.compile("apply_final_norm=(True|False)");
+
     private static int cropStart() {
         return CASE.cfg("crop_start").asInt();
+    }
+
+    /** The settings the case states in the description of {@code out.hidden_state}. */
+    private static LlmEncoderOptions statedOptions() {
+        String desc = CASE.ref().json().get("tensors").get("out.hidden_state").get("desc").asText();
+        Matcher skip = SKIP_SETTING.matcher(desc);
+        Matcher norm = NORM_SETTING.matcher(desc);
+        assertTrue(skip.find() && norm.find(), "out.hidden_state states no settings: " + desc);
+        return new LlmEncoderOptions(LlmEncoderOptions.defaults().textLen(), Integer.parseInt(skip.group(1)),
+                Boolean.parseBoolean(norm.group(1)));
+    }
+
+    /** The case's LlamaModel tensors ({@code model.*}) without the prefix. */
+    private static Weights llamaModelTensors() {
+        return CASE.tensors().stripPrefix("model.");
     }
 
     /** A HF folder with LlamaForCausalLM keys ({@code model.*} + lm_head) in one file, or bare keys in 3 shards. */
@@ -50,9 +73,9 @@ class LlmTextEncoderReferenceTest {
     @Test
     void everyHiddenStateMatches() {
         LlamaConfig c = LlamaConfig.fromJson(CASE.cfg("full_config"));
-        Weights w = CASE.tensors().stripPrefix("model.");
         try (PointerScope scope = new PointerScope();
-             LlamaModel model = LlamaModel.load(c, TensorLoader.of(w, CPU, ScalarType.Float), c.numLayers(), true)) {
+             Parameters p = Parameters.of(llamaModelTensors(), CPU, ScalarType.Float);
+             LlamaModel model = LlamaModel.load(c, p, c.numLayers(), true)) {
             List<Tensor> hs = model.hiddenStates(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"));
             assertEquals(c.numLayers() + 1, hs.size());
             for (int i = 0; i < hs.size(); i++) {
@@ -64,9 +87,19 @@ class LlmTextEncoderReferenceTest {
     }
 
     @Test
-    void defaultSettingsGiveTheSkipTwoStateFromAShardedBareFolder(@TempDir Path dir) throws IOException {
-        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(folder(dir, false), LlmEncoderOptions.defaults(),
-                CPU, ScalarType.Float);
+    void expectedShapesAreTheCasesLlamaModelTensors() {
+        Map<String, long[]> expected = LlmTextEncoder.expectedShapes(LlamaConfig.fromJson(CASE.cfg("full_config")));
+        Weights w = llamaModelTensors();
+        assertEquals(w.names(), expected.keySet());
+        for (String name : w.names()) {
+            assertArrayEquals(w.shape(name), expected.get(name), name);
+        }
+    }
+
+    @Test
+    void theStatedSettingsGiveTheHiddenStateFromAShardedBareFolder(@TempDir Path dir) throws IOException {
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(folder(dir, false), statedOptions(), CPU,
+                ScalarType.Float);
              TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
                      cropStart())) {
             CASE.report("out.hidden_state", out.states());
@@ -77,10 +110,9 @@ class LlmTextEncoderReferenceTest {
     @Test
     void finalNormVariantsFromAPrefixedFolder(@TempDir Path dir) throws IOException {
         folder(dir, true);
-        Pattern variant = Pattern.compile("out\\.final_norm_skip(\\d+)\\.hidden_state");
         int checked = 0;
         for (String key : CASE.tensors().names()) {
-            Matcher m = variant.matcher(key);
+            Matcher m = FINAL_NORM_VARIANT.matcher(key);
             if (!m.matches()) {
                 continue;
             }
@@ -96,13 +128,18 @@ class LlmTextEncoderReferenceTest {
             }
             checked++;
         }
-        assertEquals(2, checked, "the case holds the skip-0 and skip-2 final-norm variants");
+        int declared = 0;
+        for (Iterator<String> it = CASE.ref().json().get("tensors").fieldNames(); it.hasNext(); ) {
+            declared += FINAL_NORM_VARIANT.matcher(it.next()).matches() ? 1 : 0;
+        }
+        assertTrue(declared > 0, "the case declares final-norm variants");
+        assertEquals(declared, checked, "every final-norm variant the case declares is in its safetensors");
     }
 
     @Test
     void releaseFreesTheWeightsAndTheNextCallReloadsThem(@TempDir Path dir) throws IOException {
-        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(folder(dir, true), LlmEncoderOptions.defaults(),
-                CPU, ScalarType.Float)) {
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(folder(dir, true), statedOptions(), CPU,
+                ScalarType.Float)) {
             enc.release();
             assertFalse(enc.isLoaded());
             try (TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
@@ -119,10 +156,10 @@ class LlmTextEncoderReferenceTest {
         HfFolders.writeConfig(model, CASE.cfg("full_config"));
         HfFolders.writeWeights(model, CASE.tensors(), n -> n.startsWith("model.") ? n : null, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LlmTextEncoder.fromPretrained(model, LlmEncoderOptions.defaults(), CPU, ScalarType.Float));
+                () -> LlmTextEncoder.fromPretrained(model, statedOptions(), CPU, ScalarType.Float));
         assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
-        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(model, TokenizerDirs.llama3(),
-                LlmEncoderOptions.defaults(), CPU, ScalarType.Float);
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(model, TokenizerDirs.llama3(), statedOptions(), CPU,
+                ScalarType.Float);
              TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
                      cropStart())) {
             CASE.report("out.hidden_state", out.states());
@@ -133,7 +170,7 @@ class LlmTextEncoderReferenceTest {
     @Test
     void badInputsFailEarlyNamingTheProblem(@TempDir Path dir) throws IOException {
         folder(dir, true);
-        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, LlmEncoderOptions.defaults(), CPU,
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, statedOptions(), CPU,
                 ScalarType.Float)) {
             Tensor ids = CASE.tensor("in.input_ids");
             Tensor mask = CASE.tensor("in.attention_mask");
@@ -154,7 +191,8 @@ class LlmTextEncoderReferenceTest {
         }
         int layers = CASE.cfg("num_hidden_layers").asInt();
         IllegalArgumentException skip = assertThrows(IllegalArgumentException.class,
-                () -> LlmTextEncoder.fromPretrained(dir, new LlmEncoderOptions(256, layers + 1, false), CPU,
+                () -> LlmTextEncoder.fromPretrained(dir,
+                        new LlmEncoderOptions(LlmEncoderOptions.defaults().textLen(), layers + 1, false), CPU,
                         ScalarType.Float));
         assertTrue(skip.getMessage().contains("hiddenStateSkipLayer"), skip.getMessage());
     }
@@ -162,19 +200,46 @@ class LlmTextEncoderReferenceTest {
     @Test
     void aMissingTensorIsNamedBeforeAnyWeightIsCopied(@TempDir Path dir) throws IOException {
         HfFolders.writeConfig(dir, CASE.cfg("full_config"));
-        String missing = "model.layers.1.mlp.up_proj.weight";
+        List<String> names = List.copyOf(llamaModelTensors().names());
+        String missing = "model." + names.get(names.size() / 2);
         HfFolders.writeWeights(dir, CASE.tensors(), n -> n.startsWith("model.") && !n.equals(missing) ? n : null, 1);
         HfFolders.copyTokenizer(TokenizerDirs.llama3(), dir);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LlmTextEncoder.fromPretrained(dir, LlmEncoderOptions.defaults(), CPU, ScalarType.Float));
-        assertTrue(e.getMessage().contains("layers.1.mlp.up_proj.weight"), e.getMessage());
+                () -> LlmTextEncoder.fromPretrained(dir, statedOptions(), CPU, ScalarType.Float));
+        assertTrue(e.getMessage().contains(missing.substring("model.".length())), e.getMessage());
+        assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+    }
+
+    @Test
+    void anUnexpectedTensorIsNamedButASavedRotaryBufferIsIgnored(@TempDir Path dir) throws IOException {
+        folder(dir, true);
+        LlamaConfig c = LlamaConfig.fromJson(CASE.cfg("full_config"));
+        Path extra = dir.resolve("extra.safetensors");
+        try (PointerScope scope = new PointerScope()) {
+            SafetensorsWriter.write(extra, Map.of("model.layers.0.self_attn.rotary_emb.inv_freq",
+                    Tensors.fromFloats(new float[c.headDim() / 2], c.headDim() / 2)), Map.of());
+        }
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, statedOptions(), CPU, ScalarType.Float);
+             TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
+                     cropStart())) {
+            CASE.report("out.hidden_state", out.states());
+        }
+        Files.delete(extra);
+        String unexpected = "layers.0.mlp.extra_proj.weight";
+        try (PointerScope scope = new PointerScope()) {
+            SafetensorsWriter.write(extra, Map.of("model." + unexpected,
+                    Tensors.fromFloats(new float[c.hiddenSize()], 1, c.hiddenSize())), Map.of());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LlmTextEncoder.fromPretrained(dir, statedOptions(), CPU, ScalarType.Float));
+        assertTrue(e.getMessage().contains(unexpected) && e.getMessage().contains(dir.toString()), e.getMessage());
     }
 
     @Test
     void aFolderWithoutConfigIsRejected(@TempDir Path dir) throws IOException {
         Files.createDirectories(dir.resolve("empty"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LlmTextEncoder.fromPretrained(dir.resolve("empty"), LlmEncoderOptions.defaults(), CPU,
+                () -> LlmTextEncoder.fromPretrained(dir.resolve("empty"), statedOptions(), CPU,
                         ScalarType.Float));
         assertTrue(e.getMessage().contains("config.json"), e.getMessage());
     }

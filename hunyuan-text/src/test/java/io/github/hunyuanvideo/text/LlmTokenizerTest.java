@@ -25,12 +25,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The LLM tokenization (§3, §5.1 of the spec) with the real Llama-3 tokenizer. */
+/**
+ * The LLM tokenization of the original's {@code TextEncoder} (template, BOS, padding, truncation) with the real
+ * Llama-3 tokenizer.
+ */
 class LlmTokenizerTest {
-    /** Spec §3: "A cat walks on the grass, realistic style." = 10 prompt tokens + {@code <|eot_id|>}. */
+    /** "A cat walks on the grass, realistic style." is 10 Llama-3 tokens, + {@code <|eot_id|>} after the crop. */
     private static final String CAT = "A cat walks on the grass, realistic style.";
     private static final int CAT_PROMPT_TOKENS = 10;
-    /** Llama-3 special token ids named by the spec. */
+    /** Llama-3 special token ids of the template prefix. */
     private static final long BEGIN_OF_TEXT = 128000;
     private static final long START_HEADER = 128006;
     private static final long END_HEADER = 128007;

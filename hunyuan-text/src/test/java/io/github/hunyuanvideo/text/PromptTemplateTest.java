@@ -10,7 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PromptTemplateTest {
     @Test
     void officialTemplatesHaveTheSpecifiedLengthsAndCrops() {
-        // spec §3: 512 characters / crop 95 (video), 241 characters / crop 36 (image)
+        // hyvideo/constants.py PROMPT_TEMPLATE: dit-llm-encode-video is 512 characters with crop_start 95,
+        // dit-llm-encode 241 characters with crop_start 36
         assertEquals(512, PromptTemplate.VIDEO.template().length());
         assertEquals(95, PromptTemplate.VIDEO.cropStart());
         assertEquals(241, PromptTemplate.IMAGE.template().length());

@@ -1,8 +1,8 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * A small random Llama with the real Llama-3 vocabulary, so that the real tokenizer's ids fit: end-to-end tests of
@@ -14,20 +14,10 @@ final class TinyLlama {
     private TinyLlama() {
     }
 
-    /** Random weights on the CPU, the same for each name on every load: matrices N(0, 1/fan_in), norms 1. */
-    static TensorLoader randomWeights(long seed) {
-        return (name, shape) -> {
-            if (shape.length == 1) {
-                return torch.ones(shape);
-            }
-            torch.manual_seed(seed * 31 + name.hashCode());
-            return torch.randn(shape).div(new Scalar(Math.sqrt(shape[1])));
-        };
-    }
-
-    /** An encoder with the real Llama-3 tokenizer. */
+    /** An encoder with the real Llama-3 tokenizer and seeded random weights, the same again on every load. */
     static LlmTextEncoder encoder(LlmEncoderOptions options, long seed) {
-        return LlmTextEncoder.create(CONFIG, randomWeights(seed), LlmTokenizer.load(TokenizerDirs.llama3()), options,
-                new Device("cpu"));
+        Device cpu = new Device("cpu");
+        return LlmTextEncoder.create(CONFIG, () -> Parameters.random(cpu, ScalarType.Float, seed),
+                LlmTokenizer.load(TokenizerDirs.llama3()), options, cpu);
     }
 }

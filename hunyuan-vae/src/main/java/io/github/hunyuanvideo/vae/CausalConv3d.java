@@ -1,9 +1,10 @@
 package io.github.hunyuanvideo.vae;
 
+import io.github.hunyuanvideo.nn.Parameters;
+import io.github.hunyuanvideo.nn.Scopes;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
-import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * {@code CausalConv3d}: replicate padding {@code (k//2, k//2, k//2, k//2, k−1, 0)} (two frames of causal front padding
@@ -30,9 +31,9 @@ final class CausalConv3d {
      * Binds {@code conv.weight [out, in, k, k, k]} and {@code conv.bias [out]}, where {@code conv} names the
      * {@code nn.Conv3d} (e.g. {@code encoder.conv_in.conv}).
      */
-    static CausalConv3d load(Params p, String conv, int in, int out, int kernel, long... stride) {
-        Tensor w = p.tensor(conv + ".weight", Params.Role.WEIGHT, out, in, kernel, kernel, kernel);
-        Tensor b = p.tensor(conv + ".bias", Params.Role.BIAS, out);
+    static CausalConv3d load(Parameters p, String conv, int in, int out, int kernel, long... stride) {
+        Tensor w = p.tensor(conv + ".weight", out, in, kernel, kernel, kernel);
+        Tensor b = p.tensor(conv + ".bias", out);
         return new CausalConv3d(w, b, kernel, stride.length == 0 ? new long[]{1, 1, 1} : stride);
     }
 

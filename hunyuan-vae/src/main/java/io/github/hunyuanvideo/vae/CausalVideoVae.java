@@ -1,32 +1,29 @@
 package io.github.hunyuanvideo.vae;
 
-import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.nn.Parameters;
+import io.github.hunyuanvideo.nn.Scopes;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
-import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.LongUnaryOperator;
-import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * HunyuanVideo's causal 3D VAE ({@code AutoencoderKLCausal3D}, {@code 884-16c-hy}): 4× temporal and 8× spatial
- * compression to 16 latent channels, with the official tiled encode and decode (spec §10).
+ * compression to 16 latent channels, with the official tiled encode and decode ({@code Tiler}; the repository's
+ * {@code docs/vae.md} describes both).
  *
  * <p><b>Precision.</b> Convolutions, linears and attention run in the dtype the model was loaded in (fp16 on the GPU
  * as in the official inference); GroupNorm and its SiLU are computed in float32 like CUDA autocast does. Inputs are
@@ -36,23 +33,23 @@ import io.github.hunyuanvideo.nn.Scopes;
  * written to the output (or handed to a {@link FrameSink}) at once, so decoding holds one tile's activations plus the
  * output, never all tiles.
  *
- * <p><b>Ownership.</b> Returned tensors belong to the caller's innermost {@link PointerScope} if there is one, else
- * to the caller. They are created under {@link InferenceMode}: update them in place only inside one.
+ * <p><b>Ownership.</b> The weights live in the model's {@link Parameters} until {@link #close}. Returned tensors belong
+ * to the caller's innermost {@link PointerScope} if there is one, else to the caller. They are created under
+ * {@link InferenceMode}: update them in place only inside one.
  */
 public final class CausalVideoVae implements AutoCloseable {
     private static final Set<ScalarType> FLOATING = Set.of(ScalarType.Float, ScalarType.Half, ScalarType.BFloat16,
             ScalarType.Double);
-    private static final int MAX_LISTED_PROBLEMS = 12;
 
     private final VaeConfig config;
-    private final Params params;
+    private final Parameters params;
     private final Encoder encoder;
     private final Decoder decoder;
     private final CausalConv3d quantConv;
     private final CausalConv3d postQuantConv;
-    private volatile TilingConfig tiling;
+    private volatile Tiler tiler;
 
-    private CausalVideoVae(Params params, VaeConfig config) {
+    private CausalVideoVae(Parameters params, VaeConfig config) {
         this.config = config;
         this.params = params;
         this.encoder = Encoder.load(params, config);
@@ -60,7 +57,7 @@ public final class CausalVideoVae implements AutoCloseable {
         int latent = config.latentChannels();
         this.quantConv = CausalConv3d.load(params, "quant_conv", 2 * latent, 2 * latent, 1);
         this.postQuantConv = CausalConv3d.load(params, "post_quant_conv", latent, latent, 1);
-        this.tiling = TilingConfig.of(config);
+        this.tiler = new Tiler(TilingConfig.of(config), config);
     }
 
     /**
@@ -68,22 +65,21 @@ public final class CausalVideoVae implements AutoCloseable {
      * {@code AutoencoderKLHunyuanVideo} names, which are identical; a {@code vae.} prefix is removed as the official
      * loader does) and copies them to {@code device} in {@code dtype}. The checkpoint may be closed afterwards.
      *
-     * @throws IllegalArgumentException listing missing, unexpected and wrongly shaped tensors, before copying any
+     * @throws IllegalArgumentException naming the first missing or wrongly shaped tensor, or the unexpected ones,
+     *                                  before copying any
      */
     public static CausalVideoVae load(Weights w, VaeConfig config, Device device, ScalarType dtype) {
+        return load(w, config, device, dtype, "VAE checkpoint");
+    }
+
+    private static CausalVideoVae load(Weights w, VaeConfig config, Device device, ScalarType dtype, String what) {
         Objects.requireNonNull(w, "weights");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(device, "device");
         checkDevice(device, dtype);
         Weights canonical = canonicalNames(w);
-        checkCheckpoint(canonical, config);
-        Params p = Params.of(canonical, device, dtype);
-        try {
-            return new CausalVideoVae(p, config);
-        } catch (RuntimeException e) {
-            p.close();
-            throw e;
-        }
+        Parameters.checkExactly(canonical, expectedShapes(config), what);
+        return build(Parameters.of(canonical, device, dtype), config);
     }
 
     /**
@@ -104,14 +100,21 @@ public final class CausalVideoVae implements AutoCloseable {
                 .orElseThrow(() -> new NoSuchFileException(vaeDir.toString(), null,
                         "no VAE weights: none of " + candidates + " exists"));
         try (Weights w = Weights.open(checkpoint)) {
-            return load(w, config, device, dtype);
+            return load(w, config, device, dtype, "VAE checkpoint " + checkpoint);
         }
     }
 
-    /** A VAE of {@code config} with seeded random weights (benchmarks and smoke tests). */
+    /**
+     * A VAE of {@code config} with seeded random weights (benchmarks and smoke tests), drawn as
+     * {@link Parameters#random} draws them (which seeds libtorch's default generators).
+     */
     public static CausalVideoVae withRandomWeights(VaeConfig config, Device device, ScalarType dtype, long seed) {
         checkDevice(device, dtype);
-        Params p = Params.random(device, dtype, seed);
+        return build(Parameters.random(device, dtype, seed), config);
+    }
+
+    /** The VAE owning {@code p}, which is closed if building fails. */
+    private static CausalVideoVae build(Parameters p, VaeConfig config) {
         try {
             return new CausalVideoVae(p, config);
         } catch (RuntimeException e) {
@@ -122,15 +125,11 @@ public final class CausalVideoVae implements AutoCloseable {
 
     /**
      * Every parameter name of a VAE of {@code config} with its shape, in module order, computed on the meta device
-     * (nothing is allocated).
+     * (nothing is allocated). The map is unmodifiable.
      */
     public static Map<String, long[]> expectedShapes(VaeConfig config) {
-        try (Params p = Params.meta()) {
-            new CausalVideoVae(p, config);
-            Map<String, long[]> out = new LinkedHashMap<>();
-            p.shapes().forEach((k, v) -> out.put(k, v.clone()));
-            return out;
-        }
+        // shapesOf closes the parameters itself, so only the boxes are closed here
+        return Parameters.shapesOf(p -> new CausalVideoVae(p, config).closeBoxes());
     }
 
     /**
@@ -157,12 +156,12 @@ public final class CausalVideoVae implements AutoCloseable {
     }
 
     public TilingConfig tiling() {
-        return tiling;
+        return tiler.tiling();
     }
 
     /** Sets the tiling used by later calls; the default is {@link TilingConfig#of(VaeConfig)} (the official one). */
     public void setTiling(TilingConfig tiling) {
-        this.tiling = Objects.requireNonNull(tiling, "tiling");
+        this.tiler = new Tiler(Objects.requireNonNull(tiling, "tiling"), config);
     }
 
     /**
@@ -174,22 +173,9 @@ public final class CausalVideoVae implements AutoCloseable {
      */
     public Tensor decode(Tensor latents) {
         checkVideo(latents, config.latentChannels(), "latents");
-        TilingConfig tc = tiling;
+        Tiler t = tiler;
         try (InferenceMode ignored = new InferenceMode()) {
-            return Scopes.scoped(() -> {
-                Tensor z = toModel(latents);
-                if (!temporalDecode(tc, z)) {
-                    return decodeSpatially(tc, z);
-                }
-                Plan frames = decodeTemporalPlan(tc, z.size(2));
-                boolean tiled = spatialDecode(tc, z.size(3), z.size(4));
-                long[] shape = {z.size(0), config.outChannels(), frames.axis.total,
-                        decodedSize(tc, tiled, z.size(3)), decodedSize(tc, tiled, z.size(4))};
-                Tensor out = torch.empty(shape, z.options(), new MemoryFormatOptional());
-                Tiler.temporal(z, frames.axis, frames.blend, tile -> decodeSpatially(tc, tile),
-                        (chunk, first) -> out.narrow(2, first, chunk.size(2)).copy_(chunk));
-                return out;
-            });
+            return Scopes.scoped(() -> t.decode(toModel(latents), this::decodeTile));
         }
     }
 
@@ -201,15 +187,9 @@ public final class CausalVideoVae implements AutoCloseable {
     public void decode(Tensor latents, FrameSink sink) {
         checkVideo(latents, config.latentChannels(), "latents");
         Objects.requireNonNull(sink, "sink");
-        TilingConfig tc = tiling;
+        Tiler t = tiler;
         try (InferenceMode ignored = new InferenceMode(); PointerScope scope = new PointerScope()) {
-            Tensor z = toModel(latents);
-            if (temporalDecode(tc, z)) {
-                Plan frames = decodeTemporalPlan(tc, z.size(2));
-                Tiler.temporal(z, frames.axis, frames.blend, tile -> decodeSpatially(tc, tile), sink);
-            } else {
-                sink.accept(decodeSpatially(tc, z), 0);
-            }
+            t.decode(toModel(latents), this::decodeTile, sink);
         }
     }
 
@@ -220,17 +200,29 @@ public final class CausalVideoVae implements AutoCloseable {
      */
     public DiagonalGaussian encode(Tensor video) {
         checkVideo(video, config.inChannels(), "video");
-        TilingConfig tc = tiling;
+        Tiler t = tiler;
         try (InferenceMode ignored = new InferenceMode()) {
             Tensor mean;
             Tensor logvar;
             try (PointerScope scope = new PointerScope()) {
                 Tensor x = toModel(video);
-                DiagonalGaussian posterior = DiagonalGaussian.fromMoments(moments(tc, x));
+                DiagonalGaussian posterior = DiagonalGaussian.fromMoments(t.encode(x, this::encodeTile));
                 mean = Scopes.retained(posterior.mean());
                 logvar = Scopes.retained(posterior.logvar());
             }
             return new DiagonalGaussian(Scopes.handOut(mean), Scopes.handOut(logvar));
+        }
+    }
+
+    /**
+     * Decodes {@code latents} (already divided by the scaling factor) in one piece, without tiling, showing
+     * {@code probe} each decoder stage's output ({@code decoder.conv_in}, {@code decoder.mid_block},
+     * {@code decoder.up_blocks.N}, {@code decoder}) as it is produced.
+     */
+    public Tensor decodeUntiled(Tensor latents, Probe probe) {
+        checkVideo(latents, config.latentChannels(), "latents");
+        try (InferenceMode ignored = new InferenceMode()) {
+            return Scopes.scoped(() -> decodeTile(toModel(latents), probe));
         }
     }
 
@@ -253,45 +245,18 @@ public final class CausalVideoVae implements AutoCloseable {
     /** Releases the weights. */
     @Override
     public void close() {
+        closeBoxes();
         params.close();
     }
 
-    // ---- decoding -------------------------------------------------------------------------------------------------
-
-    /** {@code _decode}'s first branch: temporal tiling when the clip is longer than one latent tile. */
-    private boolean temporalDecode(TilingConfig tc, Tensor z) {
-        return tc.temporal() && z.size(2) > tc.latentTileFrames(config);
+    /** Closes what the boxes hold besides the parameters (the attention projections). */
+    private void closeBoxes() {
+        Scopes.closeAll(encoder, decoder);
     }
 
-    private boolean spatialDecode(TilingConfig tc, long h, long w) {
-        int tile = tc.latentTileSize(config);
-        return tc.spatial() && (w > tile || h > tile);
-    }
-
-    /** {@code spatial_tiled_decode} when the input exceeds one latent tile, else the plain decoder. */
-    private Tensor decodeSpatially(TilingConfig tc, Tensor z) {
-        if (!spatialDecode(tc, z.size(3), z.size(4))) {
-            return decodeTile(z);
-        }
-        Plan rows = decodeSpatialPlan(tc, z.size(3));
-        Plan cols = decodeSpatialPlan(tc, z.size(4));
-        return Tiler.spatial(z, rows.axis, cols.axis, rows.blend, this::decodeTile);
-    }
-
+    /** {@code decoder(post_quant_conv(z))} of one tile. */
     private Tensor decodeTile(Tensor z) {
         return decodeTile(z, Probe.NONE);
-    }
-
-    /**
-     * Decodes {@code latents} (already divided by the scaling factor) in one piece, without tiling, showing
-     * {@code probe} each decoder stage's output ({@code decoder.conv_in}, {@code decoder.mid_block},
-     * {@code decoder.up_blocks.N}, {@code decoder}) as it is produced.
-     */
-    public Tensor decodeUntiled(Tensor latents, Probe probe) {
-        checkVideo(latents, config.latentChannels(), "latents");
-        try (InferenceMode ignored = new InferenceMode()) {
-            return Scopes.scoped(() -> decodeTile(toModel(latents), probe));
-        }
     }
 
     private Tensor decodeTile(Tensor z, Probe probe) {
@@ -303,53 +268,7 @@ public final class CausalVideoVae implements AutoCloseable {
         });
     }
 
-    /** Decoded pixels along H or W, tiled or not. */
-    private long decodedSize(TilingConfig tc, boolean tiled, long latent) {
-        return tiled ? decodeSpatialPlan(tc, latent).axis.total : config.decodedSize(latent);
-    }
-
-    private Plan decodeSpatialPlan(TilingConfig tc, long size) {
-        int tile = tc.latentTileSize(config);
-        int blend = (int) (tc.spatialTileSize() * tc.overlapFactor());
-        int stride = (int) (tile * (1 - tc.overlapFactor()));
-        return new Plan(TileAxis.spatial(size, tile, stride, tc.spatialTileSize() - blend, config::decodedSize),
-                blend);
-    }
-
-    private Plan decodeTemporalPlan(TilingConfig tc, long frames) {
-        int tile = tc.latentTileFrames(config);
-        int blend = (int) (tc.temporalTileFrames() * tc.overlapFactor());
-        int stride = (int) (tile * (1 - tc.overlapFactor()));
-        return new Plan(TileAxis.temporal(frames, tile, stride, tc.temporalTileFrames() - blend,
-                config::decodedFrames), blend);
-    }
-
-    // ---- encoding -------------------------------------------------------------------------------------------------
-
-    /** {@code quant_conv(encoder(x))}, tiled like {@code encode} would. */
-    private Tensor moments(TilingConfig tc, Tensor x) {
-        if (!(tc.temporal() && x.size(2) > tc.temporalTileFrames())) {
-            return encodeSpatially(tc, x);
-        }
-        Plan frames = encodeTemporalPlan(tc, x.size(2));
-        boolean tiled = spatialEncode(tc, x.size(3), x.size(4));
-        long[] shape = {x.size(0), 2L * config.latentChannels(), frames.axis.total,
-                encodedSize(tc, tiled, x.size(3)), encodedSize(tc, tiled, x.size(4))};
-        Tensor out = torch.empty(shape, x.options(), new MemoryFormatOptional());
-        Tiler.temporal(x, frames.axis, frames.blend, tile -> encodeSpatially(tc, tile),
-                (chunk, first) -> out.narrow(2, first, chunk.size(2)).copy_(chunk));
-        return out;
-    }
-
-    private Tensor encodeSpatially(TilingConfig tc, Tensor x) {
-        if (!spatialEncode(tc, x.size(3), x.size(4))) {
-            return encodeTile(x);
-        }
-        Plan rows = encodeSpatialPlan(tc, x.size(3));
-        Plan cols = encodeSpatialPlan(tc, x.size(4));
-        return Tiler.spatial(x, rows.axis, cols.axis, rows.blend, this::encodeTile);
-    }
-
+    /** {@code quant_conv(encoder(x))} of one tile. */
     private Tensor encodeTile(Tensor x) {
         return Scopes.scoped(() -> {
             Tensor h = encoder.forward(x, Probe.NONE);
@@ -357,35 +276,6 @@ public final class CausalVideoVae implements AutoCloseable {
             h.close();
             return m;
         });
-    }
-
-    private static boolean spatialEncode(TilingConfig tc, long h, long w) {
-        int tile = tc.spatialTileSize();
-        return tc.spatial() && (w > tile || h > tile);
-    }
-
-    private long encodedSize(TilingConfig tc, boolean tiled, long pixels) {
-        return tiled ? encodeSpatialPlan(tc, pixels).axis.total : config.latentSize(pixels);
-    }
-
-    private Plan encodeSpatialPlan(TilingConfig tc, long size) {
-        int tile = tc.spatialTileSize();
-        int latentTile = tc.latentTileSize(config);
-        int blend = (int) (latentTile * tc.overlapFactor());
-        int stride = (int) (tile * (1 - tc.overlapFactor()));
-        return new Plan(TileAxis.spatial(size, tile, stride, latentTile - blend, config::latentSize), blend);
-    }
-
-    private Plan encodeTemporalPlan(TilingConfig tc, long frames) {
-        int tile = tc.temporalTileFrames();
-        int latentTile = tc.latentTileFrames(config);
-        int blend = (int) (latentTile * tc.overlapFactor());
-        int stride = (int) (tile * (1 - tc.overlapFactor()));
-        return new Plan(TileAxis.temporal(frames, tile, stride, latentTile - blend, config::latentFrames), blend);
-    }
-
-    /** One tiled axis with the blend extent of its output. */
-    private record Plan(TileAxis axis, int blend) {
     }
 
     // ---- checks ---------------------------------------------------------------------------------------------------
@@ -418,30 +308,6 @@ public final class CausalVideoVae implements AutoCloseable {
             // measured with libtorch 2.10 (Bytedeco 1.5.13): CPU bf16 conv3d is off by ~33 % relative
             throw new IllegalArgumentException("bf16 on the CPU is not supported: libtorch's CPU bf16 conv3d gives "
                     + "wrong results; use fp32 (or fp16) on the CPU");
-        }
-    }
-
-    private static void checkCheckpoint(Weights w, VaeConfig config) {
-        Map<String, long[]> expected = expectedShapes(config);
-        List<String> problems = new ArrayList<>();
-        expected.forEach((name, shape) -> {
-            if (!w.contains(name)) {
-                problems.add("missing " + name + " " + Arrays.toString(shape));
-            } else if (!Arrays.equals(w.info(name).shape(), shape)) {
-                problems.add(name + " has shape " + Arrays.toString(w.info(name).shape()) + ", expected "
-                        + Arrays.toString(shape));
-            }
-        });
-        for (String name : w.names()) {
-            if (!expected.containsKey(name)) {
-                problems.add("unexpected " + name);
-            }
-        }
-        if (!problems.isEmpty()) {
-            String listed = String.join("; ", problems.subList(0, Math.min(problems.size(), MAX_LISTED_PROBLEMS)));
-            int more = problems.size() - MAX_LISTED_PROBLEMS;
-            throw new IllegalArgumentException("VAE checkpoint does not match the config (" + problems.size()
-                    + " problems): " + listed + (more > 0 ? "; and " + more + " more" : ""));
         }
     }
 }

@@ -1,16 +1,17 @@
 package io.github.hunyuanvideo.vae;
 
+import io.github.hunyuanvideo.nn.Parameters;
+import io.github.hunyuanvideo.nn.Scopes;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
-import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * {@code DecoderCausal3D}: conv_in, the mid block, the up blocks (widths reversed), then GroupNorm, SiLU and conv_out
  * to the video channels.
  */
-final class Decoder {
+final class Decoder implements AutoCloseable {
     private static final String PREFIX = "decoder";
 
     private final CausalConv3d convIn;
@@ -28,7 +29,7 @@ final class Decoder {
         this.convOut = convOut;
     }
 
-    static Decoder load(Params p, VaeConfig c) {
+    static Decoder load(Parameters p, VaeConfig c) {
         List<Integer> widths = c.blockOutChannels();
         int top = widths.get(widths.size() - 1);
         CausalConv3d convIn = CausalConv3d.load(p, PREFIX + ".conv_in.conv", c.latentChannels(), top, 3);
@@ -65,5 +66,11 @@ final class Decoder {
             probe.record(PREFIX, out);
             return out;
         });
+    }
+
+    /** Closes the mid block's attention. */
+    @Override
+    public void close() {
+        midBlock.close();
     }
 }

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.vae;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.List;
@@ -15,7 +16,7 @@ final class DownEncoderBlock {
     }
 
     /** Block {@code i} of the encoder described by {@code c}, reading {@code inChannels} channels. */
-    static DownEncoderBlock load(Params p, String prefix, VaeConfig c, int i, int inChannels) {
+    static DownEncoderBlock load(Parameters p, String prefix, VaeConfig c, int i, int inChannels) {
         int out = c.blockOutChannels().get(i);
         List<ResnetBlockCausal3d> resnets = ResnetBlockCausal3d.loadAll(p, prefix, c.layersPerBlock(), inChannels, out,
                 c.normNumGroups());

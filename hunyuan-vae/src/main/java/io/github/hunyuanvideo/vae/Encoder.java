@@ -1,16 +1,17 @@
 package io.github.hunyuanvideo.vae;
 
+import io.github.hunyuanvideo.nn.Parameters;
+import io.github.hunyuanvideo.nn.Scopes;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
-import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * {@code EncoderCausal3D}: conv_in, the down blocks, the mid block, then GroupNorm, SiLU and conv_out to
  * {@code 2 · latent_channels} (mean and log-variance).
  */
-final class Encoder {
+final class Encoder implements AutoCloseable {
     private static final String PREFIX = "encoder";
 
     private final CausalConv3d convIn;
@@ -28,7 +29,7 @@ final class Encoder {
         this.convOut = convOut;
     }
 
-    static Encoder load(Params p, VaeConfig c) {
+    static Encoder load(Parameters p, VaeConfig c) {
         List<Integer> widths = c.blockOutChannels();
         CausalConv3d convIn = CausalConv3d.load(p, PREFIX + ".conv_in.conv", c.inChannels(), widths.get(0), 3);
         List<DownEncoderBlock> blocks = new ArrayList<>();
@@ -64,5 +65,11 @@ final class Encoder {
             probe.record(PREFIX, out);
             return out;
         });
+    }
+
+    /** Closes the mid block's attention. */
+    @Override
+    public void close() {
+        midBlock.close();
     }
 }

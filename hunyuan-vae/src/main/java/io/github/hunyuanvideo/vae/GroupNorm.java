@@ -1,7 +1,7 @@
 package io.github.hunyuanvideo.vae;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Tensors;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -36,10 +36,10 @@ final class GroupNorm {
         this.channels = channels;
     }
 
-    /** Binds {@code name.weight} and {@code name.bias} {@code [channels]}. */
-    static GroupNorm load(Params p, String name, int channels, int groups) {
-        return new GroupNorm(p.floatTensor(name + ".weight", Params.Role.NORM_WEIGHT, channels),
-                p.floatTensor(name + ".bias", Params.Role.NORM_BIAS, channels), groups, channels);
+    /** Binds {@code name.weight} and {@code name.bias} {@code [channels]} (held by {@code p}). */
+    static GroupNorm load(Parameters p, String name, int channels, int groups) {
+        return new GroupNorm(p.floatTensor(name + ".weight", channels), p.floatTensor(name + ".bias", channels),
+                groups, channels);
     }
 
     /** {@code silu?(norm(x))} as a new tensor in x's dtype. */

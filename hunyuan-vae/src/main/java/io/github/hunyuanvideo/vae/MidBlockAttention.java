@@ -1,6 +1,8 @@
 package io.github.hunyuanvideo.vae;
 
 import io.github.hunyuanvideo.nn.Linear;
+import io.github.hunyuanvideo.nn.Parameters;
+import io.github.hunyuanvideo.nn.Scopes;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -8,13 +10,13 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * The mid block's single-head self-attention (diffusers {@code Attention} with GroupNorm and a residual): tokens in
  * (frame, h, w) order, and a frame-causal mask under which a token sees every token of its own and earlier frames.
+ * Closing it releases the projections' references to their weights.
  */
-final class MidBlockAttention {
+final class MidBlockAttention implements AutoCloseable {
     private final GroupNorm norm;
     private final Linear toQ;
     private final Linear toK;
@@ -30,12 +32,12 @@ final class MidBlockAttention {
     }
 
     /** Binds {@code prefix.{group_norm, to_q, to_k, to_v, to_out.0}} ({@code prefix} = {@code ….attentions.0}). */
-    static MidBlockAttention load(Params p, String prefix, int channels, int groups) {
+    static MidBlockAttention load(Parameters p, String prefix, int channels, int groups) {
         return new MidBlockAttention(GroupNorm.load(p, prefix + ".group_norm", channels, groups),
-                p.linear(prefix + ".to_q", channels, channels),
-                p.linear(prefix + ".to_k", channels, channels),
-                p.linear(prefix + ".to_v", channels, channels),
-                p.linear(prefix + ".to_out.0", channels, channels));
+                p.linear(prefix + ".to_q", channels, channels, true),
+                p.linear(prefix + ".to_k", channels, channels, true),
+                p.linear(prefix + ".to_v", channels, channels, true),
+                p.linear(prefix + ".to_out.0", channels, channels, true));
     }
 
     /** {@code x + attention(x)} for x [B, C, T, H, W]. */
@@ -70,5 +72,10 @@ final class MidBlockAttention {
                         new org.bytedeco.pytorch.ScalarTypeOptional(ScalarType.Long)))
                 .repeat_interleave(tokensPerFrame);
         return frame.unsqueeze(0).le(frame.unsqueeze(1));
+    }
+
+    @Override
+    public void close() {
+        Scopes.closeAll(toQ, toK, toV, toOut);
     }
 }

@@ -1,7 +1,8 @@
 package io.github.hunyuanvideo.vae;
 
-import org.bytedeco.pytorch.Tensor;
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
+import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +28,7 @@ final class ResnetBlockCausal3d {
         this.shortcut = shortcut;
     }
 
-    static ResnetBlockCausal3d load(Params p, String prefix, int in, int out, int groups) {
+    static ResnetBlockCausal3d load(Parameters p, String prefix, int in, int out, int groups) {
         return new ResnetBlockCausal3d(
                 GroupNorm.load(p, prefix + ".norm1", in, groups),
                 CausalConv3d.load(p, prefix + ".conv1.conv", in, out, 3),
@@ -40,7 +41,7 @@ final class ResnetBlockCausal3d {
      * The {@code count} resnets {@code prefix.resnets.r} of an up or down block: the first reads {@code in}
      * channels, all write {@code out}.
      */
-    static List<ResnetBlockCausal3d> loadAll(Params p, String prefix, int count, int in, int out, int groups) {
+    static List<ResnetBlockCausal3d> loadAll(Parameters p, String prefix, int count, int in, int out, int groups) {
         List<ResnetBlockCausal3d> resnets = new ArrayList<>();
         for (int r = 0; r < count; r++) {
             resnets.add(load(p, prefix + ".resnets." + r, r == 0 ? in : out, out, groups));

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.vae;
 
+import io.github.hunyuanvideo.nn.Scopes;
 import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.MemoryFormatOptional;
@@ -9,26 +10,156 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
-import io.github.hunyuanvideo.nn.Scopes;
 
 /**
- * The official tiled encode/decode loops, streamed: each tile is computed, blended with the already blended edges of
- * its upper and left (or previous) neighbours, and its kept part written out at once. Only those edges outlive a tile,
- * never the tile's activations or the other tiles (the official code keeps every decoded tile until the end).
+ * The official tiled encode and decode of {@code AutoencoderKLCausal3D} for one {@link TilingConfig}: which path
+ * {@code _encode}/{@code _decode} take, the tile plans ({@link TileAxis}: tile sizes, strides, blend extents, kept
+ * lengths) and the loops, streamed: each tile is computed, blended with the already blended edges of its upper and
+ * left (or previous) neighbours, and its kept part written out at once. Only those edges outlive a tile, never the
+ * tile's activations or the other tiles (the official code keeps every decoded tile until the end).
+ *
+ * <p>The network itself comes in as a function of one tile ({@code decoder(post_quant_conv(z))} or
+ * {@code quant_conv(encoder(x))}); results belong to the caller's innermost {@link PointerScope}.
  */
 final class Tiler {
     private static final int T = 2;
     private static final int H = 3;
     private static final int W = 4;
 
-    private Tiler() {
+    private final TilingConfig tiling;
+    private final VaeConfig config;
+
+    Tiler(TilingConfig tiling, VaeConfig config) {
+        this.tiling = tiling;
+        this.config = config;
+    }
+
+    TilingConfig tiling() {
+        return tiling;
+    }
+
+    // ---- decoding -------------------------------------------------------------------------------------------------
+
+    /** {@code _decode}: latents {@code z} to video, {@code decodeTile} run on each tile, assembled in one tensor. */
+    Tensor decode(Tensor z, UnaryOperator<Tensor> decodeTile) {
+        if (!decodesInTime(z.size(T))) {
+            return decodeSpatially(z, decodeTile);
+        }
+        boolean tiled = decodesInSpace(z.size(H), z.size(W));
+        long h = tiled ? decodeSpace(z.size(H)).total : config.decodedSize(z.size(H));
+        long w = tiled ? decodeSpace(z.size(W)).total : config.decodedSize(z.size(W));
+        return assembleFrames(z, decodeFrames(z.size(T)), config.outChannels(), h, w,
+                tile -> decodeSpatially(tile, decodeTile));
+    }
+
+    /**
+     * As {@link #decode(Tensor, UnaryOperator)}, handing the frames to {@code sink}: one chunk per temporal tile with
+     * temporal tiling, else the whole video.
+     */
+    void decode(Tensor z, UnaryOperator<Tensor> decodeTile, FrameSink sink) {
+        if (decodesInTime(z.size(T))) {
+            temporal(z, decodeFrames(z.size(T)), tile -> decodeSpatially(tile, decodeTile), sink);
+        } else {
+            sink.accept(decodeSpatially(z, decodeTile), 0);
+        }
+    }
+
+    /** {@code _decode}'s first branch: temporal tiling when the clip is longer than one latent tile. */
+    private boolean decodesInTime(long latentFrames) {
+        return tiling.temporal() && latentFrames > tiling.latentTileFrames(config);
+    }
+
+    private boolean decodesInSpace(long h, long w) {
+        int tile = tiling.latentTileSize(config);
+        return tiling.spatial() && (w > tile || h > tile);
+    }
+
+    /** {@code spatial_tiled_decode} when the input exceeds one latent tile, else the plain decoder. */
+    private Tensor decodeSpatially(Tensor z, UnaryOperator<Tensor> decodeTile) {
+        if (!decodesInSpace(z.size(H), z.size(W))) {
+            return decodeTile.apply(z);
+        }
+        return spatial(z, decodeSpace(z.size(H)), decodeSpace(z.size(W)), decodeTile);
+    }
+
+    /** {@code spatial_tiled_decode}'s tiles along H or W of {@code size} latent pixels. */
+    TileAxis decodeSpace(long size) {
+        int tile = tiling.latentTileSize(config);
+        int blend = (int) (tiling.spatialTileSize() * tiling.overlapFactor());
+        int stride = (int) (tile * (1 - tiling.overlapFactor()));
+        return TileAxis.spatial(size, tile, stride, tiling.spatialTileSize() - blend, blend, config::decodedSize);
+    }
+
+    /** {@code temporal_tiled_decode}'s tiles of {@code frames} latent frames. */
+    TileAxis decodeFrames(long frames) {
+        int tile = tiling.latentTileFrames(config);
+        int blend = (int) (tiling.temporalTileFrames() * tiling.overlapFactor());
+        int stride = (int) (tile * (1 - tiling.overlapFactor()));
+        return TileAxis.temporal(frames, tile, stride, tiling.temporalTileFrames() - blend, blend,
+                config::decodedFrames);
+    }
+
+    // ---- encoding -------------------------------------------------------------------------------------------------
+
+    /** {@code _encode}: video {@code x} to its moments, {@code encodeTile} run on each tile. */
+    Tensor encode(Tensor x, UnaryOperator<Tensor> encodeTile) {
+        if (!(tiling.temporal() && x.size(T) > tiling.temporalTileFrames())) {
+            return encodeSpatially(x, encodeTile);
+        }
+        boolean tiled = encodesInSpace(x.size(H), x.size(W));
+        long h = tiled ? encodeSpace(x.size(H)).total : config.latentSize(x.size(H));
+        long w = tiled ? encodeSpace(x.size(W)).total : config.latentSize(x.size(W));
+        return assembleFrames(x, encodeFrames(x.size(T)), 2L * config.latentChannels(), h, w,
+                tile -> encodeSpatially(tile, encodeTile));
+    }
+
+    private boolean encodesInSpace(long h, long w) {
+        int tile = tiling.spatialTileSize();
+        return tiling.spatial() && (w > tile || h > tile);
+    }
+
+    /** {@code spatial_tiled_encode} when the input exceeds one tile, else the plain encoder. */
+    private Tensor encodeSpatially(Tensor x, UnaryOperator<Tensor> encodeTile) {
+        if (!encodesInSpace(x.size(H), x.size(W))) {
+            return encodeTile.apply(x);
+        }
+        return spatial(x, encodeSpace(x.size(H)), encodeSpace(x.size(W)), encodeTile);
+    }
+
+    /** {@code spatial_tiled_encode}'s tiles along H or W of {@code size} pixels. */
+    TileAxis encodeSpace(long size) {
+        int tile = tiling.spatialTileSize();
+        int latentTile = tiling.latentTileSize(config);
+        int blend = (int) (latentTile * tiling.overlapFactor());
+        int stride = (int) (tile * (1 - tiling.overlapFactor()));
+        return TileAxis.spatial(size, tile, stride, latentTile - blend, blend, config::latentSize);
+    }
+
+    /** {@code temporal_tiled_encode}'s tiles of {@code frames} video frames. */
+    TileAxis encodeFrames(long frames) {
+        int tile = tiling.temporalTileFrames();
+        int latentTile = tiling.latentTileFrames(config);
+        int blend = (int) (latentTile * tiling.overlapFactor());
+        int stride = (int) (tile * (1 - tiling.overlapFactor()));
+        return TileAxis.temporal(frames, tile, stride, latentTile - blend, blend, config::latentFrames);
+    }
+
+    // ---- loops ----------------------------------------------------------------------------------------------------
+
+    /** The temporal loop into one [B, channels, frames, h, w] tensor in the input's dtype and on its device. */
+    private static Tensor assembleFrames(Tensor x, TileAxis frames, long channels, long h, long w,
+                                         UnaryOperator<Tensor> fn) {
+        long[] shape = {x.size(0), channels, frames.total, h, w};
+        Tensor out = torch.empty(shape, x.options(), new MemoryFormatOptional());
+        temporal(x, frames, fn, (chunk, first) -> out.narrow(T, first, chunk.size(T)).copy_(chunk));
+        return out;
     }
 
     /**
      * {@code spatial_tiled_encode/decode}: runs {@code fn} on each [B, C, T, h, w] tile of {@code x} and returns the
      * blended, cropped and assembled result.
      */
-    static Tensor spatial(Tensor x, TileAxis rows, TileAxis cols, int blend, UnaryOperator<Tensor> fn) {
+    private static Tensor spatial(Tensor x, TileAxis rows, TileAxis cols, UnaryOperator<Tensor> fn) {
         Tensor out = null;
         Tensor[] above = new Tensor[cols.count()];
         Tensor[] below = new Tensor[cols.count()];
@@ -42,10 +173,10 @@ final class Tiler {
                         checkLength(tile, H, rows.outLength[r]);
                         checkLength(tile, W, cols.outLength[c]);
                         if (r > 0) {
-                            blend(above[c], tile, H, blend);
+                            blend(above[c], tile, H, rows.blend);
                         }
                         if (c > 0) {
-                            blend(left, tile, W, blend);
+                            blend(left, tile, W, cols.blend);
                         }
                         if (out == null) {
                             long[] shape = Tensors.shape(tile);
@@ -56,10 +187,10 @@ final class Tiler {
                         out.narrow(H, rows.offset[r], rows.keep[r]).narrow(W, cols.offset[c], cols.keep[c])
                                 .copy_(tile.narrow(H, 0, rows.keep[r]).narrow(W, 0, cols.keep[c]));
                         if (r + 1 < rows.count()) {
-                            below[c] = Scopes.retained(tail(tile, H, blend));
+                            below[c] = Scopes.retained(tail(tile, H, rows.blend));
                         }
                         Scopes.release(left);
-                        left = c + 1 < cols.count() ? Scopes.retained(tail(tile, W, blend)) : null;
+                        left = c + 1 < cols.count() ? Scopes.retained(tail(tile, W, cols.blend)) : null;
                     }
                 }
                 releaseAll(above);
@@ -82,7 +213,7 @@ final class Tiler {
      * {@code temporal_tiled_encode/decode}: runs {@code fn} on each [B, C, t, H, W] tile of {@code x}, drops the first
      * output frame of later tiles, blends each with the previous one and hands the kept frames to {@code sink}.
      */
-    static void temporal(Tensor x, TileAxis frames, int blend, UnaryOperator<Tensor> fn, FrameSink sink) {
+    private static void temporal(Tensor x, TileAxis frames, UnaryOperator<Tensor> fn, FrameSink sink) {
         Tensor previous = null;
         try {
             for (int i = 0; i < frames.count(); i++) {
@@ -94,13 +225,13 @@ final class Tiler {
                     }
                     checkLength(tile, T, frames.outLength[i]);
                     if (i > 0) {
-                        blend(previous, tile, T, blend);
+                        blend(previous, tile, T, frames.blend);
                     }
                     if (frames.keep[i] > 0) {
                         sink.accept(tile.narrow(T, 0, frames.keep[i]), frames.offset[i]);
                     }
                     if (i + 1 < frames.count()) {
-                        next = Scopes.retained(tail(tile, T, blend));
+                        next = Scopes.retained(tail(tile, T, frames.blend));
                     }
                 }
                 Scopes.release(previous);

@@ -1,7 +1,8 @@
 package io.github.hunyuanvideo.vae;
 
 /**
- * Tiled encode/decode settings, with the official semantics (spec §10.5). Sizes are in video units; the latent tile
+ * Tiled encode/decode settings, with the semantics of {@code AutoencoderKLCausal3D.enable_tiling()} and its
+ * {@code tile_*} attributes; {@code Tiler} turns them into tile plans. Sizes are in video units; the latent tile
  * sizes follow from the {@link VaeConfig} exactly as {@code AutoencoderKLCausal3D.__init__} derives them.
  *
  * @param spatialTileSize    tile edge in pixels ({@code tile_sample_min_size}, 256)

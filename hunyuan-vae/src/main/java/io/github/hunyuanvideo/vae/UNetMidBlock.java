@@ -1,10 +1,11 @@
 package io.github.hunyuanvideo.vae;
 
-import org.bytedeco.pytorch.Tensor;
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
+import org.bytedeco.pytorch.Tensor;
 
 /** {@code UNetMidBlockCausal3D} with one layer: resnet, frame-causal attention (if enabled), resnet. */
-final class UNetMidBlock {
+final class UNetMidBlock implements AutoCloseable {
     private final ResnetBlockCausal3d first;
     private final MidBlockAttention attention;
     private final ResnetBlockCausal3d second;
@@ -15,7 +16,7 @@ final class UNetMidBlock {
         this.second = second;
     }
 
-    static UNetMidBlock load(Params p, String prefix, int channels, int groups, boolean addAttention) {
+    static UNetMidBlock load(Parameters p, String prefix, int channels, int groups, boolean addAttention) {
         ResnetBlockCausal3d first = ResnetBlockCausal3d.load(p, prefix + ".resnets.0", channels, channels, groups);
         MidBlockAttention attn = addAttention
                 ? MidBlockAttention.load(p, prefix + ".attentions.0", channels, groups) : null;
@@ -33,5 +34,11 @@ final class UNetMidBlock {
             }
             return second.forward(h);
         });
+    }
+
+    /** Closes the attention (the only part holding more than the model's parameters). */
+    @Override
+    public void close() {
+        Scopes.closeAll(attention);
     }
 }

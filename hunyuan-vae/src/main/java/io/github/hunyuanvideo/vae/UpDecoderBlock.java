@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.vae;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.List;
@@ -15,7 +16,7 @@ final class UpDecoderBlock {
     }
 
     /** Up block {@code i} of the decoder described by {@code c}, reading {@code inChannels} channels. */
-    static UpDecoderBlock load(Params p, String prefix, VaeConfig c, int i, int inChannels) {
+    static UpDecoderBlock load(Parameters p, String prefix, VaeConfig c, int i, int inChannels) {
         int out = c.blockOutChannels().get(c.blocks() - 1 - i);
         List<ResnetBlockCausal3d> resnets = ResnetBlockCausal3d.loadAll(p, prefix, c.layersPerBlock() + 1,
                 inChannels, out, c.normNumGroups());

@@ -1,7 +1,8 @@
 package io.github.hunyuanvideo.vae;
 
-import org.bytedeco.pytorch.Tensor;
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * {@code UpsampleCausal3D}: nearest upsampling by {@code (f_t, f_s, f_s)} where the first frame is upsampled in space
@@ -20,7 +21,7 @@ final class UpsampleCausal3d {
     }
 
     /** Binds {@code prefix.conv.conv.*} ({@code prefix} = {@code ….upsamplers.0}). */
-    static UpsampleCausal3d load(Params p, String prefix, int channels, int timeFactor, int spaceFactor) {
+    static UpsampleCausal3d load(Parameters p, String prefix, int channels, int timeFactor, int spaceFactor) {
         return new UpsampleCausal3d(CausalConv3d.load(p, prefix + ".conv.conv", channels, channels, 3),
                 timeFactor, spaceFactor);
     }

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Hyperparameters of the causal 3D VAE ({@code AutoencoderKLCausal3D}, spec §10.1).
+ * Hyperparameters of the causal 3D VAE: the fields of {@code AutoencoderKLCausal3D}'s {@code vae/config.json}.
  *
  * @param inChannels              video channels (3)
  * @param outChannels             decoded channels (3)

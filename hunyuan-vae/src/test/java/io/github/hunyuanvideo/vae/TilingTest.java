@@ -17,38 +17,67 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** Tile placement, blend arithmetic and the chunked half-precision GroupNorm. */
+/** Tile plans, blend arithmetic and the chunked half-precision GroupNorm. */
 class TilingTest {
-    private static final VaeConfig OFFICIAL = VaeConfig.official();
+    /** The official tiles of the full-size VAE. */
+    private static final Tiler OFFICIAL = new Tiler(TilingConfig.official(), VaeConfig.official());
 
-    /** Spec §10.5: 33 latent frames → tiles keep 49 + 48 + 32 = 129 frames; 17 → 49 + 16 = 65. */
+    /**
+     * {@code temporal_tiled_decode}: 17-frame latent tiles every 12 blended over 16 frames; 33 latent frames → tiles
+     * keep 49 + 48 + 32 = 129 frames; 17 → 49 + 16 = 65.
+     */
     @Test
     void officialTemporalDecodeTiles() {
-        TileAxis t = TileAxis.temporal(33, 16, 12, 48, OFFICIAL::decodedFrames);
+        TileAxis t = OFFICIAL.decodeFrames(33);
+        assertEquals(16, t.blend);
         assertArrayEquals(new long[]{0, 12, 24}, t.start);
         assertArrayEquals(new long[]{65, 64, 32}, t.outLength);
         assertArrayEquals(new long[]{49, 48, 32}, t.keep);
         assertArrayEquals(new long[]{0, 49, 97}, t.offset);
         assertEquals(129, t.total);
-        TileAxis shorter = TileAxis.temporal(17, 16, 12, 48, OFFICIAL::decodedFrames);
+        TileAxis shorter = OFFICIAL.decodeFrames(17);
         assertArrayEquals(new long[]{49, 16}, shorter.keep);
     }
 
-    /** Spec §10.5: 720 × 1280 from 90 × 160 latents; 256-px tiles every 24 latent pixels keep 192. */
+    /**
+     * {@code spatial_tiled_decode}: 720 × 1280 from 90 × 160 latents; 256-px tiles every 24 latent pixels, blended
+     * over 64 pixels, keep 192.
+     */
     @Test
     void officialSpatialDecodeTiles() {
-        TileAxis rows = TileAxis.spatial(90, 32, 24, 192, OFFICIAL::decodedSize);
+        TileAxis rows = OFFICIAL.decodeSpace(90);
+        assertEquals(64, rows.blend);
         assertArrayEquals(new long[]{192, 192, 192, 144}, rows.keep);
         assertEquals(720, rows.total);
-        TileAxis cols = TileAxis.spatial(160, 32, 24, 192, OFFICIAL::decodedSize);
+        TileAxis cols = OFFICIAL.decodeSpace(160);
         assertArrayEquals(new long[]{192, 192, 192, 192, 192, 192, 128}, cols.keep);
         assertEquals(1280, cols.total);
+    }
+
+    /**
+     * The mirror image, {@code temporal_tiled_encode} / {@code spatial_tiled_encode}: 65-frame tiles every 48 blended
+     * over 4 latent frames keep 13, then 12; 256-px tiles every 192 blended over 8 latent pixels keep 24.
+     */
+    @Test
+    void officialEncodeTiles() {
+        TileAxis frames = OFFICIAL.encodeFrames(129);
+        assertEquals(4, frames.blend);
+        assertArrayEquals(new long[]{0, 48, 96}, frames.start);
+        assertArrayEquals(new long[]{65, 65, 33}, frames.length);
+        assertArrayEquals(new long[]{13, 12, 8}, frames.keep);
+        assertEquals(33, frames.total);
+        TileAxis rows = OFFICIAL.encodeSpace(720);
+        assertEquals(8, rows.blend);
+        assertArrayEquals(new long[]{0, 192, 384, 576}, rows.start);
+        assertArrayEquals(new long[]{24, 24, 24, 18}, rows.keep);
+        assertEquals(90, rows.total);
+        assertEquals(160, OFFICIAL.encodeSpace(1280).total);
     }
 
     /** A stride of zero would loop forever in the official code: refused. */
     @Test
     void nonAdvancingTilesAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> TileAxis.spatial(10, 1, 0, 1, s -> s));
+        assertThrows(IllegalArgumentException.class, () -> TileAxis.spatial(10, 1, 0, 1, 0, s -> s));
     }
 
     /** Tiler.blend equals the official per-slice loop, for random extents and sizes along every blended axis. */

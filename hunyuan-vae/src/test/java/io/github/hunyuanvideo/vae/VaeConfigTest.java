@@ -74,7 +74,10 @@ class VaeConfigTest {
         assertTrue(e.getMessage().contains(missing.toString()));
     }
 
-    /** Spec §10.4: 129 × 720 × 1280 ↔ 33 × 90 × 160, and the time/space stride rules per block. */
+    /**
+     * 129 × 720 × 1280 ↔ 33 × 90 × 160, and the time/space stride rules per block of {@code EncoderCausal3D} /
+     * {@code DecoderCausal3D}.
+     */
     @Test
     void compressionArithmetic() {
         VaeConfig c = VaeConfig.official();
@@ -92,7 +95,10 @@ class VaeConfigTest {
         }
     }
 
-    /** Spec §10.5: 256 px → 32 latent, 64 frames → 16 latent, overlap 0.25, both tilings on. */
+    /**
+     * {@code AutoencoderKLCausal3D.__init__} + {@code enable_tiling()}: 256 px → 32 latent, 64 frames → 16 latent,
+     * overlap 0.25, both tilings on.
+     */
     @Test
     void officialTiling() {
         VaeConfig c = VaeConfig.official();

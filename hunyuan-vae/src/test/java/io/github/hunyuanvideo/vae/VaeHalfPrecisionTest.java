@@ -1,6 +1,5 @@
 package io.github.hunyuanvideo.vae;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -19,8 +18,8 @@ class VaeHalfPrecisionTest {
     @Test
     void halfPrecisionEncodeAndTiledDecode() {
         try (ReferenceCase ref = ReferenceCase.load("vae_tiny");
-             CausalVideoVae vae = CausalVideoVae.load(VaeTinyReferenceTest.weightsOnly(ref.tensors()),
-                     VaeConfig.fromJson(ref.config()), new Device("cpu"), ScalarType.Half);
+             CausalVideoVae vae = CausalVideoVae.load(ref.modelWeights(), VaeConfig.fromJson(ref.config()),
+                     new Device("cpu"), ScalarType.Half);
              PointerScope scope = new PointerScope()) {
             vae.setTiling(TilingConfig.disabled());
             DiagonalGaussian posterior = vae.encode(ref.tensor("in.x"));
@@ -28,9 +27,7 @@ class VaeHalfPrecisionTest {
             ref.assertClose("out.posterior_mean", posterior.mean(), TOL);
             ref.assertClose("out.posterior_logvar", posterior.logvar(), TOL);
 
-            JsonNode t = ref.config().get("tiling_for_x2");
-            vae.setTiling(new TilingConfig(t.get("tile_sample_min_size").asInt(),
-                    t.get("tile_sample_min_tsize").asInt(), t.get("tile_overlap_factor").asDouble(), true, true));
+            vae.setTiling(VaeTinyReferenceTest.tilingForX2(ref));
             ref.assertClose("out.tiled_decode", vae.decode(ref.tensor("out.tiled_posterior_mean")), TOL);
         }
     }

@@ -52,7 +52,7 @@ class VaeLoadingTest {
 
     @Test
     void vaePrefixIsRemovedLikeTheOfficialLoader() {
-        Weights plain = VaeTinyReferenceTest.weightsOnly(ref.tensors());
+        Weights plain = ref.modelWeights();
         Weights prefixed = plain.addPrefix("vae.");
         assertEquals(plain.names(), CausalVideoVae.canonicalNames(prefixed).names());
         assertEquals(plain.names(), CausalVideoVae.canonicalNames(plain).names());
@@ -67,29 +67,29 @@ class VaeLoadingTest {
         VaeConfig config = VaeConfig.fromJson(ref.config());
         IllegalArgumentException extra = assertThrows(IllegalArgumentException.class,
                 () -> CausalVideoVae.load(ref.tensors(), config, CPU, ScalarType.Float));
-        assertTrue(extra.getMessage().contains("unexpected in.x"), extra.getMessage());
+        assertTrue(extra.getMessage().contains("unexpected") && extra.getMessage().contains("in.x"),
+                extra.getMessage());
 
-        Weights withoutOne = VaeTinyReferenceTest.weightsOnly(ref.tensors())
+        Weights withoutOne = ref.modelWeights()
                 .rename(n -> n.equals("decoder.conv_out.conv.bias") ? null : n);
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
                 () -> CausalVideoVae.load(withoutOne, config, CPU, ScalarType.Float));
-        assertTrue(missing.getMessage().contains("missing decoder.conv_out.conv.bias"), missing.getMessage());
+        assertTrue(missing.getMessage().contains("lacks tensor 'decoder.conv_out.conv.bias'"), missing.getMessage());
 
         VaeConfig wider = new VaeConfig(config.inChannels(), config.outChannels(), config.latentChannels() * 2,
                 config.blockOutChannels(), config.layersPerBlock(), config.normNumGroups(), config.sampleSize(),
                 config.sampleTsize(), config.scalingFactor(), config.timeCompressionRatio(),
                 config.spatialCompressionRatio(), config.midBlockAddAttention());
         IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
-                () -> CausalVideoVae.load(VaeTinyReferenceTest.weightsOnly(ref.tensors()), wider, CPU,
-                        ScalarType.Float));
-        assertTrue(shape.getMessage().contains("post_quant_conv.weight has shape"), shape.getMessage());
+                () -> CausalVideoVae.load(ref.modelWeights(), wider, CPU, ScalarType.Float));
+        // the first tensor of the latent width, in module order
+        assertTrue(shape.getMessage().contains("tensor 'encoder.conv_out.conv.weight' has shape"), shape.getMessage());
     }
 
     @Test
     void cpuBfloat16IsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CausalVideoVae.load(
-                VaeTinyReferenceTest.weightsOnly(ref.tensors()), VaeConfig.fromJson(ref.config()), CPU,
-                ScalarType.BFloat16));
+                ref.modelWeights(), VaeConfig.fromJson(ref.config()), CPU, ScalarType.BFloat16));
         assertTrue(e.getMessage().contains("bf16"), e.getMessage());
     }
 
@@ -110,15 +110,18 @@ class VaeLoadingTest {
 
     @Test
     void badInputsAreRejectedWithTheirShape() {
-        try (CausalVideoVae vae = CausalVideoVae.load(VaeTinyReferenceTest.weightsOnly(ref.tensors()),
-                VaeConfig.fromJson(ref.config()), CPU, ScalarType.Float);
+        VaeConfig config = VaeConfig.fromJson(ref.config());
+        try (CausalVideoVae vae = CausalVideoVae.load(ref.modelWeights(), config, CPU, ScalarType.Float);
              PointerScope scope = new PointerScope()) {
             Tensor video = ref.tensor("in.x");
+            int latent = config.latentChannels();
+            Tensor wrongChannels = torch.zeros(1, latent + 1, 1, 1, 1);
             IllegalArgumentException channels = assertThrows(IllegalArgumentException.class,
-                    () -> vae.decode(video));
-            assertTrue(channels.getMessage().contains("latents must be [B, 4, T, H, W]"), channels.getMessage());
-            Tensor ints = torch.zeros(new long[]{1, 3, 1, 8, 8}, new org.bytedeco.pytorch.TensorOptions(
-                    ScalarType.Long));
+                    () -> vae.decode(wrongChannels));
+            assertTrue(channels.getMessage().contains("latents must be [B, " + latent + ", T, H, W], got [1, "
+                    + (latent + 1) + ", 1, 1, 1]"), channels.getMessage());
+            Tensor ints = torch.zeros(new long[]{1, config.inChannels(), 1, 8, 8},
+                    new org.bytedeco.pytorch.TensorOptions(ScalarType.Long));
             assertThrows(IllegalArgumentException.class, () -> vae.encode(ints));
             assertThrows(IllegalArgumentException.class, () -> vae.encode(video.select(0, 0)));
         }

@@ -2,12 +2,12 @@ package io.github.hunyuanvideo.vae;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.hunyuanvideo.nn.Tensors;
-import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,6 +22,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The {@code vae_tiny} golden case on the CPU in float32: posterior, intermediates, full and tiled decode/encode. */
@@ -35,7 +37,7 @@ class VaeTinyReferenceTest {
     @BeforeAll
     static void load() {
         ref = ReferenceCase.load("vae_tiny");
-        vae = CausalVideoVae.load(weightsOnly(ref.tensors()), VaeConfig.fromJson(ref.config()), new Device("cpu"),
+        vae = CausalVideoVae.load(ref.modelWeights(), VaeConfig.fromJson(ref.config()), new Device("cpu"),
                 ScalarType.Float);
     }
 
@@ -45,9 +47,11 @@ class VaeTinyReferenceTest {
         ref.close();
     }
 
-    /** The case file's weights, without its in/mid/out tensors. */
-    static Weights weightsOnly(Weights all) {
-        return all.rename(n -> n.startsWith("in.") || n.startsWith("mid.") || n.startsWith("out.") ? null : n);
+    /** The tiling the case used for {@code in.x2} ({@code tiling_for_x2}), both tilings on. */
+    static TilingConfig tilingForX2(ReferenceCase ref) {
+        JsonNode t = ref.config().get("tiling_for_x2");
+        return new TilingConfig(t.get("tile_sample_min_size").asInt(), t.get("tile_sample_min_tsize").asInt(),
+                t.get("tile_overlap_factor").asDouble(), true, true);
     }
 
     @Test
@@ -59,10 +63,7 @@ class VaeTinyReferenceTest {
             Map<String, Tensor> seen = new LinkedHashMap<>();
             Tensor h = vae.encoder().forward(x, (module, out) -> seen.put(module, keep(scope, out)));
             Tensor moments = vae.quantConv().forward(h);
-            for (String key : List.of("encoder.down_blocks.1", "encoder.down_blocks.2", "encoder.down_blocks.3",
-                    "encoder.mid_block", "encoder")) {
-                check("mid." + key, seen.get(key), TOL);
-            }
+            checkIntermediates("mid.encoder", seen);
             check("mid.moments", moments, TOL);
 
             DiagonalGaussian posterior = vae.encode(x);
@@ -78,9 +79,7 @@ class VaeTinyReferenceTest {
             Tensor z = ref.tensor("out.posterior_mean");
             Map<String, Tensor> seen = new LinkedHashMap<>();
             vae.decoder().forward(vae.postQuantConv().forward(z), (module, out) -> seen.put(module, keep(scope, out)));
-            for (String key : List.of("decoder.conv_in", "decoder.mid_block", "decoder.up_blocks.0")) {
-                check("mid." + key, seen.get(key), TOL);
-            }
+            checkIntermediates("mid.decoder", seen);
             check("out.decode_mean", vae.decode(z), TOL);
         }
     }
@@ -89,8 +88,7 @@ class VaeTinyReferenceTest {
     void tiledEncodeAndDecode() {
         VaeConfig config = vae.config();
         JsonNode t = ref.config().get("tiling_for_x2");
-        TilingConfig tiling = new TilingConfig(t.get("tile_sample_min_size").asInt(),
-                t.get("tile_sample_min_tsize").asInt(), t.get("tile_overlap_factor").asDouble(), true, true);
+        TilingConfig tiling = tilingForX2(ref);
         assertEquals(t.get("tile_latent_min_size").asInt(), tiling.latentTileSize(config));
         assertEquals(t.get("tile_latent_min_tsize").asInt(), tiling.latentTileFrames(config));
         vae.setTiling(tiling);
@@ -114,12 +112,55 @@ class VaeTinyReferenceTest {
                 chunks.add(keep(scope, frames));
             });
             assertEquals(video.size(2), next[0]);
-            assertTrue(chunks.size() > 1, "x2 spans several temporal tiles");
-            Tensor streamed = org.bytedeco.pytorch.global.torch.cat(new org.bytedeco.pytorch.TensorArrayRef(
+            if (z.size(2) > tiling.latentTileFrames(config)) {
+                assertTrue(chunks.size() > 1, "x2 spans several temporal tiles");
+            } else {
+                assertEquals(1, chunks.size());
+            }
+            Tensor streamed = torch.cat(new org.bytedeco.pytorch.TensorArrayRef(
                     new org.bytedeco.pytorch.TensorVector(chunks.toArray(new Tensor[0]))), 2);
             assertEquals(0.0, Tensors.relativeError(streamed, video));
         } finally {
             vae.setTiling(TilingConfig.of(config));
+        }
+    }
+
+    /**
+     * The official tiled loops ran the encoder and the decoder {@code tiled_encoder_calls} and
+     * {@code tiled_decoder_calls} times on {@code in.x2}: the tile plans have as many tiles. Stand-ins of the right
+     * output shape take the network's place.
+     */
+    @Test
+    void tilePlansHaveTheOfficialTileCounts() {
+        VaeConfig c = vae.config();
+        Tiler tiler = new Tiler(tilingForX2(ref), c);
+        int[] calls = {0, 0};
+        try (PointerScope scope = new PointerScope()) {
+            Tensor moments = tiler.encode(ref.tensor("in.x2"), tile -> {
+                calls[0]++;
+                return torch.zeros(tile.size(0), 2L * c.latentChannels(), c.latentFrames(tile.size(2)),
+                        c.latentSize(tile.size(3)), c.latentSize(tile.size(4)));
+            });
+            Tensor video = tiler.decode(ref.tensor("out.tiled_posterior_mean"), tile -> {
+                calls[1]++;
+                return torch.zeros(tile.size(0), c.outChannels(), c.decodedFrames(tile.size(2)),
+                        c.decodedSize(tile.size(3)), c.decodedSize(tile.size(4)));
+            });
+            assertEquals(ref.json().get("tiled_encoder_calls").asInt(), calls[0]);
+            assertEquals(ref.json().get("tiled_decoder_calls").asInt(), calls[1]);
+            assertArrayEquals(shape("x2_shape"), Tensors.shape(video));
+            assertEquals(2L * c.latentChannels(), moments.size(1));
+        }
+    }
+
+    /** Every {@code prefix.*} intermediate of the case against the probe's output of that module. */
+    private static void checkIntermediates(String prefix, Map<String, Tensor> seen) {
+        List<String> keys = ref.tensors().names().stream().filter(n -> n.startsWith(prefix)).toList();
+        assertFalse(keys.isEmpty(), "the case has no " + prefix + " intermediates");
+        for (String key : keys) {
+            Tensor actual = seen.get(key.substring("mid.".length()));
+            assertNotNull(actual, "no probe output for " + key);
+            check(key, actual, TOL);
         }
     }
 

@@ -75,6 +75,14 @@ public final class ReferenceCase implements AutoCloseable {
         return tensors;
     }
 
+    /**
+     * The case's model weights under their official names: every tensor but its {@code in.*}, {@code mid.*} and
+     * {@code out.*} ones (a view of {@link #tensors()}).
+     */
+    public Weights modelWeights() {
+        return tensors.rename(n -> n.startsWith("in.") || n.startsWith("mid.") || n.startsWith("out.") ? null : n);
+    }
+
     /** One tensor of the case (a zero-copy view). */
     public Tensor tensor(String key) {
         return tensors.get(key);

@@ -11,7 +11,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The flow-matching Euler scheduler of HunyuanVideo ({@code FlowMatchDiscreteScheduler}, spec §8).
+ * The flow-matching Euler scheduler of HunyuanVideo (the original's {@code FlowMatchDiscreteScheduler}).
  *
  * <p>{@link #setTimesteps(int)} builds {@code σ = linspace(1, 0, N+1)} in float32, applies the shift
  * {@code σ ← sσ / (1 + (s−1)σ)} and, only when {@code reverse} is false, flips it to {@code 1 − σ}; the model is fed
@@ -20,7 +20,7 @@ import java.util.Locale;
  *
  * <p><b>Direction.</b> The released checkpoint needs σ to run from 1 to 0 ({@code reverse = true}), which is this
  * class's default. The official command line defaults to {@code --flow-reverse} off, which runs the schedule from
- * 0 to 1 and produces garbage (spec §15.1); {@code reverse = false} is kept only for parity with that flag.
+ * 0 to 1 and produces garbage; {@code reverse = false} is kept only for parity with that flag.
  *
  * <p>{@link #step} is one Euler step {@code x ← fp32(x) + fp32(v)·(σ[i+1] − σ[i])}; the step index is found by
  * matching the first timestep against the schedule and then advances by one per call. An instance holds no native
