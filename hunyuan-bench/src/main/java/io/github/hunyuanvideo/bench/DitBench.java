@@ -29,7 +29,7 @@ import java.util.Map;
  * DiT benchmark: builds the full-size DiT with seeded random weights directly on the device (nothing of its size on
  * the host) and times one denoising forward per latent shape: median of the timed runs after the warm-up, the peak
  * CUDA memory of those runs ({@code torch.cuda.max_memory_allocated}: the caching allocator's peak of allocated
- * bytes, weights included), the achieved TFLOP/s (issue 8's count: per block {@code 2·12·C²·L + 4·L²·C} with
+ * bytes, weights included), the achieved TFLOP/s (the count of {@code docs/benchmarks.md}: per block {@code 2·12·C²·L + 4·L²·C} with
  * {@code L} = image tokens + text length) and the SDPA backend. Prints markdown tables.
  *
  * <p>The SDPA backend cannot be queried through the Java API, so {@code --probe-sdp} (on by default) times one

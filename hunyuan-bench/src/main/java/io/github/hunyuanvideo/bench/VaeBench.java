@@ -19,7 +19,7 @@ import java.util.Locale;
 
 /**
  * Tiled VAE decode benchmark: the full-size {@code 884-16c-hy} VAE with seeded random weights, official tiles,
- * decoding latents of the issue's sizes; prints a markdown table with the median time and the peak CUDA memory
+ * decoding latents of the 544p and 720p videos; prints a markdown table with the median time and the peak CUDA memory
  * ({@code torch.cuda.max_memory_allocated}: the caching allocator's peak of allocated bytes, weights included).
  *
  * <p>Arguments (all optional):

@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * File names of saved videos: the original's {@code {time_flag}_seed{seed}_{prompt[:100] without '/'}.mp4}
- * (spec §9.7), made safe for any prompt.
+ * (the original's {@code sample_video.py}), made safe for any prompt.
  *
  * <p>Beyond the original's removal of {@code '/'}, {@link #safeFileName} guarantees a name that stays inside its
  * folder and that every common file system accepts:

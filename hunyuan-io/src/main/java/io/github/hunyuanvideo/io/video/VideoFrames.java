@@ -17,7 +17,7 @@ import java.util.Objects;
  * One video as 8-bit RGB frames, packed frame by frame, row by row, pixel by pixel ({@code [T, H, W, 3]}).
  *
  * <p>Float input in [0, 1] becomes bytes as the original's {@code save_videos_grid} does it:
- * {@code floor(clamp(x, 0, 1) * 255)} computed in float32, i.e. truncation, not rounding (spec §9.6, §15.13).
+ * {@code floor(clamp(x, 0, 1) * 255)} computed in float32, i.e. truncation, not rounding (the original's {@code save_videos_grid}).
  * NaN becomes 0. Instances are immutable.
  */
 public final class VideoFrames {
