@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,39 +21,69 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
 
 /**
- * Checkpoint loading benchmark: writes a synthetic bf16 safetensors file (default 4 GB, in tensors of about 64 MB
- * like the DiT's large linears), opens it through {@link Weights#open} (header validation + mapping) and
- * materialises every tensor on a device in a dtype, then prints a markdown table and deletes the file.
+ * Checkpoint loading benchmark: writes the same synthetic bf16 tensors (default 4 GB, in tensors of about 64 MB like
+ * the DiT's large linears) as a safetensors file and as two torch.save {@code .pt} files, one with the zip CRC-32s
+ * that torch.save writes by default and one without them (all 0, as under torch's
+ * {@code set_crc32_options(False)}, which the reader loads unverified). Each pass opens every file through
+ * {@link Weights#open} (header or pickle validation + mapping) and materialises every tensor on a device in a dtype
+ * (for the checked {@code .pt}, this includes the CRC-32 pass over each storage), files interleaved in rotating
+ * order so that load from other processes hits them alike. It prints a markdown table and the cost of the CRC-32
+ * check (median and fastest of the warm passes), then deletes the files.
  *
  * <p>Arguments (all optional):
  * <ul>
- *   <li>{@code --size-gb G} file size in GB (10^9 bytes), default 4</li>
- *   <li>{@code --tensor-mb M} size of each tensor in MB, default 64</li>
- *   <li>{@code --dir D} folder for the temporary file, default {@code java.io.tmpdir}</li>
+ *   <li>{@code --size-gb G} size of each file in GB (10^9 bytes), default 4</li>
+ *   <li>{@code --tensor-mb M} size of each tensor in MB, default 64, below 4000 (no zip64 entry sizes)</li>
+ *   <li>{@code --formats F,...} which files, of {@code safetensors}, {@code pt}, {@code pt-nocrc}; default all</li>
+ *   <li>{@code --dir D} folder for the temporary files, default {@code java.io.tmpdir}</li>
  *   <li>{@code --device cpu|cuda|cuda:N} where tensors are copied, default cpu</li>
  *   <li>{@code --dtype stored|fp32|fp16|bf16} the copies' dtype, default stored (bf16)</li>
  *   <li>{@code --passes N} open + materialise passes, default 2 (the first one faults the pages in)</li>
- *   <li>{@code --small} a 64 MB file of 4 MB tensors, to check that the program runs</li>
+ *   <li>{@code --small} 64 MB files of 4 MB tensors, to check that the program runs</li>
  * </ul>
- * The file is freshly written, so the passes read it from the page cache when it fits in RAM; the table says so.
- * CPU copies of large tensors are dominated by first-touch page faults on the new allocations; run with the
+ * The files are freshly written, so the passes read them from the page cache when they fit in RAM; the table says
+ * so. CPU copies of large tensors are dominated by first-touch page faults on the new allocations; run with the
  * environment variable {@code THP_MEM_ALLOC_ENABLE=1} to let libtorch use 2 MB pages for them.
  * Example: {@code java -cp ... io.github.hunyuanvideo.bench.CheckpointBench --device cuda --dtype bf16}.
  */
 public final class CheckpointBench {
     private static final int COLS = 4096;
     private static final int BF16_BYTES = 2;
+    private static final long MAX_TENSOR_MB = 4000;
 
     private CheckpointBench() {
     }
 
-    private record Options(double sizeGb, double tensorMb, Path dir, String device, String dtype, int passes) {
+    /** The files compared; each holds the same tensors. */
+    private enum Format {
+        SAFETENSORS("safetensors", "safetensors", "synthetic.safetensors"),
+        PT("pt", ".pt, CRC-32 checked", "synthetic.pt"),
+        PT_NO_CRC("pt-nocrc", ".pt without CRC-32s", "synthetic-nocrc.pt");
+
+        final String option;
+        final String label;
+        final String fileName;
+
+        Format(String option, String label, String fileName) {
+            this.option = option;
+            this.label = label;
+            this.fileName = fileName;
+        }
+    }
+
+    private record Options(double sizeGb, double tensorMb, Path dir, String device, String dtype, int passes,
+                           List<Format> formats) {
     }
 
     public static void main(String[] args) throws IOException {
@@ -64,44 +95,94 @@ public final class CheckpointBench {
         ScalarType dtype = o.dtype().equals("stored") ? ScalarType.BFloat16 : Precision.parse(o.dtype())
                 .scalarType();
         Path dir = Files.createTempDirectory(o.dir(), "checkpoint-bench");
-        Path file = dir.resolve("synthetic.safetensors");
+        List<Long> rows = layout((long) (o.sizeGb() * 1e9), (long) (o.tensorMb() * 1e6));
+        long dataBytes = rows.stream().mapToLong(r -> r * COLS * BF16_BYTES).sum();
+        Map<Format, Path> files = new EnumMap<>(Format.class);
+        Map<Format, Double> writeS = new EnumMap<>(Format.class);
+        Map<Format, double[]> loadS = new EnumMap<>(Format.class);
         try {
-            long t0 = System.nanoTime();
-            int tensors = write(file, (long) (o.sizeGb() * 1e9), (long) (o.tensorMb() * 1e6));
-            double writeS = (System.nanoTime() - t0) / 1e9;
-            long size = Files.size(file);
+            for (Format f : o.formats()) {
+                Path file = dir.resolve(f.fileName);
+                files.put(f, file);
+                long t0 = System.nanoTime();
+                if (f == Format.SAFETENSORS) {
+                    writeSafetensors(file, rows);
+                } else {
+                    writeTorch(file, rows, f == Format.PT);
+                }
+                writeS.put(f, (System.nanoTime() - t0) / 1e9);
+                loadS.put(f, new double[o.passes()]);
+            }
             System.out.printf(Locale.ROOT, "%n%s, %d cores, %.1f GB RAM, device %s, %s%n%n", cpuModel(),
                     Runtime.getRuntime().availableProcessors(), totalRamGb(), o.device(),
-                    "file in page cache (freshly written)");
-            System.out.println("| pass | file | tensors | write | open (validate + map) | materialise → "
-                    + o.device() + " " + dtype.name() + " | throughput |");
-            System.out.println("|---|---|---|---|---|---|---|");
+                    "files in page cache (freshly written)");
+            System.out.println("| file | pass | size | tensors | write | open (validate + map) | materialise → "
+                    + o.device() + " " + dtype.name() + " | load (open + materialise) | throughput |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|");
             for (int pass = 1; pass <= o.passes(); pass++) {
-                long a = System.nanoTime();
-                try (Weights w = Weights.open(file)) {
-                    double openMs = (System.nanoTime() - a) / 1e6;
-                    long b = System.nanoTime();
-                    long bytes = 0;
-                    for (String name : w.names()) {
-                        try (PointerScope scope = new PointerScope()) {
-                            Tensor t = w.get(name, device, dtype);
-                            bytes += t.nbytes();
+                for (int k = 0; k < o.formats().size(); k++) {
+                    // Each pass starts one file later, so no file always runs right after another.
+                    Format f = o.formats().get((k + pass - 1) % o.formats().size());
+                    Path file = files.get(f);
+                    long a = System.nanoTime();
+                    try (Weights w = Weights.open(file)) {
+                        double openS = (System.nanoTime() - a) / 1e9;
+                        long b = System.nanoTime();
+                        long bytes = 0;
+                        for (String name : w.names()) {
+                            try (PointerScope scope = new PointerScope()) {
+                                Tensor t = w.get(name, device, dtype);
+                                bytes += t.nbytes();
+                            }
                         }
+                        if (device.is_cuda()) {
+                            torch.cuda_synchronize();
+                        }
+                        double matS = (System.nanoTime() - b) / 1e9;
+                        loadS.get(f)[pass - 1] = openS + matS;
+                        System.out.printf(Locale.ROOT, "| %s | %d | %.2f GB | %d | %s | %.1f ms | %.2f s (%.2f GB "
+                                        + "out) | %.2f s | %.2f GB/s |%n", f.label, pass, Files.size(file) / 1e9,
+                                rows.size(), pass == 1 ? String.format(Locale.ROOT, "%.1f s", writeS.get(f)) : "-",
+                                openS * 1e3, matS, bytes / 1e9, openS + matS, dataBytes / 1e9 / matS);
                     }
-                    if (device.is_cuda()) {
-                        torch.cuda_synchronize();
-                    }
-                    double matS = (System.nanoTime() - b) / 1e9;
-                    System.out.printf(Locale.ROOT, "| %d | %.2f GB | %d | %s | %.1f ms | %.2f s (%.2f GB out) | "
-                                    + "%.2f GB/s |%n", pass, size / 1e9, tensors,
-                            pass == 1 ? String.format(Locale.ROOT, "%.1f s", writeS) : "-", openMs, matS,
-                            bytes / 1e9, (size - headerBytes(file)) / 1e9 / matS);
                 }
             }
+            if (loadS.containsKey(Format.PT) && loadS.containsKey(Format.PT_NO_CRC)) {
+                double[] checked = warm(loadS.get(Format.PT));
+                double[] unchecked = warm(loadS.get(Format.PT_NO_CRC));
+                String passes = o.passes() > 1 ? "passes 2.." + o.passes() : "pass 1";
+                System.out.println();
+                printCrcCost("median of " + passes, median(checked), median(unchecked));
+                printCrcCost("fastest of " + passes, checked[0], unchecked[0]);
+            }
         } finally {
-            Files.deleteIfExists(file);
+            for (Path file : files.values()) {
+                Files.deleteIfExists(file);
+            }
             Files.deleteIfExists(dir);
         }
+    }
+
+    /** The passes after the first (which faults the pages in), or the only pass, sorted. */
+    private static double[] warm(double[] passes) {
+        double[] warm = passes.length == 1 ? passes.clone() : Arrays.copyOfRange(passes, 1, passes.length);
+        Arrays.sort(warm);
+        return warm;
+    }
+
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /**
+     * Prints the load time the CRC-32 check adds, by one statistic of the passes: the median resists passes that
+     * other processes slow down, the fastest pass shows the cost on a quiet machine.
+     */
+    private static void printCrcCost(String statistic, double checked, double unchecked) {
+        System.out.printf(Locale.ROOT, "CRC-32 check, %s: %+.2f s per load, %+.1f %% of the unchecked .pt load "
+                + "(%.2f s checked, %.2f s unchecked)%n", statistic, checked - unchecked,
+                100 * (checked - unchecked) / unchecked, checked, unchecked);
     }
 
     private static Options parse(String[] args) {
@@ -111,6 +192,7 @@ public final class CheckpointBench {
         String device = "cpu";
         String dtype = "stored";
         int passes = 2;
+        List<Format> formats = List.of(Format.values());
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--small")) {
@@ -134,6 +216,7 @@ public final class CheckpointBench {
                     dtype = v;
                 }
                 case "--passes" -> passes = Integer.parseInt(v);
+                case "--formats" -> formats = parseFormats(v);
                 default -> throw new IllegalArgumentException("unknown option " + a
                         + " (see the CheckpointBench Javadoc)");
             }
@@ -141,50 +224,220 @@ public final class CheckpointBench {
         if (!(sizeGb > 0) || !(tensorMb > 0) || passes < 1) {
             throw new IllegalArgumentException("--size-gb and --tensor-mb must be > 0 and --passes >= 1");
         }
+        if (tensorMb >= MAX_TENSOR_MB) {
+            throw new IllegalArgumentException("--tensor-mb must be below " + MAX_TENSOR_MB
+                    + " (each tensor is one .pt zip entry, written without zip64 sizes)");
+        }
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("--dir " + dir + " is not a folder");
         }
-        return new Options(sizeGb, tensorMb, dir, device, dtype, passes);
+        return new Options(sizeGb, tensorMb, dir, device, dtype, passes, formats);
     }
 
-    /** Writes bf16 tensors of shape [rows, 4096] totalling about {@code totalBytes}; returns their count. */
-    private static int write(Path file, long totalBytes, long tensorBytes) throws IOException {
-        long rowBytes = (long) COLS * BF16_BYTES;
-        long rowsPerTensor = Math.max(1, tensorBytes / rowBytes);
-        long rowsLeft = Math.max(1, totalBytes / rowBytes);
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode header = json.createObjectNode();
-        long offset = 0;
-        int count = 0;
-        while (rowsLeft > 0) {
-            long rows = Math.min(rowsPerTensor, rowsLeft);
-            ObjectNode e = header.putObject(String.format(Locale.ROOT, "blocks.%05d.weight", count++));
-            e.put("dtype", "BF16");
-            e.putArray("shape").add(rows).add(COLS);
-            e.putArray("data_offsets").add(offset).add(offset + rows * rowBytes);
-            offset += rows * rowBytes;
-            rowsLeft -= rows;
-        }
-        ByteBuffer head = SafetensorsWriter.headerBytes(header);
-        byte[] noise = new byte[16 << 20];
-        new Random(42).nextBytes(noise);
-        ByteBuffer chunk = ByteBuffer.allocateDirect(noise.length).put(noise);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ch.write(head);
-            long left = offset;
-            while (left > 0) {
-                chunk.clear().limit((int) Math.min(chunk.capacity(), left));
-                left -= ch.write(chunk);
+    private static List<Format> parseFormats(String v) {
+        List<Format> out = new ArrayList<>();
+        for (String name : v.split(",")) {
+            Format f = Arrays.stream(Format.values()).filter(x -> x.option.equals(name.trim())).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("--formats: unknown format '" + name
+                            + "' (safetensors, pt, pt-nocrc)"));
+            if (!out.contains(f)) {
+                out.add(f);
             }
         }
-        return count;
+        return out;
     }
 
-    private static long headerBytes(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            ch.read(b, 0);
-            return 8 + b.getLong(0);
+    /** Rows of each bf16 [rows, 4096] tensor: about {@code tensorBytes} each, about {@code totalBytes} in all. */
+    private static List<Long> layout(long totalBytes, long tensorBytes) {
+        long rowBytes = (long) COLS * BF16_BYTES;
+        long rowsPerTensor = Math.max(1, tensorBytes / rowBytes);
+        List<Long> rows = new ArrayList<>();
+        for (long left = Math.max(1, totalBytes / rowBytes); left > 0; left -= rows.get(rows.size() - 1)) {
+            rows.add(Math.min(rowsPerTensor, left));
+        }
+        return rows;
+    }
+
+    private static String tensorName(int i) {
+        return String.format(Locale.ROOT, "blocks.%05d.weight", i);
+    }
+
+    /** 16 MB of seeded noise, repeated as the data of every tensor. */
+    private static ByteBuffer noise() {
+        byte[] noise = new byte[16 << 20];
+        new Random(42).nextBytes(noise);
+        return ByteBuffer.allocateDirect(noise.length).put(noise).flip();
+    }
+
+    /**
+     * Writes {@code length} bytes at {@code at}: {@code source}'s bytes from its start, over and over; adds them to
+     * {@code crc} unless it is null.
+     */
+    private static void writeRepeated(FileChannel ch, long at, ByteBuffer source, long length, CRC32 crc)
+            throws IOException {
+        ByteBuffer b = source.duplicate();
+        for (long done = 0; done < length; ) {
+            b.clear().limit((int) Math.min(b.capacity(), length - done));
+            if (crc != null) {
+                crc.update(b.duplicate());
+            }
+            while (b.hasRemaining()) {
+                done += ch.write(b, at + done);
+            }
+        }
+    }
+
+    private static void writeSafetensors(Path file, List<Long> rows) throws IOException {
+        long rowBytes = (long) COLS * BF16_BYTES;
+        ObjectNode header = new ObjectMapper().createObjectNode();
+        long offset = 0;
+        for (int i = 0; i < rows.size(); i++) {
+            ObjectNode e = header.putObject(tensorName(i));
+            e.put("dtype", "BF16");
+            e.putArray("shape").add(rows.get(i)).add(COLS);
+            e.putArray("data_offsets").add(offset).add(offset + rows.get(i) * rowBytes);
+            offset += rows.get(i) * rowBytes;
+        }
+        ByteBuffer head = SafetensorsWriter.headerBytes(header);
+        ByteBuffer noise = noise();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            long at = head.remaining();
+            writeRepeated(ch, 0, head, at, null);
+            for (long r : rows) {
+                writeRepeated(ch, at, noise, r * rowBytes, null);
+                at += r * rowBytes;
+            }
+        }
+    }
+
+    /**
+     * Writes the tensors as torch.save does: a zip of stored entries {@code archive/data.pkl},
+     * {@code archive/byteorder}, {@code archive/data/<i>} (one bf16 storage per tensor) and {@code archive/version},
+     * with 64-byte aligned data and zip64 end records. With {@code crc} false every CRC-32 is 0.
+     */
+    private static void writeTorch(Path file, List<Long> rows, boolean crc) throws IOException {
+        ByteBuffer noise = noise();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            TorchZip zip = new TorchZip(ch, crc);
+            zip.add("archive/data.pkl", ByteBuffer.wrap(statePickle(rows)), -1);
+            zip.add("archive/byteorder", ByteBuffer.wrap("little".getBytes(StandardCharsets.US_ASCII)), -1);
+            for (int i = 0; i < rows.size(); i++) {
+                zip.add("archive/data/" + i, noise, rows.get(i) * COLS * BF16_BYTES);
+            }
+            zip.add("archive/version", ByteBuffer.wrap("3\n".getBytes(StandardCharsets.US_ASCII)), -1);
+            zip.finish();
+        }
+    }
+
+    /**
+     * The protocol 2 pickle of {@code OrderedDict(name -> _rebuild_tensor_v2(storage i, 0, (rows, 4096), (4096, 1),
+     * False, OrderedDict()))} over persistent ids {@code ('storage', torch.BFloat16Storage, "i", 'cpu', numel)}.
+     */
+    private static byte[] statePickle(List<Long> rows) {
+        Pickle p = new Pickle();
+        p.op(0x80).op(2).global("collections", "OrderedDict").op(')').op('R').op('(');
+        for (int i = 0; i < rows.size(); i++) {
+            p.str(tensorName(i)).global("torch._utils", "_rebuild_tensor_v2").op('(');
+            p.op('(').str("storage").global("torch", "BFloat16Storage").str(Integer.toString(i)).str("cpu")
+                    .integer(rows.get(i) * COLS).op('t').op('Q');
+            p.integer(0).op('(').integer(rows.get(i)).integer(COLS).op('t').op('(').integer(COLS).integer(1).op('t');
+            p.op(0x89).global("collections", "OrderedDict").op(')').op('R').op('t').op('R');
+        }
+        return p.op('u').op('.').out.toByteArray();
+    }
+
+    /** Pickle opcodes, just those {@link #statePickle} needs. */
+    private static final class Pickle {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        Pickle op(int opcode) {
+            out.write(opcode);
+            return this;
+        }
+
+        /** BINUNICODE. */
+        Pickle str(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            out.writeBytes(ByteBuffer.allocate(5).order(ByteOrder.LITTLE_ENDIAN).put((byte) 'X').putInt(b.length)
+                    .array());
+            out.writeBytes(b);
+            return this;
+        }
+
+        /** GLOBAL. */
+        Pickle global(String module, String name) {
+            out.write('c');
+            out.writeBytes((module + "\n" + name + "\n").getBytes(StandardCharsets.UTF_8));
+            return this;
+        }
+
+        /** LONG1 with 8 bytes, for any size. */
+        Pickle integer(long v) {
+            out.writeBytes(ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN).put((byte) 0x8a).put((byte) 8)
+                    .putLong(v).array());
+            return this;
+        }
+    }
+
+    /** The zip records of a torch.save archive, written in order (entries below 4 GiB each). */
+    private static final class TorchZip {
+        private static final long MAX32 = 0xFFFFFFFFL;
+        private static final int ALIGN = 64;
+
+        private final FileChannel ch;
+        private final boolean crc;
+        private final ByteArrayOutputStream central = new ByteArrayOutputStream();
+        private int count;
+        private long pos;
+
+        TorchZip(FileChannel ch, boolean crc) {
+            this.ch = ch;
+            this.crc = crc;
+        }
+
+        private static ByteBuffer le(int size) {
+            return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        /** Appends entry {@code name}: {@code length} bytes of {@code source} repeated, or all of it once if -1. */
+        void add(String name, ByteBuffer source, long length) throws IOException {
+            byte[] n = name.getBytes(StandardCharsets.UTF_8);
+            long size = length < 0 ? source.remaining() : length;
+            // torch.save pads the local extra field (id "FB") so the data starts aligned.
+            int pad = (int) Math.floorMod(-(pos + 30 + n.length + 4), (long) ALIGN);
+            long dataAt = pos + 30 + n.length + 4 + pad;
+            CRC32 sum = crc ? new CRC32() : null;
+            writeRepeated(ch, dataAt, source, size, sum);
+            int value = sum == null ? 0 : (int) sum.getValue();
+            ByteBuffer local = le(30 + n.length + 4 + pad).putInt(0x04034b50).putShort((short) 20)
+                    .putShort((short) 0).putShort((short) 0).putInt(0).putInt(value).putInt((int) size)
+                    .putInt((int) size).putShort((short) n.length).putShort((short) (4 + pad)).put(n)
+                    .putShort((short) 0x4246).putShort((short) pad);
+            writeRepeated(ch, pos, local.clear(), local.capacity(), null);
+            boolean far = pos >= MAX32;
+            ByteBuffer c = le(46 + n.length + (far ? 12 : 0)).putInt(0x02014b50).putShort((short) 45)
+                    .putShort((short) 45).putShort((short) 0).putShort((short) 0).putInt(0).putInt(value)
+                    .putInt((int) size).putInt((int) size).putShort((short) n.length).putShort((short) (far ? 12 : 0))
+                    .putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0)
+                    .putInt((int) (far ? MAX32 : pos)).put(n);
+            if (far) {
+                c.putShort((short) 1).putShort((short) 8).putLong(pos);
+            }
+            central.writeBytes(c.array());
+            count++;
+            pos = dataAt + size;
+        }
+
+        /** Writes the central directory, the zip64 end record and locator, and the end record. */
+        void finish() throws IOException {
+            byte[] cd = central.toByteArray();
+            ByteBuffer end = le(cd.length + 56 + 20 + 22).put(cd)
+                    .putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0)
+                    .putLong(count).putLong(count).putLong(cd.length).putLong(pos)
+                    .putInt(0x07064b50).putInt(0).putLong(pos + cd.length).putInt(1)
+                    .putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) 0xFFFF)
+                    .putShort((short) 0xFFFF).putInt((int) MAX32).putInt((int) MAX32).putShort((short) 0);
+            writeRepeated(ch, pos, end.clear(), end.capacity(), null);
         }
     }
 

@@ -118,16 +118,8 @@ public final class DitBench {
         double flops = cfg.flopsPerForward(imageTokens, o.textLen()) * shape[0];
         String what = "DiT forward " + shape[3] * 8 + "×" + shape[4] * 8 + "×" + ((shape[2] - 1) * 4 + 1);
         try (PointerScope scope = new PointerScope()) {
-            TensorOptions onDevice = new TensorOptions(device).dtype(new ScalarTypeOptional(ScalarType.Float));
             long b = shape[0];
-            Tensor x = torch.randn(shape, onDevice);
-            Tensor t = torch.full(new long[]{b}, new org.bytedeco.pytorch.Scalar(997.093), onDevice);
-            Tensor text = torch.randn(new long[]{b, o.textLen(), cfg.textStatesDim()}, onDevice).to(dtype);
-            Tensor mask = torch.zeros(new long[]{b, o.textLen()}, new TensorOptions(ScalarType.Long));
-            mask.narrow(1, 0, o.textValid()).fill_(new org.bytedeco.pytorch.Scalar(1));
-            Tensor text2 = torch.randn(new long[]{b, cfg.textStatesDim2()}, onDevice);
-            Tensor guidance = torch.full(new long[]{b}, new org.bytedeco.pytorch.Scalar(6016.0), onDevice);
-            DitInputs in = new DitInputs(x, t, text, mask, text2, guidance);
+            DitInputs in = randomInputs(cfg, shape, o.textLen(), o.textValid(), device, dtype);
             String backend = o.sdp();
             if (o.probeSdp()) {
                 backend = probeSdp(cfg, b, imageTokens + o.textValid(), device, dtype, o.sdp());
@@ -161,6 +153,25 @@ public final class DitBench {
             return String.format(Locale.ROOT, "| %s | latent %s | %.2f s | %.2f s | %.1f GiB | %.0f | %s |", what,
                     Arrays.toString(shape), median, sorted[0], CudaMemory.gib(peak), flops / median / 1e12, backend);
         }
+    }
+
+    /**
+     * Random inputs of one denoising step for latents of {@code shape}: timestep 997.093, {@code textLen} text tokens
+     * of which the first {@code textValid} are valid, guidance 6016 (6.0 in bf16 as the pipeline feeds it), on
+     * {@code device}; the text states in {@code dtype}. They belong to the caller's scope.
+     */
+    static DitInputs randomInputs(DitConfig cfg, long[] shape, int textLen, int textValid, Device device,
+                                  ScalarType dtype) {
+        TensorOptions onDevice = new TensorOptions(device).dtype(new ScalarTypeOptional(ScalarType.Float));
+        long b = shape[0];
+        Tensor x = torch.randn(shape, onDevice);
+        Tensor t = torch.full(new long[]{b}, new org.bytedeco.pytorch.Scalar(997.093), onDevice);
+        Tensor text = torch.randn(new long[]{b, textLen, cfg.textStatesDim()}, onDevice).to(dtype);
+        Tensor mask = torch.zeros(new long[]{b, textLen}, new TensorOptions(ScalarType.Long));
+        mask.narrow(1, 0, textValid).fill_(new org.bytedeco.pytorch.Scalar(1));
+        Tensor text2 = torch.randn(new long[]{b, cfg.textStatesDim2()}, onDevice);
+        Tensor guidance = torch.full(new long[]{b}, new org.bytedeco.pytorch.Scalar(6016.0), onDevice);
+        return new DitInputs(x, t, text, mask, text2, guidance);
     }
 
     /**
@@ -340,7 +351,8 @@ public final class DitBench {
         return n;
     }
 
-    private static long[] shape(String s) {
+    /** {@code BxCxTxHxW} as its five sizes. */
+    static long[] shape(String s) {
         return Arrays.stream(s.trim().split("x")).mapToLong(Long::parseLong).toArray();
     }
 }

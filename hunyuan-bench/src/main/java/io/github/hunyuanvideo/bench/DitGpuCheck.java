@@ -77,7 +77,7 @@ public final class DitGpuCheck {
     }
 
     /** Relative error of out.x of samples [from, from+count) against {@code ref}'s {@code out.x}. */
-    private static double check(HunyuanVideoTransformer dit, Weights all, Weights ref, long from, long count) {
+    static double check(HunyuanVideoTransformer dit, Weights all, Weights ref, long from, long count) {
         try (PointerScope scope = new PointerScope()) {
             DitInputs in = new DitInputs(all.get("in.x"), all.get("in.t"), all.get("in.text_states"),
                     all.get("in.text_mask"), all.get("in.text_states_2"),
@@ -87,7 +87,8 @@ public final class DitGpuCheck {
         }
     }
 
-    private static boolean report(String run, double err, double tol) {
+    /** Prints one table row; returns whether {@code err} is within {@code tol}. */
+    static boolean report(String run, double err, double tol) {
         boolean ok = err <= tol;
         System.out.printf(Locale.ROOT, "| %s | %.3e | %s |%n", run, err, ok ? "yes" : "NO");
         return ok;

@@ -1,6 +1,8 @@
 package io.github.hunyuanvideo.cli;
 
+import io.github.hunyuanvideo.dit.StepCache;
 import io.github.hunyuanvideo.sampler.CancellationToken;
+import io.github.hunyuanvideo.sampler.GenerationCancelledException;
 import io.github.hunyuanvideo.sampler.GenerationRequest;
 import io.github.hunyuanvideo.sampler.HunyuanVideoSampler;
 import io.github.hunyuanvideo.sampler.MissingCheckpointException;
@@ -10,6 +12,7 @@ import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.io.video.ContactSheet;
 import io.github.hunyuanvideo.io.video.Mp4Options;
 import io.github.hunyuanvideo.io.video.Mp4Writer;
+import io.github.hunyuanvideo.io.video.OutputFolder;
 import io.github.hunyuanvideo.io.video.OutputNames;
 import io.github.hunyuanvideo.io.video.PngWriter;
 import io.github.hunyuanvideo.io.video.VideoFrames;
@@ -27,8 +30,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -37,6 +41,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 /**
  * The command-line program: the options of the official {@code sample_video.py}, each mapped to
@@ -50,13 +55,19 @@ import java.util.concurrent.Callable;
  * {@code MODEL_BASE} environment variable, else {@code ckpts}, and locates every component (the original reads the
  * VAE and text encoders from {@code MODEL_BASE}).
  *
- * <p>Bad input ends the program with exit code 2 and one line on stderr naming the option; other failures exit
- * with 1. Standard output receives only the paths of the written files, one per line.
+ * <p>Bad input ends the program with exit code 2 and one line on stderr naming the option (an output folder that
+ * cannot be written too, found before any model loads); other failures exit with 1. Ctrl-C (SIGINT) or SIGTERM
+ * during a run cancels it ({@link InterruptHook}): one line on stderr, no half-written file left, exit code
+ * {@value #EXIT_INTERRUPTED} (128 + the signal number, as the JVM sets it: 143 for SIGTERM). Standard output
+ * receives only the paths of the written files, one per line, each as soon as it is complete. No file is ever
+ * replaced: a name that is taken gets a number ({@code _1}, {@code _2}, ...), the same for a video and the files
+ * beside it.
  */
 @Command(name = "hunyuan-video", mixinStandardHelpOptions = true, version = "hunyuan-video-java 0.1.0",
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 120, abbreviateSynopsis = true,
         description = {"Generates videos from a text prompt with HunyuanVideo (text-to-video).",
-                "Writes {time}_seed{seed}_{prompt}.mp4 and a contact-sheet PNG per video into --save-path.",
+                "Writes {time}_seed{seed}_{prompt}.mp4 and a contact-sheet PNG per video into --save-path, never "
+                        + "replacing a file (a taken name gets _1, _2, ...).",
                 "Try it without any download: --demo (a tiny random-weight model made on the fly; its output is "
                         + "noise)."})
 public final class HunyuanVideoCli implements Callable<Integer> {
@@ -252,6 +263,16 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     @Option(names = "--use-fp8", description = "Use the FP8 DiT checkpoint (mp_rank_00_model_states_fp8.pt + map).")
     boolean useFp8;
 
+    @Option(names = "--lora", paramLabel = "FILE[:SCALE]", converter = LoraOption.class,
+            showDefaultValue = CommandLine.Help.Visibility.NEVER, description = "LoRA adapter merged into the DiT "
+            + "when it loads, at SCALE (default 1.0); repeatable, the adapters add up. Keys: original "
+            + "(diffusion_model.*), kohya (lora_unet_*) or diffusers (transformer.*).")
+    List<SamplerConfig.Lora> loras = new ArrayList<>();
+
+    @Option(names = "--lora-ignore-unmatched", description = "Load a --lora file whose keys match no DiT weight, "
+            + "with a warning listing them (default: refused).")
+    boolean loraIgnoreUnmatched;
+
     @Option(names = "--reproduce", description = "No effect (as in the original).")
     boolean reproduce;
 
@@ -267,6 +288,16 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "auto (CUDA if available), cpu, cuda or "
             + "cuda:N.")
     String device;
+
+    @Option(names = "--teacache", paramLabel = "THRESHOLD", description = "TeaCache step caching: skip the DiT's "
+            + "blocks while the rescaled change of its input, summed since the last computed step, stays below "
+            + "THRESHOLD (its authors use 0.1 and 0.15; higher skips more). Not with --fbcache. Default: off.")
+    Double teaCache;
+
+    @Option(names = "--fbcache", paramLabel = "THRESHOLD", description = "First-Block Cache step caching: skip the "
+            + "blocks after the first while the first block's residual differs from the last computed one by less "
+            + "than THRESHOLD (relative, e.g. 0.06). Not with --teacache. Default: off.")
+    Double fbCache;
 
     @Option(names = "--fps", defaultValue = "24", description = "Frame rate of the mp4 files.")
     int fps;
@@ -285,6 +316,20 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     @Option(names = "--grid", description = "With several videos, also write them tiled in one {name}_grid.mp4 "
             + "(the original's save_videos_grid).")
     boolean grid;
+
+    @Option(names = "--original-names", description = "Name files as the original: 2026-12-02-13:40:43_seed42_A cat "
+            + "walks.mp4 (colons and spaces: not valid on Windows, quoting needed in shells). Default: portable "
+            + "names, 2026-12-02T13-40-43_seed42_A_cat_walks.mp4.")
+    boolean originalNames;
+
+    /** Exit code of a run stopped by Ctrl-C, as a shell reports a process ended by SIGINT (128 + 2). */
+    static final int EXIT_INTERRUPTED = 130;
+
+    /** The time in file names and of the stale temporary file cutoff; tests fix it. */
+    Clock clock = Clock.systemDefaultZone();
+
+    /** Cancels this run; the {@link InterruptHook} does on Ctrl-C, tests directly. */
+    final CancellationToken cancel = new CancellationToken();
 
     @Option(names = "--demo", description = "Use a tiny model with random weights, generated into --demo-dir (no "
             + "download; the output is noise). Defaults become 128x192, 33 frames, 12 steps, fp32.")
@@ -341,10 +386,15 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     /**
      * Parses {@code args} and runs; paths go to {@code out}, progress and errors to {@code err}.
      *
-     * @return 0 on success, 2 for bad input (one line on {@code err} naming the option), 1 for other failures
+     * @return 0 on success, 2 for bad input (one line on {@code err} naming the option), 1 for other failures,
+     *         {@value #EXIT_INTERRUPTED} when the run was cancelled
      */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        HunyuanVideoCli cli = new HunyuanVideoCli();
+        return run(new HunyuanVideoCli(), args, out, err);
+    }
+
+    /** {@link #run(String[], PrintStream, PrintStream)} on {@code cli}, whose clock or token a test may have set. */
+    static int run(HunyuanVideoCli cli, String[] args, PrintStream out, PrintStream err) {
         cli.stdout = out;
         cli.stderr = err;
         CommandLine cl = commandLine(cli);
@@ -395,18 +445,29 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         Mp4Options mp4 = mp4Options();
         Path saveDir = saveDir();
         Path base = demo ? demoModel() : modelBase;
+        // what the model folder alone reveals (missing files, text lengths its encoders cannot take) fails here,
+        // as one line before any notice and any loading
+        HunyuanVideoSampler.check(base, config);
         if (demo) {
             stderr.println("demo: random-weight model in " + base + " (its output is noise; use --model-base for "
                     + "real weights)");
         }
-        try (HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(base, config);
-             SamplerResult result = sampler.predict(request,
-                     new ProgressBar(stderr, System.console() != null), new CancellationToken())) {
-            for (Path p : save(result, saveDir, mp4)) {
-                stdout.println(p);
+        // the hook is closed only after the line below is printed: it waits for that before the JVM exits
+        try (InterruptHook hook = InterruptHook.install(cancel, saveDir, stderr)) {
+            String stopped;
+            try (HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(base, config);
+                 SamplerResult result = sampler.predict(request,
+                         new ProgressBar(stderr, System.console() != null), cancel)) {
+                if (save(result, saveDir, mp4, stdout::println)) {
+                    return 0;
+                }
+                stopped = "saving stopped before the next video; the files printed are complete";
+            } catch (GenerationCancelledException e) {
+                stopped = e.getMessage() + "; no video was saved";
             }
+            stderr.println(NAME + ": interrupted (" + stopped + ")");
+            return EXIT_INTERRUPTED;
         }
-        return 0;
     }
 
     /** The {@code --demo} model folder, made if needed; a folder that is not a demo model is refused, never touched. */
@@ -520,13 +581,16 @@ public final class HunyuanVideoCli implements Callable<Integer> {
      */
     SamplerConfig samplerConfig() {
         try {
-            return SamplerConfig.builder().model(model).precision(precision).vaePrecision(vaePrecision)
+            SamplerConfig.Builder b = SamplerConfig.builder().model(model).precision(precision)
+                    .vaePrecision(vaePrecision)
                     .vaeTiling(vaeTiling).textEncoderPrecision(textEncoderPrecision).textLen(textLen)
                     .promptTemplate(promptTemplate).promptTemplateVideo(promptTemplateVideo)
                     .hiddenStateSkipLayer(hiddenStateSkipLayer).applyFinalNorm(applyFinalNorm)
                     .textEncoderPrecision2(textEncoderPrecision2).textLen2(textLen2).flowReverse(flowReverse)
                     .ditWeight(ditWeight).loadKey(loadKey).useCpuOffload(useCpuOffload).useFp8(useFp8)
-                    .device(device).build();
+                    .device(device).loraIgnoreUnmatched(loraIgnoreUnmatched);
+            loras.forEach(l -> b.lora(l.path(), l.scale()));
+            return b.build();
         } catch (IllegalArgumentException e) {
             throw parameterError(e.getMessage());
         }
@@ -547,9 +611,27 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             return GenerationRequest.builder(prompt).size(height, width).videoLength(videoLength)
                     .inferSteps(inferSteps).flowShift(flowShift).guidanceScale(cfgScale)
                     .embeddedGuidanceScale(embeddedCfgScale).seed(seed).negativePrompt(negPrompt)
-                    .numVideosPerPrompt(numVideos).batchSize(batchSize).build();
+                    .numVideosPerPrompt(numVideos).batchSize(batchSize).stepCache(stepCache()).build();
         } catch (IllegalArgumentException e) {
             throw parameterError(e.getMessage());
+        }
+    }
+
+    /**
+     * The step cache of {@code --teacache} or {@code --fbcache} (at most one of them), else none.
+     *
+     * @throws ParameterException naming the option if both are given or the threshold is not finite and ≥ 0
+     */
+    StepCache stepCache() {
+        if (teaCache != null && fbCache != null) {
+            throw bad("--teacache", "cannot be combined with --fbcache (one step cache at a time)");
+        }
+        String flag = teaCache != null ? "--teacache" : "--fbcache";
+        try {
+            return teaCache != null ? StepCache.teaCache(teaCache)
+                    : fbCache != null ? StepCache.firstBlock(fbCache) : StepCache.none();
+        } catch (IllegalArgumentException e) {
+            throw bad(flag, e.getMessage().replaceFirst("^threshold: ", ""));
         }
     }
 
@@ -569,43 +651,76 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         return options;
     }
 
-    /** {@code --save-path}, with {@code _suffix} when {@code --save-path-suffix} is set; created now. */
+    /**
+     * {@code --save-path}, with {@code _suffix} when {@code --save-path-suffix} is set: created now and checked
+     * writable with a probe file, so that a folder that cannot take the videos fails before any model loads. The
+     * temporary files that killed runs left there more than a day ago are removed ({@link OutputFolder#removeStale}).
+     */
     Path saveDir() {
-        Path dir = Path.of(savePathSuffix.isEmpty() ? savePath : savePath + "_" + savePathSuffix);
+        String flag = savePathSuffix.isEmpty() ? "--save-path" : "--save-path-suffix";
+        Path dir;
         try {
-            Files.createDirectories(dir);
-        } catch (IOException | RuntimeException e) {
-            throw bad(savePathSuffix.isEmpty() ? "--save-path" : "--save-path-suffix", "cannot create folder "
-                    + dir + " (" + e + ")");
+            dir = Path.of(savePathSuffix.isEmpty() ? savePath : savePath + "_" + savePathSuffix);
+            OutputFolder.prepare(dir);
+        } catch (IOException e) {
+            throw bad(flag, e.getMessage());
+        } catch (InvalidPathException e) {
+            throw bad(flag, "not a valid path: " + e.getMessage());
         }
+        OutputFolder.removeStale(dir, clock.instant());
         return dir;
     }
 
-    /** Writes each video (mp4, contact sheet, frames) and the optional grid; returns the written paths. */
-    List<Path> save(SamplerResult result, Path dir, Mp4Options mp4) throws IOException {
-        LocalDateTime now = LocalDateTime.now();
+    /**
+     * Writes each video (mp4, contact sheet, frames) and the optional grid into {@code dir}, never replacing a file:
+     * when a video's name or the name of a file beside it is taken, all of them get the next free number ({@code _1},
+     * {@code _2}, ...; {@link Mp4Writer#writeNew}). Each path goes to {@code written} as soon as its file is complete.
+     * Once {@link #cancel} is cancelled, it stops before the next video.
+     *
+     * @return whether everything was written (false: cancelled)
+     * @throws IOException naming the file that could not be written and why
+     */
+    boolean save(SamplerResult result, Path dir, Mp4Options mp4, Consumer<Path> written) throws IOException {
+        LocalDateTime now = LocalDateTime.now(clock);
+        OutputNames.Style style = originalNames ? OutputNames.Style.ORIGINAL : OutputNames.Style.PORTABLE;
         List<VideoFrames> videos = VideoFrames.listFromTensor(result.videos());
-        List<Path> written = new ArrayList<>();
-        List<String> bases = new ArrayList<>();
+        boolean withGrid = grid && videos.size() > 1;
+        Path first = null;
         for (int i = 0; i < videos.size(); i++) {
-            String base = OutputNames.baseName(now, result.seeds().get(i), result.prompts().get(i));
-            bases.add(base);
-            written.add(Mp4Writer.write(videos.get(i), dir.resolve(base + ".mp4"), mp4));
+            if (cancel.isCancelled()) {
+                return false;
+            }
+            List<String> companions = new ArrayList<>();
             if (contactSheet) {
-                written.add(ContactSheet.write(videos.get(i), dir.resolve(base + "_sheet.png")));
+                companions.add(OutputNames.SHEET);
             }
             if (saveFrames) {
-                Path frames = dir.resolve(base + "_frames");
-                PngWriter.writeFrames(videos.get(i), frames);
-                written.add(frames);
+                companions.add(OutputNames.FRAMES);
+            }
+            if (withGrid && i == 0) {
+                companions.add(OutputNames.GRID);
+            }
+            String base = OutputNames.baseName(now, result.seeds().get(i), result.prompts().get(i), style);
+            Path video = Mp4Writer.writeNew(videos.get(i), dir.resolve(base + ".mp4"), mp4, companions);
+            written.accept(video);
+            first = first == null ? video : first;
+            if (contactSheet) {
+                written.accept(ContactSheet.writeNew(videos.get(i), OutputNames.companion(video, OutputNames.SHEET)));
+            }
+            if (saveFrames) {
+                written.accept(PngWriter.writeFramesNew(videos.get(i), OutputNames.companion(video,
+                        OutputNames.FRAMES)).get(0).getParent());
             }
         }
-        if (grid && videos.size() > 1) {
+        if (withGrid) {
+            if (cancel.isCancelled()) {
+                return false;
+            }
             int perRow = (int) Math.ceil(Math.sqrt(videos.size()));
-            written.add(Mp4Writer.write(VideoGrid.combine(videos, perRow, VideoGrid.DEFAULT_PADDING),
-                    dir.resolve(bases.get(0) + "_grid.mp4"), mp4));
+            written.accept(Mp4Writer.writeNew(VideoGrid.combine(videos, perRow, VideoGrid.DEFAULT_PADDING),
+                    OutputNames.companion(first, OutputNames.GRID), mp4, List.of()));
         }
-        return written;
+        return true;
     }
 
     /** {@code --dit-weight} if a problem is about the given DiT file, {@code --model-base} for any other. */

@@ -11,7 +11,7 @@ import java.util.Locale;
  * {@code denoising  12/50 [#######.....................]  24%  00:12 elapsed, ETA 00:38}.
  *
  * <p>On a terminal it redraws one line; otherwise (output piped to a file) it prints a line at every tenth of the
- * loop, so logs stay short.
+ * loop, so logs stay short. When a step cache skipped steps, the loop ends with a line saying how many.
  */
 final class ProgressBar implements ProgressListener {
     private static final int WIDTH = 30;
@@ -19,6 +19,7 @@ final class ProgressBar implements ProgressListener {
     private final PrintStream out;
     private final boolean interactive;
     private int lastDecile = -1;
+    private int skipped;
 
     ProgressBar(PrintStream out, boolean interactive) {
         this.out = out;
@@ -29,6 +30,11 @@ final class ProgressBar implements ProgressListener {
     public void onStage(String stage) {
         out.println("[" + stage + "]");
         out.flush();
+    }
+
+    @Override
+    public void onStepSkipped(int index) {
+        skipped++;
     }
 
     @Override
@@ -45,6 +51,9 @@ final class ProgressBar implements ProgressListener {
                 lastDecile = decile;
                 out.println(line);
             }
+        }
+        if (step == total && skipped > 0) {
+            out.println("step cache: skipped " + skipped + " of " + total + " steps");
         }
         out.flush();
     }

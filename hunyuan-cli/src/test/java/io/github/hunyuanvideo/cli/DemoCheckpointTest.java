@@ -96,7 +96,7 @@ class DemoCheckpointTest {
             assertEquals(out.toAbsolutePath(), p.getParent());
         }
         assertTrue(written.get(0).getFileName().toString().matches(
-                "\\d{4}-\\d\\d-\\d\\d-\\d\\d:\\d\\d:\\d\\d_seed7_a cat  on a mat\\.mp4"), written.get(0).toString());
+                "\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d_seed7_a_cat_on_a_mat\\.mp4"), written.get(0).toString());
         assertTrue(written.get(2).getFileName().toString().contains("_seed8_"));
         DecodedVideo v = DecodedVideo.read(written.get(0));
         assertEquals(9, v.frames().size());

@@ -164,12 +164,12 @@ class DemoFolderSafetyTest {
         return m;
     }
 
-    private static void assertSnapshotEquals(Map<String, byte[]> expected, Map<String, byte[]> actual) {
+    static void assertSnapshotEquals(Map<String, byte[]> expected, Map<String, byte[]> actual) {
         assertEquals(expected.keySet(), actual.keySet());
         expected.forEach((k, v) -> assertArrayEquals(v, actual.get(k), k));
     }
 
-    private static Path copyOf(Path from, Path to) throws IOException {
+    static Path copyOf(Path from, Path to) throws IOException {
         try (Stream<Path> s = Files.walk(from)) {
             for (Path p : s.toList()) {
                 Path t = to.resolve(from.relativize(p).toString());

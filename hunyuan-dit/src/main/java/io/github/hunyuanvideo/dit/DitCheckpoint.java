@@ -26,6 +26,7 @@ import java.util.Map;
  * official {@code .pt} with its wrapper), the diffusers {@code HunyuanVideoTransformer3DModel} names
  * ({@code DiffusersNames}), and the official FP8 checkpoint with its scale map. Every load is strict: the checkpoint
  * must hold exactly the model's tensors, with their shapes and a floating dtype, checked before anything is copied.
+ * Each load can merge LoRA adapters into the weights as they are bound ({@link LoraMerge}).
  */
 public final class DitCheckpoint {
     private static final Logger LOG = LoggerFactory.getLogger(DitCheckpoint.class);
@@ -65,11 +66,20 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer load(Path weights, DitConfig cfg, Device device, ScalarType dtype,
                                                String loadKey) throws IOException {
+        return load(weights, cfg, device, dtype, loadKey, LoraMerge.none());
+    }
+
+    /**
+     * {@link #load(Path, DitConfig, Device, ScalarType, String)} with {@code loras} merged into the weights they
+     * target.
+     */
+    public static HunyuanVideoTransformer load(Path weights, DitConfig cfg, Device device, ScalarType dtype,
+                                               String loadKey, LoraMerge loras) throws IOException {
         long t0 = System.nanoTime();
         try (Weights w = open(weights, loadKey)) {
             boolean diffusers = w.contains(DIFFUSERS_MARKER);
-            HunyuanVideoTransformer m = diffusers ? loadDiffusers(w, cfg, device, dtype)
-                    : loadOfficial(w, cfg, device, dtype);
+            HunyuanVideoTransformer m = diffusers ? loadDiffusers(w, cfg, device, dtype, loras)
+                    : loadOfficial(w, cfg, device, dtype, loras);
             logLoaded(weights, diffusers ? "diffusers" : "official", dtype, t0);
             return m;
         } catch (IllegalArgumentException e) {
@@ -86,11 +96,21 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadFp8(Path weights, Path fp8ScaleMap, DitConfig cfg, Device device,
                                                   ScalarType dtype, String loadKey) throws IOException {
+        return loadFp8(weights, fp8ScaleMap, cfg, device, dtype, loadKey, LoraMerge.none());
+    }
+
+    /**
+     * {@link #loadFp8(Path, Path, DitConfig, Device, ScalarType, String)} with {@code loras} merged into the
+     * dequantised weights they target.
+     */
+    public static HunyuanVideoTransformer loadFp8(Path weights, Path fp8ScaleMap, DitConfig cfg, Device device,
+                                                  ScalarType dtype, String loadKey, LoraMerge loras)
+            throws IOException {
         long t0 = System.nanoTime();
         // The original torch.loads the scale map as it is: no wrapper to remove.
         try (Weights w = open(weights, loadKey);
              Weights scales = Weights.of(List.of(TorchCheckpoint.open(fp8ScaleMap, null)))) {
-            HunyuanVideoTransformer m = loadFp8(w, scales, cfg, device, dtype);
+            HunyuanVideoTransformer m = loadFp8(w, scales, cfg, device, dtype, loras);
             logLoaded(weights, "official FP8", dtype, t0);
             return m;
         } catch (IllegalArgumentException e) {
@@ -105,8 +125,20 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadOfficial(Weights officialNames, DitConfig cfg, Device device,
                                                        ScalarType dtype) {
-        checkExactly(officialNames, HunyuanVideoTransformer.expectedShapes(cfg), "official DiT checkpoint", false);
-        return build(cfg, Parameters.of(officialNames, device, dtype));
+        return loadOfficial(officialNames, cfg, device, dtype, LoraMerge.none());
+    }
+
+    /**
+     * {@link #loadOfficial(Weights, DitConfig, Device, ScalarType)} with {@code loras} merged into the weights they
+     * target.
+     */
+    public static HunyuanVideoTransformer loadOfficial(Weights officialNames, DitConfig cfg, Device device,
+                                                       ScalarType dtype, LoraMerge loras) {
+        Map<String, long[]> expected = HunyuanVideoTransformer.expectedShapes(cfg);
+        checkExactly(officialNames, expected, "official DiT checkpoint", false);
+        loras.checkFits(expected);
+        return build(cfg, Parameters.of(loras.over((name, shape, dev, dt) -> Parameters.copy(officialNames, name,
+                shape, dev, dt)), device, dtype));
     }
 
     /**
@@ -118,10 +150,21 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadDiffusers(Weights diffusersNames, DitConfig cfg, Device device,
                                                         ScalarType dtype) {
+        return loadDiffusers(diffusersNames, cfg, device, dtype, LoraMerge.none());
+    }
+
+    /**
+     * {@link #loadDiffusers(Weights, DitConfig, Device, ScalarType)} with {@code loras} merged into the weights they
+     * target.
+     */
+    public static HunyuanVideoTransformer loadDiffusers(Weights diffusersNames, DitConfig cfg, Device device,
+                                                        ScalarType dtype, LoraMerge loras) {
         long hidden = cfg.hiddenSize();
-        checkExactly(diffusersNames, DiffusersNames.expectedShapes(HunyuanVideoTransformer.expectedShapes(cfg),
-                hidden), "diffusers DiT checkpoint", false);
-        return build(cfg, Parameters.of((name, shape, dev, dt) -> {
+        Map<String, long[]> expected = HunyuanVideoTransformer.expectedShapes(cfg);
+        checkExactly(diffusersNames, DiffusersNames.expectedShapes(expected, hidden), "diffusers DiT checkpoint",
+                false);
+        loras.checkFits(expected);
+        return build(cfg, Parameters.of(loras.over((name, shape, dev, dt) -> {
             DiffusersNames.Mapping m = DiffusersNames.map(name, shape[0], hidden);
             if (m.parts().size() == 1) {
                 Tensor t = Parameters.copy(diffusersNames, m.parts().get(0), shape, dev, dt);
@@ -139,7 +182,7 @@ public final class DitCheckpoint {
                 parts.push_back(Parameters.copy(diffusersNames, m.parts().get(i), partShape, dev, dt));
             }
             return torch.cat(new TensorArrayRef(parts), 0);
-        }, device, dtype));
+        }), device, dtype));
     }
 
     /**
@@ -156,6 +199,16 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadFp8(Weights fp8Weights, Weights scales, DitConfig cfg, Device device,
                                                   ScalarType dtype) {
+        return loadFp8(fp8Weights, scales, cfg, device, dtype, LoraMerge.none());
+    }
+
+    /**
+     * {@link #loadFp8(Weights, Weights, DitConfig, Device, ScalarType)} with {@code loras} merged into the weights
+     * they target, after dequantisation: the dequantised weight (in {@code dtype}, as the official computes it) plus
+     * the update, rounded once to {@code dtype}.
+     */
+    public static HunyuanVideoTransformer loadFp8(Weights fp8Weights, Weights scales, DitConfig cfg, Device device,
+                                                  ScalarType dtype, LoraMerge loras) {
         Map<String, long[]> expected = HunyuanVideoTransformer.expectedShapes(cfg);
         checkExactly(fp8Weights, expected, "FP8 DiT checkpoint", true);
         List<String> fp8Layers = new ArrayList<>();
@@ -185,14 +238,16 @@ public final class DitCheckpoint {
             throw new IllegalArgumentException("FP8 scale map has " + unexpected.size() + " entries that are no FP8 "
                     + "Linear of this model, first '" + unexpected.get(0) + "'");
         }
-        return build(cfg, Parameters.of((name, shape, dev, dt) -> {
+        loras.checkFits(expected);
+        return build(cfg, Parameters.of(loras.over((name, shape, dev, dt) -> {
             if (!isFp8Layer(name, shape)) {
                 return Parameters.copy(fp8Weights, name, shape, dev, dt);
             }
-            Tensor w = fp8Weights.get(name).to(dev, dt);
-            w.mul_(scales.get(layerOf(name)).reshape().to(dev, dt));
-            return w;
-        }, device, dtype));
+            // Dequantised in the model dtype even when a LoRA merge asks for float32: the official weight's values.
+            Tensor w = fp8Weights.get(name).to(dev, dtype);
+            w.mul_(scales.get(layerOf(name)).reshape().to(dev, dtype));
+            return w.to(dt);
+        }), device, dtype));
     }
 
     /** The model bound from {@code params}, which are closed afterwards: the boxes retain what they keep. */

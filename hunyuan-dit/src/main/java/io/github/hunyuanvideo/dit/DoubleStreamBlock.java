@@ -88,8 +88,8 @@ final class DoubleStreamBlock implements AutoCloseable {
     /** The joint attention output {@code [B, Li + Lt, hidden]}; q/k/v temporaries are freed on return. */
     private Tensor attention(Tensor image, Tensor text, Tensor[] im, Tensor[] tm, FusedRope rope, long[] valid) {
         return Scopes.scoped(() -> {
-            Tensor normedI = Modulation.normModulate(image, im[0], im[1]);
-            Tensor normedT = Modulation.normModulate(text, tm[0], tm[1]);
+            Tensor normedI = attentionInput(image, im);
+            Tensor normedT = attentionInput(text, tm);
             StageTimer.lap("double: LN + modulate (attention)");
             Tensor q = Scopes.scoped(() -> queryKey(img.q, txt.q, normedI, normedT, img.qNorm, txt.qNorm, rope));
             Tensor k = Scopes.scoped(() -> queryKey(img.k, txt.k, normedI, normedT, img.kNorm, txt.kNorm, rope));
@@ -101,6 +101,19 @@ final class DoubleStreamBlock implements AutoCloseable {
             StageTimer.lap("double: attention");
             return out;
         });
+    }
+
+    /**
+     * The image stream's attention input {@code modulate(img_norm1(image), shift1, scale1)} with this block's
+     * {@code img_mod}: what TeaCache compares between steps (at double block 0). Belongs to the caller's scope.
+     */
+    Tensor modulatedImage(Tensor image, Tensor siluVec) {
+        return Scopes.scoped(() -> attentionInput(image, img.mod.forward(siluVec)));
+    }
+
+    /** {@code modulate(LN(x), shift1, scale1)} of one stream, from its six modulation vectors. */
+    private static Tensor attentionInput(Tensor x, Tensor[] mod) {
+        return Modulation.normModulate(x, mod[0], mod[1]);
     }
 
     /**

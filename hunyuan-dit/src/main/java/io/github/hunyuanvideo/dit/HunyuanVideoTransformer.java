@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.dit;
 
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
+import io.github.hunyuanvideo.nn.StageTimer;
 import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -30,6 +31,9 @@ import java.util.function.Supplier;
  * layer's Linear, which the original stores in float32 but runs in bf16), matmuls run in it, and LayerNorm, RMSNorm
  * and RoPE compute in float32 and round back. Attention keeps the official varlen semantics: at batch 1 the padded
  * text tokens are dropped (exact), at batch &gt; 1 each sample's padding attends only to itself.
+ *
+ * <p>Given the {@link StepCacheState} of a generation, a forward may skip the blocks and add the residual they added
+ * at the last computed step instead ({@link StepCache}: TeaCache, First-Block Cache).
  *
  * <p>Not thread-safe: one forward at a time.
  */
@@ -141,21 +145,40 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
      *                                  padded
      */
     public Tensor forward(DitInputs in) {
-        return forward(in, null);
+        return forward(in, null, null);
     }
 
     /** {@link #forward(DitInputs)} reporting the intermediates to {@code probe} (may be {@code null}). */
     public Tensor forward(DitInputs in, DitProbe probe) {
+        return forward(in, probe, null);
+    }
+
+    /**
+     * {@link #forward(DitInputs)} as the next step of the generation whose step cache is {@code cache}: the cache
+     * decides whether the blocks run or its stored residual replaces them, and logs the decision. The final layer
+     * always runs.
+     *
+     * @throws IllegalStateException if {@code cache} has seen all its steps or is closed
+     */
+    public Tensor forward(DitInputs in, StepCacheState cache) {
+        return forward(in, null, cache);
+    }
+
+    /**
+     * {@link #forward(DitInputs, StepCacheState)} reporting the intermediates to {@code probe}; either may be
+     * {@code null}. Blocks skipped by the cache report nothing.
+     */
+    public Tensor forward(DitInputs in, DitProbe probe, StepCacheState cache) {
         Shapes shapes = Shapes.check(cfg, in);
         Tensor out;
         try (InferenceMode mode = new InferenceMode(); PointerScope scope = new PointerScope()) {
-            out = run(shapes, in, probe);
+            out = run(shapes, in, probe, cache);
             out.retainReference();
         }
         return Scopes.handOut(out);
     }
 
-    private Tensor run(Shapes shapes, DitInputs in, DitProbe probe) {
+    private Tensor run(Shapes shapes, DitInputs in, DitProbe probe, StepCacheState cache) {
         // Batch 1: drop the padded text tokens (exact, see JointAttention) so that every attention runs unmasked.
         Tensor txtStates = in.textStates().narrow(1, 0, shapes.textLength);
         Tensor txtMask = in.textMask().narrow(1, 0, shapes.textLength);
@@ -181,22 +204,96 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         Tensor txt = txtIn.forward(onDevice(txtStates), tDev, onDevice(txtMask), shapes.padded(), probe);
         DitProbe.emit(probe, "txt_in", txt);
 
-        FusedRope rotary = rope(shapes.grid, shapes.textLength);
-        for (int i = 0; i < doubleBlocks.size(); i++) {
-            doubleBlocks.get(i).forward(img, txt, siluVec, rotary, shapes.valid);
-            DitProbe.emit(probe, "double_blocks." + i + ".img", img);
-            DitProbe.emit(probe, "double_blocks." + i + ".txt", txt);
-        }
-        Tensor joined = torch.cat(new TensorArrayRef(new TensorVector(img, txt)), 1);
-        img.close();
-        txt.close();
-        for (int i = 0; i < singleBlocks.size(); i++) {
-            singleBlocks.get(i).forward(joined, siluVec, rotary, shapes.valid);
-            DitProbe.emit(probe, "single_blocks." + i, joined);
-        }
-        Tensor tokens = finalLayer.forward(joined.narrow(1, 0, shapes.imageTokens), siluVec);
+        Blocks blocks = new Blocks(txt, siluVec, rope(shapes.grid, shapes.textLength), shapes, probe);
+        Tensor image = cache == null ? blocks.from(0, img) : cached(img, blocks, cache);
+        Tensor tokens = finalLayer.forward(image, siluVec);
         DitProbe.emit(probe, "final_layer", tokens);
         return Unpatchify.apply(tokens, shapes.grid, shapes.patch);
+    }
+
+    /**
+     * The image tokens after the blocks, or after the cache's stand-in for them: TeaCache decides on double block
+     * 0's modulated input before any block runs; First-Block Cache runs double block 0 and decides on the residual it
+     * added. A computed step keeps the residual of the blocks the cache may skip later.
+     */
+    private Tensor cached(Tensor img, Blocks blocks, StepCacheState cache) {
+        switch (cache.method()) {
+            case TEA_CACHE -> {
+                boolean compute;
+                try (PointerScope scope = new PointerScope()) {
+                    compute = cache.teaCacheComputes(doubleBlocks.get(0).modulatedImage(img, blocks.siluVec));
+                }
+                StageTimer.lap("step cache: decision");
+                return compute ? blocks.keepingResidual(0, img, cache) : skipped(img, cache);
+            }
+            case FIRST_BLOCK -> {
+                Tensor residual = img.clone();
+                blocks.doubleBlock(0, img);
+                torch.rsub_out(residual, residual, img);
+                boolean compute = cache.firstBlockComputes(residual);
+                StageTimer.lap("step cache: decision");
+                return compute ? blocks.keepingResidual(1, img, cache) : skipped(img, cache);
+            }
+            default -> {
+                cache.recordComputed();
+                return blocks.from(0, img);
+            }
+        }
+    }
+
+    private static Tensor skipped(Tensor img, StepCacheState cache) {
+        Tensor out = cache.addResidual(img);
+        StageTimer.lap("step cache: stored residual added");
+        return out;
+    }
+
+    /** The blocks of one forward, with what every block reads besides the image tokens. */
+    private final class Blocks {
+        private final Tensor text;
+        private final Tensor siluVec;
+        private final FusedRope rope;
+        private final Shapes shapes;
+        private final DitProbe probe;
+
+        Blocks(Tensor text, Tensor siluVec, FusedRope rope, Shapes shapes, DitProbe probe) {
+            this.text = text;
+            this.siluVec = siluVec;
+            this.rope = rope;
+            this.shapes = shapes;
+            this.probe = probe;
+        }
+
+        /** Double block {@code i}, updating {@code img} and the text tokens in place. */
+        void doubleBlock(int i, Tensor img) {
+            doubleBlocks.get(i).forward(img, text, siluVec, rope, shapes.valid);
+            DitProbe.emit(probe, "double_blocks." + i + ".img", img);
+            DitProbe.emit(probe, "double_blocks." + i + ".txt", text);
+        }
+
+        /** Double blocks {@code first…} and every single block; the image tokens after them (a view). */
+        Tensor from(int first, Tensor img) {
+            for (int i = first; i < doubleBlocks.size(); i++) {
+                doubleBlock(i, img);
+            }
+            Tensor joined = torch.cat(new TensorArrayRef(new TensorVector(img, text)), 1);
+            img.close();
+            text.close();
+            for (int i = 0; i < singleBlocks.size(); i++) {
+                singleBlocks.get(i).forward(joined, siluVec, rope, shapes.valid);
+                DitProbe.emit(probe, "single_blocks." + i, joined);
+            }
+            return joined.narrow(1, 0, shapes.imageTokens);
+        }
+
+        /** {@link #from} on a computed step of a cache, which keeps the residual these blocks add. */
+        Tensor keepingResidual(int first, Tensor img, StepCacheState cache) {
+            cache.keepInput(img);
+            StageTimer.lap("step cache: residual kept");
+            Tensor out = from(first, img);
+            cache.keepResidual(out);
+            StageTimer.lap("step cache: residual kept");
+            return out;
+        }
     }
 
     /** {@code t} on the model's device, in its own dtype. */

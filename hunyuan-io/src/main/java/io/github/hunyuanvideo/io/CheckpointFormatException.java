@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.io;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /** A checkpoint file is malformed, truncated, unsafe or not what the caller expected. The message names the file. */
@@ -13,5 +14,13 @@ public class CheckpointFormatException extends IOException {
 
     public CheckpointFormatException(Path file, String reason, Throwable cause) {
         super(file + ": " + reason, cause);
+    }
+
+    /**
+     * This exception wrapped for methods that cannot throw checked exceptions ({@link TensorSource#tensor}), with
+     * the same message so that it still names the file.
+     */
+    public UncheckedIOException unchecked() {
+        return new UncheckedIOException(getMessage(), this);
     }
 }

@@ -30,6 +30,14 @@ import java.util.Set;
  * <p>The header is checked before any tensor is touched: its length is bounded, every dtype is on the whitelist,
  * every shape's byte size equals its data range, ranges lie inside the data section and do not overlap. Tensors are
  * zero-copy views of the mapped file.
+ *
+ * <p>The file must stay as it was while tensors are taken from it. Its size, last-modified time and identity are
+ * recorded at {@link #open}, and {@link #tensor} checks them before touching the mapping: a file that shrank (whose
+ * mapped pages past the new end would crash the JVM with SIGBUS when read), was rewritten or touched (its contents
+ * may differ), replaced or deleted is refused with an {@link java.io.UncheckedIOException} whose
+ * {@link CheckpointFormatException} cause names the file, e.g. "changed on disk since it was opened: size X → Y
+ * bytes". Not caught: a truncation after that check, while libtorch reads the view (or a view taken earlier), still
+ * raises SIGBUS in native code, which the JVM cannot catch; do not truncate a checkpoint that is being loaded.
  */
 public final class SafetensorsFile implements TensorSource {
     /** Upper bound on the JSON header; real headers are a few MB at most. */

@@ -18,7 +18,10 @@ public interface TensorSource extends AutoCloseable {
     /**
      * A CPU tensor viewing the mapped bytes of {@code name} (no copy when the data is aligned).
      *
-     * @throws IllegalArgumentException if the name is absent
+     * @throws IllegalArgumentException       if the name is absent
+     * @throws java.io.UncheckedIOException with a {@link CheckpointFormatException} cause naming the file if its
+     *                                        data is found damaged (a torch.save storage's CRC-32) or the file
+     *                                        changed on disk since it was opened
      */
     Tensor tensor(String name);
 

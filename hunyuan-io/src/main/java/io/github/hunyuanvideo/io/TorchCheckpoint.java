@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A {@code torch.save} checkpoint (zip format, zip64 included) read without running any Python code.
@@ -26,6 +28,14 @@ import java.util.Set;
  * {@link CheckpointFormatException} naming it, before anything else happens. Storages must be stored uncompressed
  * (torch.save's default); tensors are zero-copy views of the mapped file that honour storage offsets and strides,
  * and tensors sharing a storage share its memory.
+ *
+ * <p>Every entry read is checked against the CRC-32 in the zip directory (torch's own reader never checks them):
+ * the pickle and byte order marker by {@link #open}, each storage the first time one of its tensors is handed out
+ * by {@link #tensor} (once per storage and open, over the mapping itself, so the check keeps the zero-copy design
+ * and reads only the storages that are used). A mismatch fails naming the file and the entry, e.g.
+ * {@code archive/data/3: CRC-32 mismatch (stored 0x…, computed 0x…)}. An archive whose every CRC-32 is 0 was
+ * written by torch.save under {@code torch.serialization.set_crc32_options(False)}: it has nothing to check against
+ * and loads unverified, with a warning.
  *
  * <p>Only the tensors directly inside the selected dict are exposed (non-tensor values are skipped); see
  * {@link #open(Path)} for how that dict is chosen.
@@ -42,11 +52,17 @@ public final class TorchCheckpoint implements TensorSource {
     private final Map<String, TensorRef> tensors;
     private final Map<String, TensorInfo> infos;
     private final MappedFile mapped;
+    private final ZipArchive zip;
+    /** The zip entries of the storages not checked yet, by storage key. */
+    private final Map<String, ZipArchive.Entry> unverified;
 
-    private TorchCheckpoint(Path path, Map<String, TensorRef> tensors, MappedFile mapped) {
+    private TorchCheckpoint(Path path, Map<String, TensorRef> tensors, MappedFile mapped, ZipArchive zip,
+                            Map<String, ZipArchive.Entry> unverified) {
         this.path = path;
         this.tensors = tensors;
         this.mapped = mapped;
+        this.zip = zip;
+        this.unverified = unverified;
         Map<String, TensorInfo> infos = new LinkedHashMap<>();
         tensors.forEach((k, t) -> infos.put(k, new TensorInfo(k, t.dtype(), t.shape(), path)));
         this.infos = Collections.unmodifiableMap(infos);
@@ -57,7 +73,8 @@ public final class TorchCheckpoint implements TensorSource {
      * ({@code {"module": sd}} as in the official DiT files, {@code {"state_dict": sd}}, {@code {"ema": sd}}), that
      * dict, else the top-level dict itself.
      *
-     * @throws CheckpointFormatException if the file is malformed, unsafe, compressed, or holds no dict
+     * @throws CheckpointFormatException if the file is malformed, unsafe, compressed, holds no dict, or its pickle
+     *                                   does not match its CRC-32
      * @throws IOException               if it cannot be read
      */
     public static TorchCheckpoint open(Path path) throws IOException {
@@ -106,8 +123,18 @@ public final class TorchCheckpoint implements TensorSource {
         if (skipped > 0) {
             LOG.debug("{}: skipped {} non-tensor values", path, skipped);
         }
+        Map<String, ZipArchive.Entry> unverified = new ConcurrentHashMap<>();
+        if (zip.checksummed()) {
+            for (TensorRef t : tensors.values()) {
+                String key = t.storage().key();
+                unverified.putIfAbsent(key, zip.entries().get(prefix + "data/" + key));
+            }
+        } else {
+            LOG.warn("{}: saved without CRC-32 checksums (torch.serialization.set_crc32_options(False)), so damage to "
+                    + "its data cannot be detected", path);
+        }
         MappedFile mapped = MappedFile.map(path);
-        return new TorchCheckpoint(path, Collections.unmodifiableMap(tensors), mapped);
+        return new TorchCheckpoint(path, Collections.unmodifiableMap(tensors), mapped, zip, unverified);
     }
 
     /** The folder name torch.save puts before every entry ("archive/data.pkl"). */
@@ -213,9 +240,13 @@ public final class TorchCheckpoint implements TensorSource {
 
     /**
      * A CPU tensor viewing {@code name}'s storage in the mapped file, with its stored shape, strides and storage
-     * offset (so it may be non-contiguous). Tensors that shared a storage when saved share memory here.
+     * offset (so it may be non-contiguous). Tensors that shared a storage when saved share memory here. The first
+     * tensor of each storage costs one CRC-32 pass over that storage (see the class comment).
      *
      * @throws IllegalArgumentException if the name is absent
+     * @throws UncheckedIOException     with a {@link CheckpointFormatException} cause if the storage does not match
+     *                                  its CRC-32 (again on every call), or the file changed on disk since it was
+     *                                  opened
      */
     @Override
     public Tensor tensor(String name) {
@@ -223,6 +254,15 @@ public final class TorchCheckpoint implements TensorSource {
         if (t == null) {
             throw new IllegalArgumentException("no tensor '" + name + "' in " + path);
         }
+        // computeIfPresent runs at most once at a time per key and keeps the key when the check throws.
+        unverified.computeIfPresent(t.storage().key(), (key, entry) -> {
+            try {
+                zip.verifyCrc32(entry, mapped.crc32(entry.dataOffset(), entry.size()));
+            } catch (CheckpointFormatException e) {
+                throw e.unchecked();
+            }
+            return null;
+        });
         return mapped.strided(t.storage().dataOffset(), t.dtype(), t.shape(), t.strides(), t.storageElements(),
                 t.storageOffset());
     }

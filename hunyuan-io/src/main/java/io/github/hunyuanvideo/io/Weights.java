@@ -196,7 +196,11 @@ public final class Weights implements NamedTensors, AutoCloseable {
         return get(name);
     }
 
-    /** The zero-copy CPU tensor {@code name}, in its stored dtype. */
+    /**
+     * The zero-copy CPU tensor {@code name}, in its stored dtype.
+     *
+     * @throws java.io.UncheckedIOException as {@link TensorSource#tensor} (damaged data, file changed on disk)
+     */
     public Tensor get(String name) {
         Ref r = ref(name);
         return r.source().tensor(r.key());

@@ -9,13 +9,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.zip.CRC32;
 
 /**
  * The directory of a zip archive (zip64 included), read with positioned reads so that the file offset of every
  * entry's data is known. {@code java.util.zip} hides those offsets and would copy the data; a torch checkpoint's
  * storages must be mapped in place instead. Every length and offset read from the file is checked against the file
- * before it is used, so a corrupt or hostile archive fails with {@link CheckpointFormatException}.
+ * before it is used, so a corrupt or hostile archive fails with {@link CheckpointFormatException}. Entry data is
+ * checked against its CRC-32 by {@link #readSmall} and, for mapped entries, by the caller through
+ * {@link #verifyCrc32}.
  */
 final class ZipArchive {
     /** Central directories larger than this are refused (a million entries need about 64 MB). */
@@ -44,8 +48,10 @@ final class ZipArchive {
      * @param size       uncompressed size
      * @param storedSize bytes occupied in the file
      * @param dataOffset file offset of its first data byte
+     * @param crc32      the CRC-32 of its uncompressed bytes, from the central directory
      */
-    record Entry(String name, int method, boolean encrypted, long size, long storedSize, long dataOffset) {
+    record Entry(String name, int method, boolean encrypted, long size, long storedSize, long dataOffset,
+                 long crc32) {
         boolean stored() {
             return method == 0 && !encrypted && size == storedSize;
         }
@@ -54,11 +60,15 @@ final class ZipArchive {
     private final Path path;
     private final long fileSize;
     private final Map<String, Entry> entries;
+    private final boolean checksummed;
 
     private ZipArchive(Path path, long fileSize, Map<String, Entry> entries) {
         this.path = path;
         this.fileSize = fileSize;
         this.entries = entries;
+        // torch.save under torch.serialization.set_crc32_options(False) writes 0 for every entry; any entry with
+        // data (torch.save always writes a non-empty "version") that has a non-zero CRC-32 shows they were computed.
+        this.checksummed = entries.values().stream().anyMatch(e -> e.size() > 0 && e.crc32() != 0);
     }
 
     /** Entries by name, in central directory order. */
@@ -68,6 +78,28 @@ final class ZipArchive {
 
     long fileSize() {
         return fileSize;
+    }
+
+    /**
+     * Whether the entries carry CRC-32s; {@code false} when every entry's is 0, as torch.save writes them under
+     * {@code torch.serialization.set_crc32_options(False)} (its own reader never checks them).
+     */
+    boolean checksummed() {
+        return checksummed;
+    }
+
+    /**
+     * Throws unless {@code computed} is {@code e}'s stored CRC-32 (always passes for an archive that is not
+     * {@link #checksummed}).
+     *
+     * @throws CheckpointFormatException naming the entry and both values on a mismatch
+     */
+    void verifyCrc32(Entry e, long computed) throws CheckpointFormatException {
+        if (checksummed && computed != e.crc32()) {
+            throw new CheckpointFormatException(path, String.format(Locale.ROOT,
+                    "%s: CRC-32 mismatch (stored 0x%08x, computed 0x%08x): the file is corrupt", e.name(),
+                    e.crc32(), computed));
+        }
     }
 
     /**
@@ -168,6 +200,7 @@ final class ZipArchive {
         }
         int flags = u16(cd, p + 8);
         int method = u16(cd, p + 10);
+        long crc32 = u32(cd, p + 16);
         long storedSize = u32(cd, p + 20);
         long size = u32(cd, p + 24);
         int nameLen = u16(cd, p + 28);
@@ -242,7 +275,7 @@ final class ZipArchive {
                         + "': local header names another file");
             }
         }
-        return new Entry(name, method, (flags & 1) != 0, size, storedSize, dataOffset);
+        return new Entry(name, method, (flags & 1) != 0, size, storedSize, dataOffset, crc32);
     }
 
     private static long zip64Field(ByteBuffer cd, Path path, String name, int q, int end)
@@ -254,9 +287,10 @@ final class ZipArchive {
     }
 
     /**
-     * The bytes of a stored entry (small entries only: the pickle, the byte order marker).
+     * The bytes of a stored entry (small entries only: the pickle, the byte order marker), CRC-32 verified.
      *
-     * @throws CheckpointFormatException if the entry is compressed, encrypted or larger than {@code maxBytes}
+     * @throws CheckpointFormatException if the entry is compressed, encrypted, larger than {@code maxBytes} or
+     *                                   does not match its CRC-32
      */
     byte[] readSmall(Entry e, long maxBytes) throws IOException {
         requireStored(e);
@@ -264,9 +298,14 @@ final class ZipArchive {
             throw new CheckpointFormatException(path, "entry '" + e.name() + "' is " + e.size()
                     + " bytes, more than the " + maxBytes + " allowed");
         }
+        byte[] data;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return readAt(ch, path, e.dataOffset(), (int) e.size()).array();
+            data = readAt(ch, path, e.dataOffset(), (int) e.size()).array();
         }
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        verifyCrc32(e, crc.getValue());
+        return data;
     }
 
     /** Throws unless {@code e}'s bytes lie uncompressed in the file, where they can be mapped. */

@@ -15,7 +15,8 @@ import java.util.zip.CRC32;
 /**
  * Test helper: writes zip archives laid out like torch.save's (stored entries, data aligned to 64 bytes by padding
  * the local extra field), with zip64 records when sizes or offsets need them or when forced, and with sparse
- * entries (zeros that take no disk) so archives over 4 GB cost nothing to make.
+ * entries (zeros that take no disk) so archives over 4 GB cost nothing to make. Every entry carries its CRC-32, or
+ * 0 when so asked (as torch.save writes under {@code torch.serialization.set_crc32_options(False)}).
  */
 final class TorchZipWriter implements AutoCloseable {
     private static final long MAX32 = 0xFFFFFFFFL;
@@ -25,13 +26,20 @@ final class TorchZipWriter implements AutoCloseable {
 
     private final FileChannel ch;
     private final boolean forceZip64;
+    private final boolean crc32;
     private final List<Central> central = new ArrayList<>();
     private long pos;
 
     TorchZipWriter(Path path, boolean forceZip64) throws IOException {
+        this(path, forceZip64, true);
+    }
+
+    /** With {@code crc32} false, every entry's CRC-32 field is 0. */
+    TorchZipWriter(Path path, boolean forceZip64, boolean crc32) throws IOException {
         this.ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE);
         this.forceZip64 = forceZip64;
+        this.crc32 = crc32;
     }
 
     /** Writes a torch.save archive: {@code prefix/data.pkl}, {@code prefix/data/<key>} and the marker files. */
@@ -57,7 +65,14 @@ final class TorchZipWriter implements AutoCloseable {
 
     /** An entry of {@code size} bytes, zero except for {@code tail} at its end; the zeros are a file hole. */
     void addSparse(String name, long size, byte[] tail) throws IOException {
-        long start = header(name, size, 0);
+        CRC32 crc = new CRC32();
+        ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+        for (long left = size - tail.length; left > 0; left -= zeros.limit()) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), left));
+            crc.update(zeros);
+        }
+        crc.update(tail);
+        long start = header(name, size, crc.getValue());
         ch.write(ByteBuffer.wrap(tail), start + size - tail.length);
         pos = start + size;
     }
@@ -67,7 +82,8 @@ final class TorchZipWriter implements AutoCloseable {
     }
 
     /** Writes the local header, returns where the data starts. */
-    private long header(String entryName, long size, long crc) throws IOException {
+    private long header(String entryName, long size, long dataCrc) throws IOException {
+        long crc = crc32 ? dataCrc : 0;
         byte[] name = entryName.getBytes(StandardCharsets.UTF_8);
         boolean z = zip64(size, pos);
         int zipExtra = z ? 20 : 0;

@@ -98,7 +98,15 @@ public final class Parameters implements AutoCloseable {
      */
     public static Parameters random(Device device, ScalarType dtype, long seed) {
         torch.manual_seed(seed);
-        return new Parameters((name, shape, dev, dt) -> {
+        return new Parameters(randomValues(), device, dtype);
+    }
+
+    /**
+     * The values of {@link #random}, drawn from libtorch's default generators as they stand (seed them first), as a
+     * {@link Source}: for benchmarks that wrap random weights in another source.
+     */
+    public static Source randomValues() {
+        return (name, shape, dev, dt) -> {
             Tensor v = torch.randn(shape, new TensorOptions(dev).dtype(new ScalarTypeOptional(ScalarType.Float)));
             // in-place ops: the value stays in v's storage
             if (shape.length >= 2) {
@@ -113,7 +121,7 @@ public final class Parameters implements AutoCloseable {
                 v.mul_(new Scalar(0.05));
             }
             return v.to(dt);
-        }, device, dtype);
+        };
     }
 
     /**

@@ -2,7 +2,9 @@ package io.github.hunyuanvideo.sampler;
 
 /**
  * Cooperative cancellation of a generation: another thread calls {@link #cancel()}, and the sampler stops at its next
- * check (between stages and between denoising steps) by throwing {@link GenerationCancelledException}. Thread-safe.
+ * check by throwing {@link GenerationCancelledException}. It checks while waiting for its turn on the sampler, between
+ * the text encoders' layers, between denoising steps and between VAE tiles, so a cancelled generation returns within
+ * one layer, step or tile. Thread-safe.
  */
 public final class CancellationToken {
     /** A token that is never cancelled. */
@@ -22,12 +24,13 @@ public final class CancellationToken {
     }
 
     /**
-     * @param where what was about to run, for the exception message
+     * @param stage the stage that is running
+     * @param where where in the stage, for the exception message ("before step 3 of 50")
      * @throws GenerationCancelledException if {@link #cancel()} was called
      */
-    public void throwIfCancelled(String where) {
+    public void throwIfCancelled(GenerationCancelledException.Stage stage, String where) {
         if (cancelled) {
-            throw new GenerationCancelledException("generation cancelled before " + where);
+            throw new GenerationCancelledException(stage, where);
         }
     }
 }

@@ -4,8 +4,14 @@ import io.github.hunyuanvideo.dit.DitCheckpoint;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
+import io.github.hunyuanvideo.dit.LoraAdapter;
+import io.github.hunyuanvideo.dit.LoraMerge;
+import io.github.hunyuanvideo.dit.StepCache;
+import io.github.hunyuanvideo.dit.StepCacheState;
 import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.CudaMemory;
+import io.github.hunyuanvideo.sampler.GenerationCancelledException.Stage;
 import io.github.hunyuanvideo.sampler.scheduler.FlowMatchDiscreteScheduler;
 import io.github.hunyuanvideo.vae.CausalVideoVae;
 import io.github.hunyuanvideo.vae.TilingConfig;
@@ -33,8 +39,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import java.util.function.UnaryOperator;
 
 /**
  * HunyuanVideo text-to-video generation, mirroring the official {@code HunyuanVideoSampler}: load once with
@@ -47,9 +54,15 @@ import java.util.function.UnaryOperator;
  * ({@link FlowMatchDiscreteScheduler}, σ from 1 to 0) with the DiT, optional true classifier-free guidance
  * ({@code guidanceScale > 1}: batch [negative, positive]), and the VAE decode (tiled by default) mapped to [0, 1].
  *
- * <p>Progress goes to a {@link ProgressListener}; a {@link CancellationToken} stops the call between steps with a
- * {@link GenerationCancelledException}. Stage times are logged through SLF4J and returned in the result. An instance
- * is not thread-safe: one generation at a time.
+ * <p>Progress goes to a {@link ProgressListener}; a {@link CancellationToken} stops the call within one text-encoder
+ * layer, denoising step or VAE tile with a {@link GenerationCancelledException} naming the stage. Stage times are
+ * logged through SLF4J and returned in the result.
+ *
+ * <p>Thread-safe: concurrent predict calls run one after another, in arrival order (two generations at once would
+ * break any device memory plan). A waiting call still honours its token: cancelled, it stops waiting with
+ * {@link GenerationCancelledException.Stage#WAITING}. {@link #close()} waits for the running generation to finish
+ * (cancel it first to make that quick); calls still waiting then, and calls made afterwards, fail with
+ * {@link IllegalStateException}.
  */
 public final class HunyuanVideoSampler implements AutoCloseable {
     /** The official default negative prompt, used for true CFG when none is given. */
@@ -66,10 +79,12 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     private final DitConfig ditConfig;
     private final ScalarType ditDtype;
     private final VaeConfig vaeConfig;
-    private final Function<DitInputs, Tensor> velocity;
-    private final UnaryOperator<Tensor> decode;
+    private final BiFunction<DitInputs, StepCacheState, Tensor> velocity;
+    /** Latents to video, asking the check between tiles ({@link CausalVideoVae#decode(Tensor, BooleanSupplier)}). */
+    private final BiFunction<Tensor, BooleanSupplier, Tensor> decode;
     private final TextEncoders text;
     private final List<AutoCloseable> models;
+    private final GenerationQueue generations = new GenerationQueue();
 
     /**
      * A sampler running the given models, which it owns from now on (closed by {@link #close}). The DiT's device is
@@ -82,15 +97,34 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      */
     public HunyuanVideoSampler(SamplerConfig config, HunyuanVideoTransformer dit, CausalVideoVae vae,
                                TextEncoders text) {
-        this(config, dit.device(), dit.config(), dit.dtype(), vae.config(), dit::forward, vae::decode, text,
+        this(config, dit.device(), dit.config(), dit.dtype(), vae.config(),
+                (DitInputs in, StepCacheState cache) -> dit.forward(in, cache), vae::decode, text,
                 text == null ? List.of(dit, vae) : List.of(dit, vae, text));
         vae.setTiling(config.vaeTiling() ? TilingConfig.of(vae.config()) : TilingConfig.disabled());
     }
 
-    /** The sampler over any velocity and decode functions (the loop's tests replay recorded outputs through it). */
+    /**
+     * The sampler over any velocity and decode functions (the loop's tests replay recorded outputs through it).
+     * {@code decode} gets the latents and the cancellation check; it stops with a {@code CancelledException} when
+     * the check fires, as {@link CausalVideoVae#decode(Tensor, BooleanSupplier)} does. {@code velocity} knows no
+     * step cache: every step counts as computed.
+     */
     HunyuanVideoSampler(SamplerConfig config, Device device, DitConfig ditConfig, ScalarType ditDtype,
-                        VaeConfig vaeConfig, Function<DitInputs, Tensor> velocity, UnaryOperator<Tensor> decode,
-                        TextEncoders text, List<AutoCloseable> models) {
+                        VaeConfig vaeConfig, Function<DitInputs, Tensor> velocity,
+                        BiFunction<Tensor, BooleanSupplier, Tensor> decode, TextEncoders text,
+                        List<AutoCloseable> models) {
+        this(config, device, ditConfig, ditDtype, vaeConfig,
+                (DitInputs in, StepCacheState cache) -> velocity.apply(in), decode, text, models);
+    }
+
+    /**
+     * The sampler over a velocity function that runs one step of the DiT as the next step of the generation's step
+     * cache state (tests watch the state's decisions through it), and a decode function as above.
+     */
+    HunyuanVideoSampler(SamplerConfig config, Device device, DitConfig ditConfig, ScalarType ditDtype,
+                        VaeConfig vaeConfig, BiFunction<DitInputs, StepCacheState, Tensor> velocity,
+                        BiFunction<Tensor, BooleanSupplier, Tensor> decode, TextEncoders text,
+                        List<AutoCloseable> models) {
         if (ditConfig.inChannels() != vaeConfig.latentChannels()) {
             throw new IllegalArgumentException("vae: the VAE has " + vaeConfig.latentChannels()
                     + " latent channels but the DiT takes " + ditConfig.inChannels());
@@ -118,9 +152,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
     /**
      * Loads the sampler from a model folder in the official {@code ckpts/} layout or the diffusers layout
-     * ({@link CheckpointLayout}). Every file is checked first, so a missing file fails before anything is loaded to
-     * the device; model dimensions come from the checkpoint's configs (or {@link SamplerConfig#model()} for the
-     * official layout).
+     * ({@link CheckpointLayout}). Everything {@link #check} checks comes first, so a missing file or a text length
+     * the text encoders cannot take fails before anything is loaded; model dimensions come from the checkpoint's
+     * configs (or {@link SamplerConfig#model()} for the official layout).
      *
      * @param modelBase the model folder ({@code ckpts})
      * @param config load-time options
@@ -130,7 +164,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      *                                  available
      */
     public static HunyuanVideoSampler fromPretrained(Path modelBase, SamplerConfig config) throws IOException {
-        CheckpointLayout layout = CheckpointLayout.resolve(modelBase, config);
+        CheckpointLayout layout = checkedLayout(modelBase, config);
         Device device = resolveDevice(config.device());
         LOG.info("loading HunyuanVideo from {} ({} layout) on {}: {}", modelBase, layout.kind(),
                 device.str().getString(), config);
@@ -142,11 +176,14 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     + " latent channels but the DiT takes " + ditConfig.inChannels());
         }
         List<AutoCloseable> loaded = new ArrayList<>();
+        List<LoraAdapter> adapters = new ArrayList<>();
         try {
+            // LoRA files are read and resolved onto the DiT before any model loads, so their errors come first.
+            LoraMerge loras = loras(config, ditConfig, adapters);
             // Text encoders first: they are used (and released) first, so the DiT never waits for their memory.
             TextEncoders text = config.loadTextEncoders() ? add(loaded, TextEncoders.load(layout, config, device))
                     : null;
-            HunyuanVideoTransformer dit = add(loaded, loadDit(layout, config, ditConfig, device));
+            HunyuanVideoTransformer dit = add(loaded, loadDit(layout, config, ditConfig, device, loras));
             CausalVideoVae vae = add(loaded, loadVae(layout, vaeConfig, config, device));
             HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, dit, vae, text);
             LOG.info("models loaded in {}", seconds(System.nanoTime() - t0));
@@ -160,7 +197,31 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                 }
             }
             throw e;
+        } finally {
+            // merged into the DiT's weights: the files are no longer needed
+            adapters.forEach(LoraAdapter::close);
         }
+    }
+
+    /**
+     * What {@link #fromPretrained} checks before it loads anything, reading only folder entries and the text
+     * encoders' {@code config.json}: every file of the folder's layout, and {@code textLen} (plus the template crop),
+     * {@code textLen2} and {@code hiddenStateSkipLayer} against the text encoders' limits.
+     *
+     * @throws MissingCheckpointException listing every missing or unreadable file with what was expected there
+     * @throws IllegalArgumentException naming the option that does not fit the model and the model's limit
+     */
+    public static void check(Path modelBase, SamplerConfig config) throws MissingCheckpointException {
+        checkedLayout(modelBase, config);
+    }
+
+    private static CheckpointLayout checkedLayout(Path modelBase, SamplerConfig config)
+            throws MissingCheckpointException {
+        CheckpointLayout layout = CheckpointLayout.resolve(modelBase, config);
+        if (config.loadTextEncoders()) {
+            TextEncoders.checkFits(layout, config);
+        }
+        return layout;
     }
 
     private static <T extends AutoCloseable> T add(List<AutoCloseable> loaded, T model) {
@@ -179,15 +240,39 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         return DitConfig.byName(config.model());
     }
 
-    /** The DiT of {@code layout} in {@link SamplerConfig#precision()}, FP8 with {@link SamplerConfig#useFp8()}. */
+    /**
+     * The LoRA adapters of {@code config}, opened into {@code adapters} (closed by the caller) and resolved onto the
+     * weights of a DiT of {@code ditConfig}.
+     *
+     * @throws IOException              starting with {@code lora:}, if a file cannot be read
+     * @throws IllegalArgumentException starting with {@code lora:} and the file, if it is no LoRA of this DiT
+     */
+    private static LoraMerge loras(SamplerConfig config, DitConfig ditConfig, List<LoraAdapter> adapters)
+            throws IOException {
+        try {
+            for (SamplerConfig.Lora lora : config.loras()) {
+                adapters.add(LoraAdapter.read(lora.path(), lora.scale()));
+            }
+            return LoraMerge.of(ditConfig, adapters, config.loraIgnoreUnmatched());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("lora: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IOException("lora: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The DiT of {@code layout} in {@link SamplerConfig#precision()}, FP8 with {@link SamplerConfig#useFp8()}, with
+     * {@code loras} merged.
+     */
     private static HunyuanVideoTransformer loadDit(CheckpointLayout layout, SamplerConfig config, DitConfig ditConfig,
-                                                   Device device) throws IOException {
+                                                   Device device, LoraMerge loras) throws IOException {
         ScalarType dtype = config.precision().scalarType();
         try {
             return config.useFp8()
                     ? DitCheckpoint.loadFp8(layout.ditWeights(), layout.ditFp8Map(), ditConfig, device, dtype,
-                    config.loadKey())
-                    : DitCheckpoint.load(layout.ditWeights(), ditConfig, device, dtype, config.loadKey());
+                    config.loadKey(), loras)
+                    : DitCheckpoint.load(layout.ditWeights(), ditConfig, device, dtype, config.loadKey(), loras);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("ditWeight: " + e.getMessage(), e);
         }
@@ -254,16 +339,17 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                                  String negativePrompt, int inferSteps, double guidanceScale, int numVideosPerPrompt,
                                  double flowShift, int batchSize, double embeddedGuidanceScale) {
         return predict(new GenerationRequest(prompt, height, width, videoLength, seed, null, negativePrompt,
-                inferSteps, guidanceScale, numVideosPerPrompt, flowShift, batchSize, embeddedGuidanceScale));
+                inferSteps, guidanceScale, numVideosPerPrompt, flowShift, batchSize, embeddedGuidanceScale,
+                StepCache.none()));
     }
 
     /**
      * Generates the videos of {@code request}: encodes the prompt (and the negative prompt under true CFG), then
-     * denoises and decodes.
+     * denoises and decodes. Waits while another generation runs on this sampler (see the class documentation).
      *
-     * @throws IllegalArgumentException naming the argument if the request does not fit the model
-     * @throws IllegalStateException if the sampler was loaded without text encoders
-     * @throws GenerationCancelledException if {@code cancel} was cancelled
+     * @throws IllegalArgumentException naming the argument if the request does not fit the model (before waiting)
+     * @throws IllegalStateException if the sampler was loaded without text encoders, or is closed
+     * @throws GenerationCancelledException if {@code cancel} was cancelled, naming the stage it stopped in
      */
     public SamplerResult predict(GenerationRequest request, ProgressListener listener, CancellationToken cancel) {
         if (text == null) {
@@ -271,18 +357,20 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     + "pass precomputed PromptEmbeddings to predict");
         }
         Plan plan = plan(request);
-        CudaMemory.resetPeak();
-        long t0 = System.nanoTime();
-        listener.onStage("text-encoding");
-        cancel.throwIfCancelled("text encoding");
+        generations.enter(cancel);
         List<PromptEmbeddings> encoded = new ArrayList<>();
         try {
+            CudaMemory.resetPeak();
+            long t0 = System.nanoTime();
+            listener.onStage(Stage.TEXT_ENCODING.id());
+            // before the encoders load their weights, which the layer checks come after
+            cancel.throwIfCancelled(Stage.TEXT_ENCODING, "before it started");
             List<String> texts = new ArrayList<>();
             texts.add(plan.prompt);
             if (request.doClassifierFreeGuidance()) {
                 texts.add(plan.negativePrompt);
             }
-            encoded.addAll(text.encode(texts, request.videoLength()));
+            encoded.addAll(text.encode(texts, request.videoLength(), cancel));
             CudaMemory.synchronize();
             Duration textTime = Duration.ofNanos(System.nanoTime() - t0);
             LOG.info("text encoding: {}", seconds(textTime.toNanos()));
@@ -290,17 +378,21 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             return generate(request, plan, encoded.get(0), negative, listener, cancel, textTime, t0);
         } finally {
             encoded.forEach(TextEncoders::release);
+            generations.leave();
         }
     }
 
     /**
      * Generates from precomputed text conditioning (what the text encoders would return for the prompt). The
-     * request's prompt is only recorded in the result.
+     * request's prompt is only recorded in the result. Waits while another generation runs on this sampler.
      *
      * @param positive the prompt's embeddings
      * @param negative the negative prompt's embeddings; required when {@code request.guidanceScale() > 1}, ignored
      *                 otherwise
      * @throws IllegalArgumentException naming the argument if an embedding does not fit the model or is missing
+     *                                  (before waiting)
+     * @throws IllegalStateException if the sampler is closed
+     * @throws GenerationCancelledException if {@code cancel} was cancelled, naming the stage it stopped in
      */
     public SamplerResult predict(GenerationRequest request, PromptEmbeddings positive, PromptEmbeddings negative,
                                  ProgressListener listener, CancellationToken cancel) {
@@ -311,10 +403,19 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             throw new IllegalArgumentException("negative: guidanceScale " + request.guidanceScale()
                     + " > 1 runs true CFG and needs the negative prompt's embeddings");
         }
+        PromptEmbeddings used = request.doClassifierFreeGuidance() ? negative : null;
+        checkEmbeddings("positive", positive);
+        if (used != null) {
+            checkEmbeddings("negative", used);
+        }
         Plan plan = plan(request);
-        CudaMemory.resetPeak();
-        return generate(request, plan, positive, request.doClassifierFreeGuidance() ? negative : null, listener,
-                cancel, Duration.ZERO, System.nanoTime());
+        generations.enter(cancel);
+        try {
+            CudaMemory.resetPeak();
+            return generate(request, plan, positive, used, listener, cancel, Duration.ZERO, System.nanoTime());
+        } finally {
+            generations.leave();
+        }
     }
 
     /** Everything about a request that is fixed before the first tensor op. */
@@ -343,9 +444,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         long tokens = lt / patch[0] * (lh / patch[1]) * (lw / patch[2]);
         long elements = (long) r.numVideosPerPrompt() * ditConfig.inChannels() * lt * lh * lw;
         if (tokens > Integer.MAX_VALUE || elements > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("height/width/videoLength: " + h + "x" + w + "x" + r.videoLength()
-                    + " needs " + tokens + " image tokens and " + elements
-                    + " latent values, too large for the latent grid (max " + Integer.MAX_VALUE + ")");
+            throw new IllegalArgumentException("height/width/videoLength/numVideosPerPrompt: " + r.numVideosPerPrompt()
+                    + " video(s) of " + h + "x" + w + "x" + r.videoLength() + " need " + tokens + " image tokens and "
+                    + elements + " latent values, too large for the latent grid (max " + Integer.MAX_VALUE + ")");
         }
         String prompt = r.prompt().strip();
         String negative = "";
@@ -374,44 +475,45 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     private SamplerResult generate(GenerationRequest r, Plan plan, PromptEmbeddings positive,
                                    PromptEmbeddings negative, ProgressListener listener, CancellationToken cancel,
                                    Duration textTime, long t0) {
-        checkEmbeddings("positive", positive);
-        if (negative != null) {
-            checkEmbeddings("negative", negative);
-        }
         int n = r.numVideosPerPrompt();
         boolean cfg = negative != null;
-        LOG.info("generating {} video(s) {}x{}x{}, {} steps, shift {}, embedded guidance {}, cfg {}, seeds {}", n,
-                plan.height, plan.width, r.videoLength(), r.inferSteps(), r.flowShift(), r.embeddedGuidanceScale(),
-                r.guidanceScale(), plan.seeds);
+        LOG.info("generating {} video(s) {}x{}x{}, {} steps, shift {}, embedded guidance {}, cfg {}, seeds {}, "
+                        + "step cache {}", n, plan.height, plan.width, r.videoLength(), r.inferSteps(), r.flowShift(),
+                r.embeddedGuidanceScale(), r.guidanceScale(), plan.seeds, r.stepCache());
         Tensor latents = null;
         Tensor videos = null;
         List<Duration> stepTimes = new ArrayList<>();
+        List<Boolean> computedSteps = new ArrayList<>();
         Duration denoiseTime;
         Duration decodeTime;
         try (InferenceMode guard = new InferenceMode()) {
             FlowMatchDiscreteScheduler scheduler = new FlowMatchDiscreteScheduler(1000, r.flowShift(),
                     config.flowReverse(), FlowMatchDiscreteScheduler.EULER);
             scheduler.setTimesteps(r.inferSteps());
-            listener.onStage("denoising");
-            cancel.throwIfCancelled("denoising");
+            listener.onStage(Stage.DENOISING.id());
             long td = System.nanoTime();
             try (PointerScope scope = new PointerScope()) {
                 Conditioning cond = Conditioning.of(positive, negative, n, device);
                 Device noiseDevice = config.noiseDevice().equals("cpu") ? new Device("cpu") : device;
                 Tensor noise = InitialNoise.draw(plan.seeds, plan.latentShape, noiseDevice,
                         positive.states().scalar_type().intern()).to(device, positive.states().scalar_type().intern());
-                latents = denoise(scheduler, noise, cond, r, listener, cancel, stepTimes);
+                latents = denoise(scheduler, noise, cond, r, listener, cancel, stepTimes, computedSteps);
             }
             CudaMemory.synchronize();
             denoiseTime = Duration.ofNanos(System.nanoTime() - td);
             LOG.info("denoising: {} ({} steps, {} per step)", seconds(denoiseTime.toNanos()), r.inferSteps(),
                     seconds(denoiseTime.toNanos() / r.inferSteps()));
 
-            listener.onStage("vae-decoding");
-            cancel.throwIfCancelled("VAE decoding");
+            listener.onStage(Stage.VAE_DECODING.id());
             long tv = System.nanoTime();
             try (PointerScope scope = new PointerScope()) {
-                Tensor decoded = decode.apply(latents.div(new Scalar(vaeConfig.scalingFactor())));
+                Tensor decoded;
+                try {
+                    // asks the token before the first tile and after each one
+                    decoded = decode.apply(latents.div(new Scalar(vaeConfig.scalingFactor())), cancel::isCancelled);
+                } catch (CancelledException e) {
+                    throw new GenerationCancelledException(Stage.VAE_DECODING, e);
+                }
                 // As the original: (x/2 + 0.5).clamp(0, 1) in the VAE's output dtype, then float32 on the CPU.
                 videos = decoded.div(new Scalar(2.0)).add(new Scalar(0.5))
                         .clamp(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)))
@@ -440,7 +542,8 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                 peak > 0 ? String.format(Locale.ROOT, ", peak device memory %.2f GiB", CudaMemory.gib(peak)) : "");
         StageTimings timings = new StageTimings(textTime, denoiseTime, stepTimes, decodeTime, total, peak);
         return new SamplerResult(videos, cpuLatents, plan.seeds, Collections.nCopies(n, plan.prompt),
-                Collections.nCopies(n, plan.negativePrompt), plan.height, plan.width, r.videoLength(), timings);
+                Collections.nCopies(n, plan.negativePrompt), plan.height, plan.width, r.videoLength(), timings,
+                computedSteps);
     }
 
     /**
@@ -448,7 +551,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      * release (they outlive every scope).
      */
     private Tensor denoise(FlowMatchDiscreteScheduler scheduler, Tensor noise, Conditioning cond, GenerationRequest r, ProgressListener listener, CancellationToken cancel,
-                           List<Duration> stepTimes) {
+                           List<Duration> stepTimes, List<Boolean> computedSteps) {
         float[] timesteps = scheduler.timesteps();
         int steps = timesteps.length;
         long batch = cond.states().size(0);
@@ -456,37 +559,55 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                 ? guidance(r.embeddedGuidanceScale(), batch, device, ditDtype, config.exactGuidance()) : null;
         Tensor latents = noise;
         long loopStart = System.nanoTime();
-        for (int i = 0; i < steps; i++) {
-            cancel.throwIfCancelled("denoising step " + (i + 1) + " of " + steps);
-            long ts = System.nanoTime();
-            Tensor next;
-            try (PointerScope scope = new PointerScope()) {
-                Tensor xIn = cond.cfg() ? torch.cat(new TensorArrayRef(new TensorVector(latents, latents)), 0)
-                        : latents;
-                Tensor t = torch.full(new long[]{batch}, new Scalar(timesteps[i]),
-                        new TensorOptions(ScalarType.Float).device(new DeviceOptional(device)));
-                Tensor v = velocity.apply(new DitInputs(xIn, t, cond.states(), cond.mask(), cond.pooled(), guidance));
-                if (cond.cfg()) {
-                    TensorVector halves = v.chunk(2, 0);
-                    Tensor uncond = halves.get(0);
-                    Tensor text = halves.get(1);
-                    v = uncond.add(text.sub(uncond).mul(new Scalar(r.guidanceScale())));
+        // the step cache's stored residuals live until the loop ends, under CFG for the whole batch
+        try (StepCacheState stepCache = r.stepCache().start(steps)) {
+            for (int i = 0; i < steps; i++) {
+                cancel.throwIfCancelled(Stage.DENOISING, "before step " + (i + 1) + " of " + steps);
+                long ts = System.nanoTime();
+                Tensor next;
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor xIn = cond.cfg() ? torch.cat(new TensorArrayRef(new TensorVector(latents, latents)), 0)
+                            : latents;
+                    Tensor t = torch.full(new long[]{batch}, new Scalar(timesteps[i]),
+                            new TensorOptions(ScalarType.Float).device(new DeviceOptional(device)));
+                    Tensor v = velocity.apply(new DitInputs(xIn, t, cond.states(), cond.mask(), cond.pooled(),
+                            guidance), stepCache);
+                    if (stepCache.skipped(i)) {
+                        listener.onStepSkipped(i);
+                    }
+                    if (cond.cfg()) {
+                        TensorVector halves = v.chunk(2, 0);
+                        Tensor uncond = halves.get(0);
+                        Tensor text = halves.get(1);
+                        v = uncond.add(text.sub(uncond).mul(new Scalar(r.guidanceScale())));
+                    }
+                    next = scheduler.step(v, timesteps[i], latents);
+                    listener.onLatents(i, next);
+                    next.retainReference();
                 }
-                next = scheduler.step(v, timesteps[i], latents);
-                listener.onLatents(i, next);
-                next.retainReference();
+                if (latents != noise) {
+                    latents.releaseReference();
+                }
+                latents = next;
+                CudaMemory.synchronize();
+                long now = System.nanoTime();
+                stepTimes.add(Duration.ofNanos(now - ts));
+                computedSteps.add(!stepCache.skipped(i));
+                Duration elapsed = Duration.ofNanos(now - loopStart);
+                Duration eta = elapsed.dividedBy(i + 1).multipliedBy(steps - i - 1L);
+                LOG.debug("step {}/{} t={} in {}", i + 1, steps, timesteps[i], seconds(now - ts));
+                listener.onStep(i + 1, steps, elapsed, eta);
             }
+            if (r.stepCache().kind() != StepCache.Kind.NONE) {
+                LOG.info("step cache {}: computed {} of {} steps", r.stepCache(),
+                        computedSteps.stream().filter(c -> c).count(), steps);
+            }
+        } catch (RuntimeException | Error e) {
+            // a cancelled or failed loop frees the latents of the last step (the noise is the caller's scope's)
             if (latents != noise) {
                 latents.releaseReference();
             }
-            latents = next;
-            CudaMemory.synchronize();
-            long now = System.nanoTime();
-            stepTimes.add(Duration.ofNanos(now - ts));
-            Duration elapsed = Duration.ofNanos(now - loopStart);
-            Duration eta = elapsed.dividedBy(i + 1).multipliedBy(steps - i - 1L);
-            LOG.debug("step {}/{} t={} in {}", i + 1, steps, timesteps[i], seconds(now - ts));
-            listener.onStep(i + 1, steps, elapsed, eta);
+            throw e;
         }
         return latents;
     }
@@ -558,9 +679,19 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         return String.format(Locale.ROOT, "%.2f s", nanos / 1e9);
     }
 
-    /** Frees the models' memory (device and host). */
+    /**
+     * Frees the models' memory (device and host), once the running generation, if any, has finished: it waits for it
+     * (cancel its token first to make that quick). Calls still waiting for their turn fail with
+     * {@link IllegalStateException}, as do later ones. Closing again does nothing.
+     *
+     * @throws IllegalStateException if called from a generation's own thread (a {@link ProgressListener}), which
+     *                               would wait for itself
+     */
     @Override
     public void close() {
+        if (!generations.close()) {
+            return;
+        }
         RuntimeException failure = null;
         for (AutoCloseable m : models) {
             try {

@@ -38,6 +38,13 @@ public interface ProgressListener {
     default void onLatents(int index, Tensor latents) {
     }
 
+    /**
+     * Called after step {@code index} (0-based) when the request's step cache skipped the DiT's blocks there (it
+     * reused a stored residual instead), before {@link #onLatents} of that step. The default does nothing.
+     */
+    default void onStepSkipped(int index) {
+    }
+
     /** A listener that only receives {@link #onLatents} (for checks against recorded latents). */
     static ProgressListener ofLatents(BiConsumer<Integer, Tensor> onLatents) {
         return new ProgressListener() {

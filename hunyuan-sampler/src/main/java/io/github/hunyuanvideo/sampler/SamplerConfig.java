@@ -4,6 +4,8 @@ import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.nn.Precision;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -32,14 +34,17 @@ import java.util.regex.Pattern;
  * @param vaeTiling tiled VAE decoding (spatial and temporal), default on as in the original
  * @param textEncoderPrecision LLM weight dtype, default fp16; it is also the dtype of the
  *                            initial noise, as in the original
- * @param textLen LLM tokens kept after the template crop, default 256
+ * @param textLen LLM tokens kept after the template crop, default 256, at most {@link #MAX_TEXT_LEN}; loading
+ *                also checks that {@code textLen} plus the template crop (95) fits the LLM's
+ *                {@code max_position_embeddings}
  * @param promptTemplate template for single-frame generation, default {@code dit-llm-encode}
  * @param promptTemplateVideo template for videos, default {@code dit-llm-encode-video}
  * @param hiddenStateSkipLayer LLM hidden state taken from the end ({@code
  *                            hidden_states[-(skip+1)]}), default 2
  * @param applyFinalNorm apply the LLM's final RMSNorm to that hidden state, default off
  * @param textEncoderPrecision2 CLIP weight dtype, default fp16
- * @param textLen2 CLIP max tokens, default 77
+ * @param textLen2 CLIP max tokens, default 77, at most {@link #MAX_TEXT_LEN}; loading also checks it against
+ *                 CLIP's {@code max_position_embeddings}
  * @param flowReverse σ from 1 to 0 (default {@code true}, see above)
  * @param ditWeight DiT checkpoint file or directory overriding the layout's default ({@code null} =
  *                 from the layout)
@@ -63,6 +68,10 @@ import java.util.regex.Pattern;
  * @param exactGuidance feed the embedded guidance as {@code g·1000} in float32 instead of
  *                     rounding it to {@code precision} like the original (6000 instead of 6016 for 6.0 in bf16);
  *                     default off. Only for comparing half-precision runs with float32 references
+ * @param loras LoRA adapters merged into the DiT's weights when it loads, in order (several add up); none by default.
+ *              Merged adapters cannot be switched: another set needs another sampler
+ * @param loraIgnoreUnmatched load LoRA files whose keys match no DiT weight, logging those keys as a warning,
+ *                            instead of refusing them; default off
  */
 public record SamplerConfig(
         String model,
@@ -86,10 +95,37 @@ public record SamplerConfig(
         boolean loadTextEncoders,
         DitConfig ditConfig,
         String noiseDevice,
-        boolean exactGuidance) {
+        boolean exactGuidance,
+        List<Lora> loras,
+        boolean loraIgnoreUnmatched) {
+
+    /**
+     * One LoRA adapter to merge into the DiT: each Linear it targets becomes {@code W + scale · (alpha / rank) · B · A}
+     * ({@code alpha = rank} where the file stores none).
+     *
+     * @param path  the adapter file, keys in the original ({@code diffusion_model.*}), kohya ({@code lora_unet_*}) or
+     *              diffusers ({@code transformer.*}) format
+     * @param scale its strength, finite: 1 as trained, 0 none, negative subtracts it
+     */
+    public record Lora(Path path, double scale) {
+        /** Validates; throws {@link IllegalArgumentException} starting with {@code lora:}. */
+        public Lora {
+            if (path == null) {
+                throw bad("lora", "the file must not be null");
+            }
+            if (!Double.isFinite(scale)) {
+                throw bad("lora", path + ": the scale must be finite, got " + scale);
+            }
+        }
+    }
 
     /** The DiT configurations of the original ({@code HUNYUAN_VIDEO_CONFIG}). */
     public static final Set<String> MODELS = Set.of("HYVideo-T/2-cfgdistill", "HYVideo-T/2");
+    /**
+     * Most tokens of {@code textLen} and {@code textLen2}, whatever the model: 16 times the official 256; the LLM's
+     * attention grows with the square of {@code textLen + 95}, and 4191 tokens still fit Llama-3's 8192 positions.
+     */
+    public static final int MAX_TEXT_LEN = 4096;
     /** Template names of the original ({@code PROMPT_TEMPLATE}). */
     public static final Set<String> TEMPLATES = Set.of("dit-llm-encode", "dit-llm-encode-video");
     private static final Pattern DEVICE = Pattern.compile("auto|cpu|cuda(:\\d+)?");
@@ -103,14 +139,14 @@ public record SamplerConfig(
         require("precision", precision);
         require("vaePrecision", vaePrecision);
         require("textEncoderPrecision", textEncoderPrecision);
-        positive("textLen", textLen);
+        textLength("textLen", textLen);
         template("promptTemplate", promptTemplate);
         template("promptTemplateVideo", promptTemplateVideo);
         if (hiddenStateSkipLayer < 0) {
             throw bad("hiddenStateSkipLayer", "must be >= 0, got " + hiddenStateSkipLayer);
         }
         require("textEncoderPrecision2", textEncoderPrecision2);
-        positive("textLen2", textLen2);
+        textLength("textLen2", textLen2);
         require("loadKey", loadKey);
         if (!loadKey.equals("module") && !loadKey.equals("ema")) {
             throw bad("loadKey", "must be 'module' or 'ema', got '" + loadKey + "'");
@@ -123,6 +159,11 @@ public record SamplerConfig(
         if (!"device".equals(noiseDevice) && !"cpu".equals(noiseDevice)) {
             throw bad("noiseDevice", "must be 'device' or 'cpu', got '" + noiseDevice + "'");
         }
+        require("lora", loras);
+        if (loras.contains(null)) {
+            throw bad("lora", "the list must not hold null");
+        }
+        loras = List.copyOf(loras);
     }
 
     /** The official defaults. */
@@ -146,9 +187,12 @@ public record SamplerConfig(
         }
     }
 
-    private static void positive(String name, int v) {
+    private static void textLength(String name, int v) {
         if (v < 1) {
             throw bad(name, "must be >= 1, got " + v);
+        }
+        if (v > MAX_TEXT_LEN) {
+            throw bad(name, "must be <= " + MAX_TEXT_LEN + ", got " + v);
         }
     }
 
@@ -187,6 +231,8 @@ public record SamplerConfig(
         private DitConfig ditConfig = null;
         private String noiseDevice = "device";
         private boolean exactGuidance = false;
+        private final List<Lora> loras = new ArrayList<>();
+        private boolean loraIgnoreUnmatched = false;
 
         private Builder() {
         }
@@ -214,6 +260,8 @@ public record SamplerConfig(
             ditConfig = c.ditConfig;
             noiseDevice = c.noiseDevice;
             exactGuidance = c.exactGuidance;
+            loras.addAll(c.loras);
+            loraIgnoreUnmatched = c.loraIgnoreUnmatched;
         }
 
         /** DiT hyperparameters by name, for the official layout (see {@link SamplerConfig#model()}). */
@@ -348,12 +396,29 @@ public record SamplerConfig(
             return this;
         }
 
+        /**
+         * Adds a LoRA adapter merged into the DiT at {@code scale} when it loads; call it again for more adapters,
+         * whose updates add up.
+         *
+         * @throws IllegalArgumentException starting with {@code lora:} for a null path or a scale that is not finite
+         */
+        public Builder lora(Path path, double scale) {
+            loras.add(new Lora(path, scale));
+            return this;
+        }
+
+        /** Log LoRA keys that match no DiT weight as a warning instead of refusing the file. */
+        public Builder loraIgnoreUnmatched(boolean v) {
+            loraIgnoreUnmatched = v;
+            return this;
+        }
+
         /** Validates and builds; throws {@link IllegalArgumentException} naming the first bad option. */
         public SamplerConfig build() {
             return new SamplerConfig(model, precision, vaePrecision, vaeTiling, textEncoderPrecision, textLen,
                     promptTemplate, promptTemplateVideo, hiddenStateSkipLayer, applyFinalNorm, textEncoderPrecision2,
                     textLen2, flowReverse, ditWeight, loadKey, useCpuOffload, useFp8, device, loadTextEncoders,
-                    ditConfig, noiseDevice, exactGuidance);
+                    ditConfig, noiseDevice, exactGuidance, loras, loraIgnoreUnmatched);
         }
     }
 
@@ -362,6 +427,6 @@ public record SamplerConfig(
         return "SamplerConfig[model=" + model + ", precision=" + precision + ", vaePrecision=" + vaePrecision
                 + ", textEncoderPrecision=" + textEncoderPrecision + ", flowReverse=" + flowReverse + ", device="
                 + device + ", useCpuOffload=" + useCpuOffload + ", useFp8=" + useFp8 + ", vaeTiling=" + vaeTiling
-                + ", ditWeight=" + Objects.toString(ditWeight) + "]";
+                + ", ditWeight=" + Objects.toString(ditWeight) + (loras.isEmpty() ? "" : ", loras=" + loras) + "]";
     }
 }

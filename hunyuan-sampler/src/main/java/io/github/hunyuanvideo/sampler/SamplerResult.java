@@ -18,14 +18,17 @@ import java.util.List;
  * @param width frame width after rounding up to a multiple of 16
  * @param videoLength frames per video
  * @param timings time per stage
+ * @param computedSteps per denoising step, whether the DiT ran its blocks ({@code false}: the request's step cache
+ *                      skipped them); all {@code true} without a cache
  */
 public record SamplerResult(Tensor videos, Tensor latents, List<Long> seeds, List<String> prompts,
                             List<String> negativePrompts, int height, int width, int videoLength,
-                            StageTimings timings) implements AutoCloseable {
+                            StageTimings timings, List<Boolean> computedSteps) implements AutoCloseable {
     public SamplerResult {
         seeds = List.copyOf(seeds);
         prompts = List.copyOf(prompts);
         negativePrompts = List.copyOf(negativePrompts);
+        computedSteps = List.copyOf(computedSteps);
     }
 
     /** Number of videos. */

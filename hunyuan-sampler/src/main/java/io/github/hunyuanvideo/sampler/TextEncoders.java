@@ -1,6 +1,9 @@
 package io.github.hunyuanvideo.sampler;
 
+import io.github.hunyuanvideo.nn.CancelledException;
+import io.github.hunyuanvideo.text.ClipTextConfig;
 import io.github.hunyuanvideo.text.ClipTextEncoder;
+import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;
 import io.github.hunyuanvideo.text.PromptTemplate;
@@ -11,6 +14,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -77,11 +81,10 @@ public final class TextEncoders implements AutoCloseable {
         long t0 = System.nanoTime();
         LlmTextEncoder llm = null;
         try {
-            llm = LlmTextEncoder.fromPretrained(layout.textEncoderDir(), layout.tokenizerDir(),
-                    new LlmEncoderOptions(config.textLen(), config.hiddenStateSkipLayer(), config.applyFinalNorm()),
+            llm = LlmTextEncoder.fromPretrained(layout.textEncoderDir(), layout.tokenizerDir(), llmOptions(config),
                     at, llmDtype);
-            ClipTextEncoder clip = ClipTextEncoder.fromPretrained(layout.textEncoder2Dir(), layout.tokenizer2Dir(), at,
-                    clipDtype);
+            ClipTextEncoder clip = ClipTextEncoder.fromPretrained(layout.textEncoder2Dir(), layout.tokenizer2Dir(),
+                    config.textLen2(), at, clipDtype);
             LOG.info("text encoders loaded on {} in {} ms", at.str().getString(), (System.nanoTime() - t0) / 1_000_000);
             return new TextEncoders(llm, clip, template(config.promptTemplate()),
                     template(config.promptTemplateVideo()), config.textEncoderPrecision().scalarType(),
@@ -93,6 +96,41 @@ public final class TextEncoders implements AutoCloseable {
             at.releaseReference();
             throw e;
         }
+    }
+
+    /**
+     * Checks {@code config}'s text lengths and skip layer against the two encoders' {@code config.json} of
+     * {@code layout}, reading nothing else, so that they fail before any weight loads.
+     *
+     * @throws IllegalArgumentException naming {@code textLen}, {@code textLen2} or {@code hiddenStateSkipLayer} and
+     *                                  the model's limit
+     */
+    static void checkFits(CheckpointLayout layout, SamplerConfig config) {
+        Path llmConfig = layout.textEncoderDir().resolve("config.json");
+        LlamaConfig llm = LlamaConfig.read(llmConfig);
+        LlmEncoderOptions options = llmOptions(config);
+        int crop = options.maxLength() - options.textLen();
+        if (options.maxLength() > llm.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("textLen: " + config.textLen() + " tokens plus the template's " + crop
+                    + " make " + options.maxLength() + ", more than the LLM's max_position_embeddings "
+                    + llm.maxPositionEmbeddings() + " (" + llmConfig + "); the largest textLen for this LLM is "
+                    + (llm.maxPositionEmbeddings() - crop));
+        }
+        if (config.hiddenStateSkipLayer() > llm.numLayers()) {
+            throw new IllegalArgumentException("hiddenStateSkipLayer: must be <= the LLM's " + llm.numLayers()
+                    + " layers (" + llmConfig + "), got " + config.hiddenStateSkipLayer());
+        }
+        Path clipConfig = layout.textEncoder2Dir().resolve("config.json");
+        ClipTextConfig clip = ClipTextConfig.read(clipConfig);
+        if (config.textLen2() > clip.maxPositions()) {
+            throw new IllegalArgumentException("textLen2: must be <= CLIP's max_position_embeddings "
+                    + clip.maxPositions() + " (" + clipConfig + "), got " + config.textLen2());
+        }
+    }
+
+    /** The LLM encoder settings of {@code config}. */
+    private static LlmEncoderOptions llmOptions(SamplerConfig config) {
+        return new LlmEncoderOptions(config.textLen(), config.hiddenStateSkipLayer(), config.applyFinalNorm());
     }
 
     /** Width of the LLM states (the DiT's {@code text_states_dim}). */
@@ -110,16 +148,19 @@ public final class TextEncoders implements AutoCloseable {
      * {@link #release}).
      *
      * @param videoLength frames of the request: 1 takes the image template, more the video template
+     * @param cancel      asked before each encoder layer and after the last
+     * @throws GenerationCancelledException with {@link GenerationCancelledException.Stage#TEXT_ENCODING}, naming
+     *                                      the encoder layer, once {@code cancel} is cancelled; nothing is kept
      */
-    public List<PromptEmbeddings> encode(List<String> texts, int videoLength) {
+    public List<PromptEmbeddings> encode(List<String> texts, int videoLength, CancellationToken cancel) {
         PromptTemplate template = videoLength == 1 ? imageTemplate : videoTemplate;
         List<PromptEmbeddings> out = new ArrayList<>();
         try {
             for (String text : texts) {
-                TextEncoding te = llm.encode(List.of(text), template);
+                TextEncoding te = llm.encode(List.of(text), template, cancel::isCancelled);
                 Tensor pooled;
                 try {
-                    pooled = clip.encode(List.of(text));
+                    pooled = clip.encode(List.of(text), cancel::isCancelled);
                 } catch (RuntimeException e) {
                     te.close();
                     throw e;
@@ -130,6 +171,9 @@ public final class TextEncoders implements AutoCloseable {
             return out;
         } catch (RuntimeException e) {
             out.forEach(TextEncoders::release);
+            if (e instanceof CancelledException cancelled) {
+                throw new GenerationCancelledException(GenerationCancelledException.Stage.TEXT_ENCODING, cancelled);
+            }
             throw e;
         } finally {
             if (!keepLoaded) {

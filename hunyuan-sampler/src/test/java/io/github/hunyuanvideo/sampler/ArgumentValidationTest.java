@@ -1,6 +1,16 @@
 package io.github.hunyuanvideo.sampler;
 
+import io.github.hunyuanvideo.dit.DitConfig;
+import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.nn.Precision;
+import io.github.hunyuanvideo.sampler.scheduler.FlowMatchDiscreteScheduler;
+import io.github.hunyuanvideo.vae.VaeConfig;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -8,6 +18,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -16,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** Every invalid option or argument fails early with a message that starts with its name. */
 class ArgumentValidationTest {
@@ -38,6 +52,145 @@ class ArgumentValidationTest {
                 bad("embeddedGuidanceScale", b -> b.embeddedGuidanceScale(Double.NaN)),
                 bad("seeds", b -> b.seed(1L).seeds(List.of(1L))),
                 bad("seeds", b -> b.numVideosPerPrompt(3).seeds(List.of(1L, 2L))));
+    }
+
+    /** Sizes and scales beyond their documented limits: the error names the argument and the limit. */
+    static Stream<Arguments> outOfRangeRequests() {
+        String side = String.valueOf(GenerationRequest.MAX_SIDE);
+        String steps = String.valueOf(GenerationRequest.MAX_INFER_STEPS);
+        String cfg = String.valueOf(GenerationRequest.MAX_GUIDANCE_SCALE);
+        String embedded = String.valueOf(GenerationRequest.MAX_EMBEDDED_GUIDANCE_SCALE);
+        String minShift = String.valueOf(GenerationRequest.MIN_FLOW_SHIFT);
+        String maxShift = String.valueOf(GenerationRequest.MAX_FLOW_SHIFT);
+        return Stream.of(
+                limit("height", side, b -> b.height(GenerationRequest.MAX_SIDE + 1)),
+                limit("height", side, b -> b.height(Integer.MAX_VALUE)),
+                limit("width", side, b -> b.width(1 << 20)),
+                limit("videoLength", String.valueOf(GenerationRequest.MAX_VIDEO_LENGTH),
+                        b -> b.videoLength(GenerationRequest.MAX_VIDEO_LENGTH + 4)),
+                limit("videoLength", String.valueOf(GenerationRequest.MAX_VIDEO_LENGTH),
+                        b -> b.videoLength(Integer.MAX_VALUE)),
+                limit("height/width/videoLength", String.valueOf(GenerationRequest.MAX_VIDEO_PIXELS),
+                        b -> b.size(4096, 4096).videoLength(129)),
+                limit("height/width/videoLength", String.valueOf(GenerationRequest.MAX_VIDEO_PIXELS),
+                        b -> b.size(2048, 4096).videoLength(GenerationRequest.MAX_VIDEO_LENGTH)),
+                limit("inferSteps", steps, b -> b.inferSteps(GenerationRequest.MAX_INFER_STEPS + 1)),
+                limit("inferSteps", steps, b -> b.inferSteps(Integer.MAX_VALUE)),
+                limit("guidanceScale", cfg, b -> b.guidanceScale(1e308)),
+                limit("guidanceScale", cfg, b -> b.guidanceScale(-1e308)),
+                limit("guidanceScale", cfg, b -> b.guidanceScale(Math.nextUp(GenerationRequest.MAX_GUIDANCE_SCALE))),
+                limit("guidanceScale", cfg, b -> b.guidanceScale(Double.NEGATIVE_INFINITY)),
+                limit("embeddedGuidanceScale", embedded, b -> b.embeddedGuidanceScale(1e308)),
+                limit("embeddedGuidanceScale", embedded, b -> b.embeddedGuidanceScale(-61)),
+                // 65.6·1000 would round past fp16's 65504
+                limit("embeddedGuidanceScale", embedded, b -> b.embeddedGuidanceScale(65.6)),
+                limit("embeddedGuidanceScale", embedded, b -> b.embeddedGuidanceScale(Double.POSITIVE_INFINITY)),
+                limit("flowShift", minShift, b -> b.flowShift(1e-300)),
+                limit("flowShift", minShift, b -> b.flowShift(Math.nextDown(GenerationRequest.MIN_FLOW_SHIFT))),
+                limit("flowShift", maxShift, b -> b.flowShift(1e308)),
+                limit("flowShift", maxShift, b -> b.flowShift(Math.nextUp(GenerationRequest.MAX_FLOW_SHIFT))),
+                limit("flowShift", minShift, b -> b.flowShift(-7)),
+                limit("flowShift", minShift, b -> b.flowShift(Double.NaN)),
+                limit("numVideosPerPrompt", String.valueOf(GenerationRequest.MAX_VIDEOS_PER_PROMPT),
+                        b -> b.numVideosPerPrompt(GenerationRequest.MAX_VIDEOS_PER_PROMPT + 1)),
+                limit("numVideosPerPrompt", String.valueOf(GenerationRequest.MAX_VIDEOS_PER_PROMPT),
+                        b -> b.numVideosPerPrompt(Integer.MAX_VALUE)));
+    }
+
+    /** A case of {@link #outOfRangeRequests}: argument name, the limit the message must state, the change. */
+    private static Arguments limit(String name, String limit, UnaryOperator<GenerationRequest.Builder> change) {
+        return Arguments.of(name, limit, change);
+    }
+
+    @ParameterizedTest(name = "{0} beyond {1}")
+    @MethodSource("outOfRangeRequests")
+    void outOfRangeErrorsNameTheArgumentAndTheLimit(String name, String limit,
+                                                    UnaryOperator<GenerationRequest.Builder> change) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> change.apply(GenerationRequest.builder("a cat")).build());
+        assertTrue(e.getMessage().startsWith(name + ":"), e.getMessage());
+        assertTrue(e.getMessage().contains(limit), "limit " + limit + " not in: " + e.getMessage());
+    }
+
+    @Test
+    void everyLimitItselfIsAccepted() {
+        int side = GenerationRequest.MAX_SIDE;
+        // the largest 4k+1 length whose frames still fit MAX_VIDEO_PIXELS at the largest side
+        int longest = (int) ((GenerationRequest.MAX_VIDEO_PIXELS / ((long) side * side) - 1) / 4 * 4 + 1);
+        List<GenerationRequest.Builder> edges = List.of(
+                GenerationRequest.builder("x").size(side, side).videoLength(longest),
+                GenerationRequest.builder("x").size(64, 64).videoLength(GenerationRequest.MAX_VIDEO_LENGTH),
+                GenerationRequest.builder("x").inferSteps(GenerationRequest.MAX_INFER_STEPS),
+                GenerationRequest.builder("x").guidanceScale(GenerationRequest.MAX_GUIDANCE_SCALE),
+                GenerationRequest.builder("x").guidanceScale(-GenerationRequest.MAX_GUIDANCE_SCALE),
+                GenerationRequest.builder("x").embeddedGuidanceScale(GenerationRequest.MAX_EMBEDDED_GUIDANCE_SCALE),
+                GenerationRequest.builder("x").embeddedGuidanceScale(-GenerationRequest.MAX_EMBEDDED_GUIDANCE_SCALE),
+                GenerationRequest.builder("x").flowShift(GenerationRequest.MIN_FLOW_SHIFT),
+                GenerationRequest.builder("x").flowShift(GenerationRequest.MAX_FLOW_SHIFT),
+                GenerationRequest.builder("x").numVideosPerPrompt(GenerationRequest.MAX_VIDEOS_PER_PROMPT));
+        for (GenerationRequest.Builder b : edges) {
+            GenerationRequest r = b.build();
+            assertTrue((long) r.videoLength() * r.targetHeight() * r.targetWidth()
+                    <= GenerationRequest.MAX_VIDEO_PIXELS, r.toString());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> GenerationRequest.builder("x").size(side, side).videoLength(longest + 4).build());
+        assertEquals(SamplerConfig.MAX_TEXT_LEN, SamplerConfig.builder().textLen(SamplerConfig.MAX_TEXT_LEN)
+                .textLen2(SamplerConfig.MAX_TEXT_LEN).build().textLen());
+    }
+
+    /**
+     * Why the flowShift range is safe: at both ends, for every step count up to the maximum and in both directions,
+     * the scheduler's float32 sigmas are finite and strictly monotone (so its timesteps are distinct); far outside
+     * (the tester's 1e-300) they are NaN.
+     */
+    @Test
+    void theFlowShiftRangeGivesADistinctFiniteScheduleForEveryStepCount() {
+        try (PointerScope scope = new PointerScope()) {
+            for (double shift : new double[]{GenerationRequest.MIN_FLOW_SHIFT, GenerationRequest.MAX_FLOW_SHIFT}) {
+                for (boolean reverse : new boolean[]{true, false}) {
+                    FlowMatchDiscreteScheduler s = new FlowMatchDiscreteScheduler(1000, shift, reverse,
+                            FlowMatchDiscreteScheduler.EULER);
+                    for (int steps = 1; steps <= GenerationRequest.MAX_INFER_STEPS; steps++) {
+                        s.setTimesteps(steps);
+                        float[] sigmas = s.sigmas();
+                        for (int i = 0; i < steps; i++) {
+                            String at = "shift " + shift + ", reverse " + reverse + ", " + steps + " steps, σ[" + i
+                                    + "]";
+                            assertTrue(Float.isFinite(sigmas[i]) && Float.isFinite(sigmas[i + 1]), at);
+                            assertTrue(reverse ? sigmas[i] > sigmas[i + 1] : sigmas[i] < sigmas[i + 1], at);
+                        }
+                    }
+                }
+            }
+            FlowMatchDiscreteScheduler tiny = FlowMatchDiscreteScheduler.of(1e-300);
+            tiny.setTimesteps(GenerationRequest.MAX_INFER_STEPS);
+            assertTrue(Float.isNaN(tiny.sigmas()[0]), "1e-300 underflows to 0/0 at σ = 1");
+        }
+    }
+
+    @Test
+    void latentGridsTooLargeForTheModelAreRejectedBeforeAnyTensorOp() {
+        // the official DiT and VAE (16 latent channels) and stand-ins that must never run
+        SamplerConfig config = SamplerConfig.builder().device("cpu").build();
+        Function<DitInputs, Tensor> noDit = in -> fail("the DiT ran");
+        BiFunction<Tensor, BooleanSupplier, Tensor> noVae = (t, cancelled) -> fail("the VAE ran");
+        try (PointerScope scope = new PointerScope();
+             HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, new Device("cpu"), DitConfig.cfgDistill(),
+                     ScalarType.Float, VaeConfig.official(), noDit, noVae, null, List.of())) {
+            TensorOptions f = new TensorOptions(ScalarType.Float);
+            PromptEmbeddings text = new PromptEmbeddings(torch.zeros(new long[]{1, 4, 4096}, f),
+                    torch.ones(new long[]{1, 4}, new TensorOptions(ScalarType.Long)),
+                    torch.zeros(new long[]{1, 768}, f));
+            // each video fits MAX_VIDEO_PIXELS, but 64 of them need 64·16·11·512·512 > 2^31 latent values
+            GenerationRequest many = GenerationRequest.builder("x").size(4096, 4096).videoLength(41)
+                    .numVideosPerPrompt(GenerationRequest.MAX_VIDEOS_PER_PROMPT).build();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> sampler.predict(many, text, null, ProgressListener.NONE, CancellationToken.NONE));
+            assertTrue(e.getMessage().startsWith("height/width/videoLength/numVideosPerPrompt:")
+                    && e.getMessage().contains("too large for the latent grid")
+                    && e.getMessage().contains(String.valueOf(Integer.MAX_VALUE)), e.getMessage());
+        }
     }
 
     /** A case: the argument the error must name and the change to a valid builder that makes it invalid. */
@@ -67,6 +220,9 @@ class ArgumentValidationTest {
                 cfg("vaePrecision", b -> b.vaePrecision(null)),
                 cfg("textEncoderPrecision", b -> b.textEncoderPrecision(null)),
                 cfg("textLen", b -> b.textLen(0)),
+                cfg("textLen", b -> b.textLen(SamplerConfig.MAX_TEXT_LEN + 1)),
+                cfg("textLen", b -> b.textLen(100_000)),
+                cfg("textLen2", b -> b.textLen2(SamplerConfig.MAX_TEXT_LEN + 1)),
                 cfg("promptTemplate", b -> b.promptTemplate("dit-llm-encode-image")),
                 cfg("promptTemplateVideo", b -> b.promptTemplateVideo(null)),
                 cfg("hiddenStateSkipLayer", b -> b.hiddenStateSkipLayer(-1)),

@@ -128,6 +128,32 @@ class CheckpointLayoutTest {
     }
 
     @Test
+    void textLengthsAreCheckedAgainstTheEncoderConfigsBeforeAnyWeightIsRead(@TempDir Path root) throws IOException {
+        official(root);
+        // a 3-layer LLM made for 512 positions and CLIP's 77; every weight file stays a 1-byte stub nobody can read
+        Files.writeString(root.resolve("text_encoder/config.json"), "{\"model_type\":\"llama\",\"hidden_size\":32,"
+                + "\"num_attention_heads\":2,\"num_hidden_layers\":3,\"max_position_embeddings\":512}");
+        Files.writeString(root.resolve("text_encoder_2/config.json"), "{\"max_position_embeddings\":77}");
+        SamplerConfig fits = SamplerConfig.builder().device("cpu").textLen(512 - 95).textLen2(77)
+                .hiddenStateSkipLayer(3).build();
+        HunyuanVideoSampler.check(root, fits);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HunyuanVideoSampler.fromPretrained(root, fits.toBuilder().textLen(512 - 95 + 1).build()));
+        assertTrue(e.getMessage().startsWith("textLen:") && e.getMessage().contains("512")
+                && e.getMessage().contains("largest textLen for this LLM is " + (512 - 95)), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> HunyuanVideoSampler.fromPretrained(root, fits.toBuilder().textLen2(78).build()));
+        assertTrue(e.getMessage().startsWith("textLen2:") && e.getMessage().contains("77"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> HunyuanVideoSampler.fromPretrained(root, fits.toBuilder().hiddenStateSkipLayer(4).build()));
+        assertTrue(e.getMessage().startsWith("hiddenStateSkipLayer:") && e.getMessage().contains("3 layers"),
+                e.getMessage());
+        // without encoders their limits do not apply
+        HunyuanVideoSampler.check(root, fits.toBuilder().textLen(4000).loadTextEncoders(false).build());
+    }
+
+    @Test
     void aMissingModelFolderIsNamed(@TempDir Path root) {
         Path nowhere = root.resolve("ckpts");
         MissingCheckpointException e = assertThrows(MissingCheckpointException.class,

@@ -18,8 +18,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,9 +35,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DenoisingLoopTest {
     private static final double TOL = 1e-6;
 
-    /** A sampler over stand-ins for the DiT and the VAE, with the case's dimensions. */
-    private static HunyuanVideoSampler standIns(SamplerConfig config, DitConfig dit, VaeConfig vae,
-                                                Function<DitInputs, Tensor> velocity, UnaryOperator<Tensor> decode) {
+    /**
+     * A sampler over stand-ins for the DiT and the VAE (which gets the latents and the cancellation check), with the
+     * case's dimensions.
+     */
+    static HunyuanVideoSampler standIns(SamplerConfig config, DitConfig dit, VaeConfig vae,
+                                        Function<DitInputs, Tensor> velocity,
+                                        BiFunction<Tensor, BooleanSupplier, Tensor> decode) {
         return new HunyuanVideoSampler(config, new Device("cpu"), dit, ScalarType.Float, vae, velocity, decode, null,
                 List.of());
     }
@@ -61,7 +66,7 @@ class DenoisingLoopTest {
                 c.assertClose("in.prompt_embeds_2", in.pooledText(), 0.0);
                 return c.tensor("mid.step" + i + ".noise_pred");
             };
-            UnaryOperator<Tensor> decoder = latents -> {
+            BiFunction<Tensor, BooleanSupplier, Tensor> decoder = (latents, cancelled) -> {
                 c.assertClose("out.latents", latents.mul(new Scalar(scaling)), TOL);
                 return c.tensor("out.vae_decoded");
             };
@@ -108,7 +113,7 @@ class DenoisingLoopTest {
                 calls[0]++;
                 return in.latents().mul(new Scalar(0.0));
             };
-            UnaryOperator<Tensor> never = latents -> {
+            BiFunction<Tensor, BooleanSupplier, Tensor> never = (latents, cancelled) -> {
                 throw new AssertionError("decode after cancellation");
             };
             HunyuanVideoSampler sampler = standIns(pipeline.config("cpu", Precision.FP32, Precision.FP32),
@@ -126,6 +131,7 @@ class DenoisingLoopTest {
                     () -> sampler.predict(req, emb, null, cancelAfterTwo, token));
             assertEquals(2, calls[0]);
             assertTrue(e.getMessage().contains("step 3"), e.getMessage());
+            assertEquals(GenerationCancelledException.Stage.DENOISING, e.stage());
         }
     }
 

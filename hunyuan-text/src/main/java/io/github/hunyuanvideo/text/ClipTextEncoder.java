@@ -1,5 +1,7 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.Cancellation;
+import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -33,12 +36,18 @@ public final class ClipTextEncoder implements AutoCloseable {
     private final ClipTextConfig config;
     private final Device device;
     private final ClipTokenizer tokenizer;
+    private final int maxLength;
     private final LoadedModel<ClipTextModel> model;
 
-    private ClipTextEncoder(String id, ClipTextConfig config, Device device, ClipTokenizer tokenizer,
+    private ClipTextEncoder(String id, ClipTextConfig config, int maxLength, Device device, ClipTokenizer tokenizer,
                             Supplier<ClipTextModel> loader) {
+        if (maxLength < 2 || maxLength > config.maxPositions()) {
+            throw new IllegalArgumentException("maxLength: must be 2 to the model's max_position_embeddings "
+                    + config.maxPositions() + ", got " + maxLength);
+        }
         this.id = id;
         this.config = config;
+        this.maxLength = maxLength;
         this.device = device;
         this.tokenizer = tokenizer;
         this.model = new LoadedModel<>(LOG, "CLIP text encoder", id, device, tokenizer, loader);
@@ -67,6 +76,17 @@ public final class ClipTextEncoder implements AutoCloseable {
      */
     public static ClipTextEncoder fromPretrained(Path textEncoder2Dir, Path tokenizerDir, Device device,
                                                  ScalarType dtype) {
+        return fromPretrained(textEncoder2Dir, tokenizerDir, 0, device, dtype);
+    }
+
+    /**
+     * As {@link #fromPretrained(Path, Path, Device, ScalarType)}, tokenizing to {@code maxLength} tokens (the
+     * original's {@code text_len_2}; 0 = the model's max_position_embeddings, 77 for CLIP-L).
+     *
+     * @throws IllegalArgumentException also if {@code maxLength} is not 0 or 2 to max_position_embeddings
+     */
+    public static ClipTextEncoder fromPretrained(Path textEncoder2Dir, Path tokenizerDir, int maxLength, Device device,
+                                                 ScalarType dtype) {
         Checkpoints.requireModelDir(textEncoder2Dir, "CLIP text encoder");
         Objects.requireNonNull(tokenizerDir, "tokenizerDir");
         Objects.requireNonNull(device, "device");
@@ -78,7 +98,8 @@ public final class ClipTextEncoder implements AutoCloseable {
         ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
         String id = Checkpoints.id("clip", textEncoder2Dir, device, dtype);
         try {
-            return new ClipTextEncoder(id, config, device, tokenizer, loader);
+            return new ClipTextEncoder(id, config, maxLength == 0 ? config.maxPositions() : maxLength, device,
+                    tokenizer, loader);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -98,7 +119,8 @@ public final class ClipTextEncoder implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(device, "device");
-        return new ClipTextEncoder("clip:instance-" + INSTANCES.incrementAndGet(), config, device, tokenizer,
+        return new ClipTextEncoder("clip:instance-" + INSTANCES.incrementAndGet(), config, config.maxPositions(),
+                device, tokenizer,
                 () -> {
                     try (Parameters p = weights.get()) {
                         return ClipTextModel.load(config, p);
@@ -123,22 +145,36 @@ public final class ClipTextEncoder implements AutoCloseable {
      *
      * @throws IllegalArgumentException for an empty prompt list or a null prompt
      */
-    public synchronized Tensor encode(List<String> prompts) {
+    public Tensor encode(List<String> prompts) {
+        return encode(prompts, Cancellation.NEVER);
+    }
+
+    /**
+     * As {@link #encode(List)}, asking {@code cancelled} before the first encoder layer and after each one.
+     *
+     * @throws CancelledException naming the layers done ("after 5 of 12 CLIP layers") once {@code cancelled} returns
+     *                            true; nothing of the encoding is left allocated
+     */
+    public synchronized Tensor encode(List<String> prompts, BooleanSupplier cancelled) {
+        Objects.requireNonNull(cancelled, "cancelled");
         TokenizedPrompts tokens = tokenize(prompts);
         try (PointerScope scope = new PointerScope()) {
-            ClipOutput out = encodeIds(tokens.inputIdsTensor(), tokens.attentionMaskTensor());
+            ClipOutput out = encodeIds(tokens.inputIdsTensor(), tokens.attentionMaskTensor(), cancelled);
             out.lastHiddenState().releaseReference();
             return out.pooled();
         }
     }
 
-    /** The ids and mask {@link #encode} feeds the model (max_length = max_position_embeddings, 77). */
+    /**
+     * The ids and mask {@link #encode} feeds the model: padded and truncated to the encoder's max length (by default
+     * max_position_embeddings, 77).
+     */
     public synchronized TokenizedPrompts tokenize(List<String> prompts) {
         model.requireOpen();
         if (tokenizer == null) {
             throw new IllegalStateException("this encoder was created without a tokenizer; use encodeIds");
         }
-        return tokenizer.tokenize(prompts, config.maxPositions());
+        return tokenizer.tokenize(prompts, maxLength);
     }
 
     /**
@@ -150,7 +186,11 @@ public final class ClipTextEncoder implements AutoCloseable {
      * @throws IllegalArgumentException for bad shapes, ids outside the vocabulary, a mask that is not right padded
      *                                  or a sequence longer than the position table
      */
-    public synchronized ClipOutput encodeIds(Tensor inputIds, Tensor attentionMask) {
+    public ClipOutput encodeIds(Tensor inputIds, Tensor attentionMask) {
+        return encodeIds(inputIds, attentionMask, Cancellation.NEVER);
+    }
+
+    private synchronized ClipOutput encodeIds(Tensor inputIds, Tensor attentionMask, BooleanSupplier cancelled) {
         model.requireOpen();
         long len = TextInputs.check(inputIds, attentionMask, config.vocabSize());
         if (len > config.maxPositions()) {
@@ -159,7 +199,8 @@ public final class ClipTextEncoder implements AutoCloseable {
         }
         ClipTextModel m = model.get();
         try (InferenceMode guard = new InferenceMode(); PointerScope scope = new PointerScope()) {
-            return m.forward(inputIds.to(device, ScalarType.Long), attentionMask.to(device, ScalarType.Long));
+            return m.forward(inputIds.to(device, ScalarType.Long), attentionMask.to(device, ScalarType.Long),
+                    cancelled);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.Cancellation;
+import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.LayerNorm;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
@@ -11,6 +13,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * CLIP's text transformer ({@code CLIPTextTransformer}): token + position embeddings, pre-norm encoder layers under
@@ -54,9 +57,11 @@ final class ClipTextModel implements AutoCloseable {
     /**
      * @param ids  {@code [B, L]} int64 on the model's device, {@code L ≤ maxPositions}
      * @param mask {@code [B, L]} right-padded 1/0 mask on the same device
+     * @param cancelled asked before the first layer and after each one
      * @return the pooled output and the last hidden state, each with one reference owned by the caller
+     * @throws CancelledException naming the layers done once {@code cancelled} returns true
      */
-    ClipOutput forward(Tensor ids, Tensor mask) {
+    ClipOutput forward(Tensor ids, Tensor mask, BooleanSupplier cancelled) {
         long len = ids.size(1);
         Tensor attnMask;
         Tensor h;
@@ -65,7 +70,10 @@ final class ClipTextModel implements AutoCloseable {
             h = torch.embedding(tokenEmbedding, ids).add(positionEmbedding.narrow(0, 0, len)).retainReference();
         }
         try {
-            for (ClipEncoderLayer layer : layers) {
+            for (int i = 0; i < layers.size(); i++) {
+                // h is released by the finally below when the check throws
+                Cancellation.check(cancelled, "CLIP layers", i, layers.size());
+                ClipEncoderLayer layer = layers.get(i);
                 Tensor in = h;
                 h = null;
                 try {
@@ -74,6 +82,7 @@ final class ClipTextModel implements AutoCloseable {
                     in.releaseReference();
                 }
             }
+            Cancellation.check(cancelled, "CLIP layers", layers.size(), layers.size());
             Tensor x = h;
             Tensor last = Scopes.retainedResult(() -> finalNorm.forward(x));
             try {

@@ -20,10 +20,15 @@ import java.util.Locale;
  * @param ropeScaling      Llama-3.1 style frequency scaling, or {@code null} for plain RoPE
  * @param attentionBias    whether q/k/v/o projections have biases
  * @param mlpBias          whether the MLP projections have biases
+ * @param maxPositionEmbeddings longest token sequence the model was made for ({@code max_position_embeddings});
+ *                         RoPE computes any position, so the encoder does not enforce it: callers check their
+ *                         sequence length against it
  */
 public record LlamaConfig(int vocabSize, int hiddenSize, int numLayers, int numHeads, int numKvHeads, int headDim,
                           int intermediateSize, double rmsNormEps, double ropeTheta, Llama3RopeScaling ropeScaling,
-                          boolean attentionBias, boolean mlpBias) {
+                          boolean attentionBias, boolean mlpBias, int maxPositionEmbeddings) {
+    /** transformers' {@code LlamaConfig} default of {@code max_position_embeddings}. */
+    public static final int DEFAULT_MAX_POSITION_EMBEDDINGS = 2048;
 
     /**
      * The {@code llama3} RoPE scaling of Llama 3.1: low frequencies divided by {@code factor}, high ones kept, a
@@ -49,6 +54,7 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int numLayers, int numH
         positive("num_key_value_heads", numKvHeads);
         positive("head_dim", headDim);
         positive("intermediate_size", intermediateSize);
+        positive("max_position_embeddings", maxPositionEmbeddings);
         if (numHeads % numKvHeads != 0) {
             throw new IllegalArgumentException("num_attention_heads " + numHeads
                     + " is not a multiple of num_key_value_heads " + numKvHeads);
@@ -62,15 +68,26 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int numLayers, int numH
         }
     }
 
+    /**
+     * A config with transformers' default {@code max_position_embeddings} ({@link #DEFAULT_MAX_POSITION_EMBEDDINGS}),
+     * for made-up models (tests, benchmarks) whose sequences stay short.
+     */
+    public LlamaConfig(int vocabSize, int hiddenSize, int numLayers, int numHeads, int numKvHeads, int headDim,
+                       int intermediateSize, double rmsNormEps, double ropeTheta, Llama3RopeScaling ropeScaling,
+                       boolean attentionBias, boolean mlpBias) {
+        this(vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, rmsNormEps, ropeTheta,
+                ropeScaling, attentionBias, mlpBias, DEFAULT_MAX_POSITION_EMBEDDINGS);
+    }
+
     private static void positive(String name, int v) {
         if (v < 1) {
             throw new IllegalArgumentException(name + " must be >= 1, got " + v);
         }
     }
 
-    /** Llama-3-8B (the LLaVA-Llama-3-8B language tower HunyuanVideo uses). */
+    /** Llama-3-8B (the LLaVA-Llama-3-8B language tower HunyuanVideo uses), 8192 positions. */
     public static LlamaConfig llama3_8b() {
-        return new LlamaConfig(128256, 4096, 32, 32, 8, 128, 14336, 1e-5, 500000.0, null, false, false);
+        return new LlamaConfig(128256, 4096, 32, 32, 8, 128, 14336, 1e-5, 500000.0, null, false, false, 8192);
     }
 
     /** Reads {@code config.json} (see {@link #fromJson}). */
@@ -114,7 +131,8 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int numLayers, int numH
                 theta,
                 ropeScaling(scaling),
                 n.path("attention_bias").asBoolean(false),
-                n.path("mlp_bias").asBoolean(false));
+                n.path("mlp_bias").asBoolean(false),
+                n.path("max_position_embeddings").asInt(DEFAULT_MAX_POSITION_EMBEDDINGS));
     }
 
     private static Llama3RopeScaling ropeScaling(JsonNode s) {

@@ -1,5 +1,7 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.Cancellation;
+import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.RmsNorm;
 import io.github.hunyuanvideo.nn.Scopes;
@@ -10,6 +12,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * The Llama decoder stack ({@code LlamaModel} without lm_head), holding only the first {@code n} decoder layers it
@@ -61,10 +64,13 @@ final class LlamaModel implements AutoCloseable {
      * Each layer runs in its own pointer scope. If {@code collect} is given, the embedding output and each layer's
      * output are added to it (each with a reference owned by the caller).
      *
-     * @param ids  {@code [B, L]} int64 on the model's device
-     * @param mask {@code [B, L]} 1 = real token, right padded, on the model's device
+     * @param ids       {@code [B, L]} int64 on the model's device
+     * @param mask      {@code [B, L]} 1 = real token, right padded, on the model's device
+     * @param cancelled asked before the first layer and after each one
+     * @throws CancelledException naming the layers done once {@code cancelled} returns true (what was already added
+     *                            to {@code collect} stays the caller's)
      */
-    Tensor forward(Tensor ids, Tensor mask, int n, List<Tensor> collect) {
+    Tensor forward(Tensor ids, Tensor mask, int n, List<Tensor> collect, BooleanSupplier cancelled) {
         if (n > layers.size()) {
             throw new IllegalArgumentException("asked for " + n + " layers, " + layers.size() + " are loaded");
         }
@@ -85,6 +91,7 @@ final class LlamaModel implements AutoCloseable {
                 collect.add(h.retainReference());
             }
             for (int i = 0; i < n; i++) {
+                Cancellation.check(cancelled, "LLM layers", i, n);
                 LlamaDecoderLayer layer = layers.get(i);
                 Tensor in = h;
                 h = null;
@@ -97,7 +104,11 @@ final class LlamaModel implements AutoCloseable {
                     collect.add(h.retainReference());
                 }
             }
+            Cancellation.check(cancelled, "LLM layers", n, n);
             return h;
+        } catch (RuntimeException e) {
+            Scopes.release(h);
+            throw e;
         } finally {
             cosSin[0].releaseReference();
             cosSin[1].releaseReference();
@@ -124,7 +135,7 @@ final class LlamaModel implements AutoCloseable {
                     + " layers and the final norm loaded");
         }
         List<Tensor> out = new ArrayList<>();
-        Tensor last = forward(ids, mask, layers.size(), out);
+        Tensor last = forward(ids, mask, layers.size(), out, Cancellation.NEVER);
         last.releaseReference();
         Tensor raw = out.remove(out.size() - 1);
         out.add(Scopes.retainedResult(() -> norm.forward(raw)));

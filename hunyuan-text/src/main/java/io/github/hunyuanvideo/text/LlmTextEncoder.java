@@ -1,5 +1,7 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.Cancellation;
+import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -16,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -139,10 +142,23 @@ public final class LlmTextEncoder implements AutoCloseable {
      * @throws IllegalArgumentException for an empty prompt list or a null prompt
      * @throws IllegalStateException    if the encoder has no tokenizer or is closed
      */
-    public synchronized TextEncoding encode(List<String> prompts, PromptTemplate template) {
+    public TextEncoding encode(List<String> prompts, PromptTemplate template) {
+        return encode(prompts, template, Cancellation.NEVER);
+    }
+
+    /**
+     * As {@link #encode(List, PromptTemplate)}, asking {@code cancelled} before the first decoder layer and after
+     * each one.
+     *
+     * @throws CancelledException naming the layers done ("after 5 of 30 LLM layers") once {@code cancelled} returns
+     *                            true; nothing of the encoding is left allocated
+     */
+    public synchronized TextEncoding encode(List<String> prompts, PromptTemplate template,
+                                            BooleanSupplier cancelled) {
+        Objects.requireNonNull(cancelled, "cancelled");
         TokenizedPrompts tokens = tokenize(prompts, template);
         try (PointerScope scope = new PointerScope()) {
-            return encodeIds(tokens.inputIdsTensor(), tokens.attentionMaskTensor(), template.cropStart());
+            return encodeIds(tokens.inputIdsTensor(), tokens.attentionMaskTensor(), template.cropStart(), cancelled);
         }
     }
 
@@ -175,7 +191,12 @@ public final class LlmTextEncoder implements AutoCloseable {
      * @throws IllegalArgumentException for bad shapes, ids outside the vocabulary, a mask that is not right padded,
      *                                  or {@code cropStart} outside {@code [0, L)}
      */
-    public synchronized TextEncoding encodeIds(Tensor inputIds, Tensor attentionMask, int cropStart) {
+    public TextEncoding encodeIds(Tensor inputIds, Tensor attentionMask, int cropStart) {
+        return encodeIds(inputIds, attentionMask, cropStart, Cancellation.NEVER);
+    }
+
+    private synchronized TextEncoding encodeIds(Tensor inputIds, Tensor attentionMask, int cropStart,
+                                                BooleanSupplier cancelled) {
         model.requireOpen();
         long len = TextInputs.check(inputIds, attentionMask, config.vocabSize());
         if (cropStart < 0 || cropStart >= len) {
@@ -186,7 +207,7 @@ public final class LlmTextEncoder implements AutoCloseable {
         try (InferenceMode guard = new InferenceMode(); PointerScope scope = new PointerScope()) {
             Tensor ids = inputIds.to(device, ScalarType.Long);
             Tensor mask = attentionMask.to(device, ScalarType.Long);
-            Tensor h = m.forward(ids, mask, n, null);
+            Tensor h = m.forward(ids, mask, n, null, cancelled);
             Tensor chosen = options.usesFinalNorm() ? m.norm(h) : h;
             Tensor states = chosen.narrow(1, cropStart, len - cropStart).contiguous();
             Tensor outMask = mask.narrow(1, cropStart, len - cropStart).contiguous();

@@ -91,6 +91,22 @@ class ClipTextEncoderReferenceTest {
     }
 
     @Test
+    void maxLengthSetsTheTokenizedLength(@TempDir Path dir) throws IOException {
+        Path folder = folder(dir, CASE.cfg("full_config"), true);
+        int positions = ClipTextConfig.fromJson(CASE.cfg("full_config")).maxPositions();
+        try (ClipTextEncoder full = ClipTextEncoder.fromPretrained(folder, CPU, ScalarType.Float);
+             ClipTextEncoder shorter = ClipTextEncoder.fromPretrained(folder, folder, positions - 1, CPU,
+                     ScalarType.Float)) {
+            assertEquals(positions, full.tokenize(List.of("a cat")).inputIds()[0].length);
+            assertEquals(positions - 1, shorter.tokenize(List.of("a cat")).inputIds()[0].length);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ClipTextEncoder.fromPretrained(folder, folder, positions + 1, CPU, ScalarType.Float));
+        assertTrue(e.getMessage().startsWith("maxLength:") && e.getMessage().contains(String.valueOf(positions)),
+                e.getMessage());
+    }
+
+    @Test
     void bothPoolingRulesPickTheCasesEosPositions(@TempDir Path dir) throws IOException {
         long[] expected = new long[CASE.cfg("eos_positions").size()];
         for (int i = 0; i < expected.length; i++) {

@@ -30,6 +30,7 @@ class LlamaConfigTest {
             assertEquals(full.get("head_dim").asInt(), c.headDim());
             assertEquals(full.get("rope_parameters").get("rope_theta").asDouble(), c.ropeTheta());
             assertEquals(full.get("rms_norm_eps").asDouble(), c.rmsNormEps());
+            assertEquals(full.get("max_position_embeddings").asInt(), c.maxPositionEmbeddings());
             assertNull(c.ropeScaling());
         }
     }
@@ -38,10 +39,20 @@ class LlamaConfigTest {
     void transformers4AndLlavaLayouts() throws Exception {
         String llama = "{'model_type':'llama','hidden_size':4096,'num_attention_heads':32,'num_key_value_heads':8,"
                 + "'num_hidden_layers':32,'intermediate_size':14336,'vocab_size':128256,'rms_norm_eps':1e-05,"
-                + "'rope_theta':500000.0,'rope_scaling':null,'hidden_act':'silu','bos_token_id':128000}";
+                + "'rope_theta':500000.0,'rope_scaling':null,'hidden_act':'silu','bos_token_id':128000,"
+                + "'max_position_embeddings':8192}";
         assertEquals(LlamaConfig.llama3_8b(), LlamaConfig.fromJson(json(llama)));
         assertEquals(LlamaConfig.llama3_8b(), LlamaConfig.fromJson(json("{'model_type':'llava','text_config':"
                 + llama + "}")));
+    }
+
+    @Test
+    void maxPositionEmbeddingsDefaultsAsInTransformersAndMustBePositive() throws Exception {
+        assertEquals(2048, LlamaConfig.fromJson(json("{'model_type':'llama'}")).maxPositionEmbeddings());
+        assertEquals(2048, TinyLlama.CONFIG.maxPositionEmbeddings());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LlamaConfig.fromJson(json("{'max_position_embeddings':0}")));
+        assertTrue(e.getMessage().contains("max_position_embeddings"), e.getMessage());
     }
 
     @Test

@@ -1,6 +1,8 @@
 package io.github.hunyuanvideo.vae;
 
 import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.nn.Cancellation;
+import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
 import io.github.hunyuanvideo.nn.Tensors;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * HunyuanVideo's causal 3D VAE ({@code AutoencoderKLCausal3D}, {@code 884-16c-hy}): 4× temporal and 8× spatial
@@ -172,10 +175,22 @@ public final class CausalVideoVae implements AutoCloseable {
      * @return [B, 3, 1 + 4(T−1), 8h, 8w], values roughly in [−1, 1], in the model's dtype
      */
     public Tensor decode(Tensor latents) {
+        return decode(latents, Cancellation.NEVER);
+    }
+
+    /**
+     * As {@link #decode(Tensor)}, asking {@code cancelled} before the first tile and after each one (an untiled
+     * decode is one tile), so a cancelled decode stops within one tile.
+     *
+     * @throws CancelledException naming the tiles done ("after 3 of 12 tiles") once {@code cancelled} returns true;
+     *                            nothing of the decode is left allocated
+     */
+    public Tensor decode(Tensor latents, BooleanSupplier cancelled) {
         checkVideo(latents, config.latentChannels(), "latents");
+        Objects.requireNonNull(cancelled, "cancelled");
         Tiler t = tiler;
         try (InferenceMode ignored = new InferenceMode()) {
-            return Scopes.scoped(() -> t.decode(toModel(latents), this::decodeTile));
+            return Scopes.scoped(() -> t.decode(toModel(latents), this::decodeTile, cancelled));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.vae;
 
+import io.github.hunyuanvideo.nn.Cancellation;
 import io.github.hunyuanvideo.nn.Scopes;
 import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
@@ -9,6 +10,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -40,21 +42,49 @@ final class Tiler {
 
     // ---- decoding -------------------------------------------------------------------------------------------------
 
-    /** {@code _decode}: latents {@code z} to video, {@code decodeTile} run on each tile, assembled in one tensor. */
-    Tensor decode(Tensor z, UnaryOperator<Tensor> decodeTile) {
+    /**
+     * {@code _decode}: latents {@code z} to video, {@code decodeTile} run on each tile, assembled in one tensor;
+     * {@code cancelled} is asked before the first tile and after each one ({@link Cancellation#check}).
+     */
+    Tensor decode(Tensor z, UnaryOperator<Tensor> decodeTile, BooleanSupplier cancelled) {
+        UnaryOperator<Tensor> checked = checkingAfterEachTile(z, decodeTile, cancelled);
         if (!decodesInTime(z.size(T))) {
-            return decodeSpatially(z, decodeTile);
+            return decodeSpatially(z, checked);
         }
         boolean tiled = decodesInSpace(z.size(H), z.size(W));
         long h = tiled ? decodeSpace(z.size(H)).total : config.decodedSize(z.size(H));
         long w = tiled ? decodeSpace(z.size(W)).total : config.decodedSize(z.size(W));
         return assembleFrames(z, decodeFrames(z.size(T)), config.outChannels(), h, w,
-                tile -> decodeSpatially(tile, decodeTile));
+                tile -> decodeSpatially(tile, checked));
+    }
+
+    /** How many tiles decoding {@code z} runs the decoder on (1 when it fits one tile or tiling is off). */
+    int decodeTileCount(Tensor z) {
+        long frames = decodesInTime(z.size(T)) ? decodeFrames(z.size(T)).count() : 1;
+        long space = decodesInSpace(z.size(H), z.size(W))
+                ? (long) decodeSpace(z.size(H)).count() * decodeSpace(z.size(W)).count() : 1;
+        return Math.toIntExact(frames * space);
     }
 
     /**
-     * As {@link #decode(Tensor, UnaryOperator)}, handing the frames to {@code sink}: one chunk per temporal tile with
-     * temporal tiling, else the whole video.
+     * {@code decodeTile} asking {@code cancelled} after each tile, once it has been asked before the first. A tile
+     * output the check throws away belongs to the loop's scope, which frees it while the exception unwinds.
+     */
+    private UnaryOperator<Tensor> checkingAfterEachTile(Tensor z, UnaryOperator<Tensor> decodeTile,
+                                                        BooleanSupplier cancelled) {
+        int total = decodeTileCount(z);
+        Cancellation.check(cancelled, "tiles", 0, total);
+        int[] done = {0};
+        return tile -> {
+            Tensor out = decodeTile.apply(tile);
+            Cancellation.check(cancelled, "tiles", ++done[0], total);
+            return out;
+        };
+    }
+
+    /**
+     * As {@link #decode(Tensor, UnaryOperator, BooleanSupplier)} without cancellation, handing the frames to
+     * {@code sink}: one chunk per temporal tile with temporal tiling, else the whole video.
      */
     void decode(Tensor z, UnaryOperator<Tensor> decodeTile, FrameSink sink) {
         if (decodesInTime(z.size(T))) {

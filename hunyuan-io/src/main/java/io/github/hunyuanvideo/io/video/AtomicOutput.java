@@ -1,17 +1,37 @@
 package io.github.hunyuanvideo.io.video;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
- * A temporary file beside a target path that becomes the target by an atomic rename on {@link #commit()}, and is
- * deleted by {@link #close()} otherwise. Readers therefore never see a half-written file under the final name.
+ * A temporary file beside a target path that becomes the target on {@link #commit()} (replacing a file of that name)
+ * or {@link #commitNew} (never replacing one), and is deleted by {@link #close()} otherwise. Readers therefore never
+ * see a half-written file under the final name.
+ *
+ * <p>Temporary files are named {@code .hunyuan-video-<16 lowercase hex digits>.part}: hidden, ASCII (safe to hand to
+ * native code), and recognisable ({@link #isTemporaryName}) so that {@link OutputFolder} can remove those a killed
+ * process left. Each one not yet committed or closed is listed, so that a shutdown hook can delete those in a folder
+ * ({@link #deleteLive}).
  */
 final class AtomicOutput implements AutoCloseable {
+    private static final Pattern TEMP_NAME = Pattern.compile("\\.hunyuan-video-[0-9a-f]{16}\\.part");
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Temporary files of this JVM still being written. */
+    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
+
     private final Path target;
     private final Path temp;
     private boolean committed;
@@ -22,8 +42,9 @@ final class AtomicOutput implements AutoCloseable {
     }
 
     /**
-     * Creates the parent folder if needed and an empty temporary file in it. The temporary name is ASCII and starts
-     * with a dot, so it is hidden and safe to hand to native code.
+     * Creates the parent folder if needed and an empty temporary file in it.
+     *
+     * @throws IOException naming {@code target} and the reason, if either cannot be created
      */
     static AtomicOutput create(Path target) throws IOException {
         Path abs = target.toAbsolutePath().normalize();
@@ -34,13 +55,64 @@ final class AtomicOutput implements AutoCloseable {
         if (Files.isDirectory(abs)) {
             throw new IOException("output path is a folder: " + target);
         }
-        Files.createDirectories(dir);
-        // createTempFile defaults to mode 0600; ask for 0666 so the umask decides, as for any other new file
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IOException("cannot write " + abs + ": cannot create its folder " + dir + ": "
+                    + OutputFolder.reason(e), e);
+        }
+        try {
+            return new AtomicOutput(abs, createTemp(dir));
+        } catch (IOException e) {
+            throw failure(abs, e);
+        }
+    }
+
+    /** Creates an empty temporary file in {@code dir}, with mode 0666 less the umask as any other new file. */
+    static Path createTemp(Path dir) throws IOException {
         FileAttribute<?>[] attrs = dir.getFileSystem().supportedFileAttributeViews().contains("posix")
                 ? new FileAttribute<?>[]{PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-"))}
                 : new FileAttribute<?>[0];
-        Path temp = Files.createTempFile(dir, ".hunyuan-", ".part", attrs);
-        return new AtomicOutput(abs, temp);
+        // absolute, as deleteLive compares them with a folder
+        Path folder = dir.toAbsolutePath().normalize();
+        while (true) {
+            Path temp = folder.resolve(String.format(Locale.ROOT, ".hunyuan-video-%016x.part", RANDOM.nextLong()));
+            try {
+                Files.createFile(temp, attrs);
+                LIVE.add(temp);
+                return temp;
+            } catch (FileAlreadyExistsException taken) {
+                // one name in 2^64 taken by chance: draw another
+            }
+        }
+    }
+
+    /** Whether {@code fileName} is of the form {@link #createTemp} gives. */
+    static boolean isTemporaryName(String fileName) {
+        return TEMP_NAME.matcher(fileName).matches();
+    }
+
+    /** Deletes the temporary files of this JVM in {@code dir} or below that are still being written; returns them. */
+    static List<Path> deleteLive(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath().normalize();
+        List<Path> deleted = new ArrayList<>();
+        for (Path temp : LIVE) {
+            if (temp.startsWith(abs) && LIVE.remove(temp) && Files.deleteIfExists(temp)) {
+                deleted.add(temp);
+            }
+        }
+        return deleted;
+    }
+
+    /** Deletes {@code temp}, a file of {@link #createTemp}, and forgets it. */
+    static void deleteTemp(Path temp) throws IOException {
+        LIVE.remove(temp);
+        Files.deleteIfExists(temp);
+    }
+
+    /** An {@code IOException} naming the final file {@code target} and the reason {@code e} gives. */
+    static IOException failure(Path target, IOException e) {
+        return new IOException("cannot write " + target + ": " + OutputFolder.reason(e), e);
     }
 
     /** The temporary file to write. */
@@ -55,16 +127,90 @@ final class AtomicOutput implements AutoCloseable {
 
     /** Renames the temporary file to the target (replacing an existing file) and returns the target. */
     Path commit() throws IOException {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        committed = true;
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw failure(target, e);
+        }
+        committed();
         return target;
+    }
+
+    /**
+     * Gives the temporary file the first name of target, {@link OutputNames#numbered numbered} 1, 2, ... that neither
+     * exists nor has an existing {@link OutputNames#companion companion} for one of {@code companionSuffixes}, and
+     * returns it. It never replaces a file, also against other processes choosing names in the same folder at the same
+     * time: the name is taken by an atomic operation that fails when it exists (a hard link, or on file systems
+     * without those an exclusive create that only this process then renames over).
+     *
+     * @throws IOException naming the file, if the file system fails or every number up to
+     *                     {@value OutputNames#MAX_NUMBER} is taken
+     */
+    Path commitNew(List<String> companionSuffixes) throws IOException {
+        String name = target.getFileName().toString();
+        for (int n = 0; n <= OutputNames.MAX_NUMBER; n++) {
+            Path candidate = target.resolveSibling(OutputNames.numbered(name, n));
+            if (exists(candidate) || companionSuffixes.stream().anyMatch(s -> exists(OutputNames.companion(candidate,
+                    s)))) {
+                continue;
+            }
+            try {
+                publishNew(temp, candidate);
+            } catch (FileAlreadyExistsException takenMeanwhile) {
+                continue;
+            } catch (IOException e) {
+                throw failure(candidate, e);
+            }
+            committed();
+            return candidate;
+        }
+        throw new IOException("cannot write " + target + ": it and its numbered names up to _"
+                + OutputNames.MAX_NUMBER + " (or their companions) exist");
+    }
+
+    private static boolean exists(Path p) {
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** Gives {@code temp} the name {@code target}, atomically, or throws {@link FileAlreadyExistsException}. */
+    private static void publishNew(Path temp, Path target) throws IOException {
+        try {
+            Files.createLink(target, temp);
+        } catch (FileAlreadyExistsException taken) {
+            throw taken;
+        } catch (IOException | UnsupportedOperationException noHardLinks) {
+            reserveAndMove(temp, target);
+            return;
+        }
+        // the file now has both names; drop the temporary one (a shutdown hook may have done so already)
+        Files.deleteIfExists(temp);
+    }
+
+    /**
+     * {@link #publishNew} for file systems without hard links (FAT, some network shares): takes {@code target} with an
+     * exclusive create (which fails when it exists), then renames {@code temp} over that empty file of its own.
+     */
+    static void reserveAndMove(Path temp, Path target) throws IOException {
+        Files.createFile(target);
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            // the empty reservation made just above, not a file of anyone else
+            Files.deleteIfExists(target);
+            throw e;
+        }
+    }
+
+    private void committed() {
+        committed = true;
+        LIVE.remove(temp);
     }
 
     /** Deletes the temporary file unless committed. */
     @Override
     public void close() throws IOException {
         if (!committed) {
-            Files.deleteIfExists(temp);
+            deleteTemp(temp);
         }
     }
 }

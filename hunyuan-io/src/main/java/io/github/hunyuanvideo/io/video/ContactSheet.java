@@ -28,6 +28,15 @@ public final class ContactSheet {
     }
 
     /**
+     * Writes the default sheet under {@code target} or, when a file of that name exists, the first free
+     * {@link OutputNames#numbered numbered} name, never replacing a file (also against other processes at the same
+     * time); returns the path written.
+     */
+    public static Path writeNew(VideoFrames video, Path target) throws IOException {
+        return PngWriter.writeNew(render(video, DEFAULT_FRAMES, DEFAULT_COLUMNS, DEFAULT_TILE_WIDTH), target);
+    }
+
+    /**
      * Renders a sheet of at most {@code maxFrames} frames, {@code columns} per row, each at most {@code maxTileWidth}
      * pixels wide (aspect ratio kept).
      *

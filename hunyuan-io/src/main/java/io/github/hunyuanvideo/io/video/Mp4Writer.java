@@ -77,9 +77,11 @@ import static org.bytedeco.ffmpeg.global.avutil.av_strerror;
  *   {@link #codedWidth()}/{@link #codedHeight()} tell the stored size.</li>
  *   <li><b>Colour.</b> RGB becomes limited-range BT.709 Y'CbCr (chroma = mean of each 2×2 block, see {@code Bt709})
  *   and the stream is tagged BT.709, limited range.</li>
- *   <li><b>Atomicity.</b> Frames go to a hidden temporary file in the target folder, which {@link #finish()} renames to
- *   the target. {@link #close()} without {@code finish()} (e.g. after an exception) deletes the temporary file, so no
- *   half-written mp4 ever carries the target name.</li>
+ *   <li><b>Atomicity.</b> Frames go to a hidden temporary file in the target folder (see {@link OutputFolder}), which
+ *   {@link #finish()} renames to the target, replacing a file of that name, and {@link #finishNew} names the target or
+ *   a free numbered name, never replacing a file. {@link #close()} without either (e.g. after an exception) deletes
+ *   the temporary file, so no half-written mp4 ever carries the target name.</li>
+ *   <li><b>Errors.</b> An {@code IOException} names the target file (never the temporary one) and the reason.</li>
  * </ul>
  *
  * <p>Not thread-safe. Use with try-with-resources:
@@ -145,13 +147,33 @@ public final class Mp4Writer implements AutoCloseable {
      * @throws IllegalStateException if the FFmpeg build has no H.264 encoder
      */
     public static Path write(VideoFrames video, Path target, Mp4Options options) throws IOException {
+        return write(video, target, options, Mp4Writer::finish);
+    }
+
+    /**
+     * Writes a whole video under {@code target} or a numbered name, never replacing a file (see
+     * {@link #finishNew}), and returns the path written.
+     *
+     * @throws IOException           if FFmpeg or the file system fails (no file is then left)
+     * @throws IllegalStateException if the FFmpeg build has no H.264 encoder
+     */
+    public static Path writeNew(VideoFrames video, Path target, Mp4Options options, List<String> companionSuffixes)
+            throws IOException {
+        return write(video, target, options, w -> w.finishNew(companionSuffixes));
+    }
+
+    private interface Finish {
+        Path apply(Mp4Writer writer) throws IOException;
+    }
+
+    private static Path write(VideoFrames video, Path target, Mp4Options options, Finish finish) throws IOException {
         try (Mp4Writer w = open(target, video.width(), video.height(), options)) {
             byte[] buf = new byte[video.height() * video.width() * 3];
             for (int t = 0; t < video.frameCount(); t++) {
                 video.copyFrame(t, buf, 0);
                 w.writeFrame(buf);
             }
-            return w.finish();
+            return finish.apply(w);
         }
     }
 
@@ -257,14 +279,14 @@ public final class Mp4Writer implements AutoCloseable {
         stream.avg_frame_rate(av_make_q(fps, 1));
 
         AVIOContext pb = new AVIOContext(null);
-        check(avio_open(pb, url, AVIO_FLAG_WRITE), "opening " + out.temp());
+        check(avio_open(pb, url, AVIO_FLAG_WRITE), "opening " + out.target());
         format.pb(pb);
         AVDictionary muxerOptions = new AVDictionary(null);
         // moov atom first: players can start before the whole file is read
         av_dict_set(muxerOptions, "movflags", "+faststart", 0);
         int header = avformat_write_header(format, muxerOptions);
         av_dict_free(muxerOptions);
-        check(header, "writing the mp4 header");
+        check(header, "writing the mp4 header of " + out.target());
 
         frame = av_frame_alloc();
         frame.format(AV_PIX_FMT_YUV420P);
@@ -337,7 +359,7 @@ public final class Mp4Writer implements AutoCloseable {
             }
             av_packet_rescale_ts(packet, codec.time_base(), stream.time_base());
             packet.stream_index(stream.index());
-            check(av_interleaved_write_frame(format, packet), "writing a packet");
+            check(av_interleaved_write_frame(format, packet), "writing to " + out.target());
         }
     }
 
@@ -349,18 +371,40 @@ public final class Mp4Writer implements AutoCloseable {
      * @throws IOException           if flushing, writing or renaming fails (the target is then left untouched)
      */
     public Path finish() throws IOException {
+        complete();
+        return finished(out.commit());
+    }
+
+    /**
+     * Flushes the encoder and completes the file as {@link #finish()}, but never replaces a file: the file gets the
+     * target name or, when a file of that name or one of its {@link OutputNames#companion companions} for
+     * {@code companionSuffixes} exists, the first free {@link OutputNames#numbered numbered} name ({@code v_1.mp4},
+     * {@code v_2.mp4}, ...). Safe against other processes choosing names in the same folder at the same time.
+     *
+     * @return the path written
+     * @throws IllegalStateException if no frame was written, or the writer is finished or closed
+     * @throws IOException           if flushing, writing or naming fails (no file is then left)
+     */
+    public Path finishNew(List<String> companionSuffixes) throws IOException {
+        complete();
+        return finished(out.commitNew(companionSuffixes));
+    }
+
+    private void complete() throws IOException {
         ensureOpen();
         if (framesWritten == 0) {
             throw new IllegalStateException("no frame was written to " + out.target());
         }
         check(avcodec_send_frame(codec, null), "flushing the encoder");
         drainPackets();
-        check(av_write_trailer(format), "writing the mp4 index");
+        check(av_write_trailer(format), "writing the mp4 index of " + out.target());
         int closedIo = avio_close(format.pb());
         format.pb(null);
-        check(closedIo, "closing " + out.temp());
+        check(closedIo, "closing " + out.target());
         release();
-        Path done = out.commit();
+    }
+
+    private Path finished(Path done) {
         finished = true;
         LOG.debug("wrote {} ({} frames)", done, framesWritten);
         return done;

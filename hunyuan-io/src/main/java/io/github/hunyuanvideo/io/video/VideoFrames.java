@@ -17,10 +17,13 @@ import java.util.Objects;
  * One video as 8-bit RGB frames, packed frame by frame, row by row, pixel by pixel ({@code [T, H, W, 3]}).
  *
  * <p>Float input in [0, 1] becomes bytes as the original's {@code save_videos_grid} does it:
- * {@code floor(clamp(x, 0, 1) * 255)} computed in float32, i.e. truncation, not rounding (the original's {@code save_videos_grid}).
- * NaN becomes 0. Instances are immutable.
+ * {@code floor(clamp(x, 0, 1) * 255)} computed in float32, i.e. truncation, not rounding. NaN becomes 0. Instances
+ * are immutable.
  */
 public final class VideoFrames {
+    /** Most pixels (frames × height × width) of one video: its RGB bytes are one Java array. */
+    public static final long MAX_PIXELS = (Integer.MAX_VALUE - 8) / 3;
+
     private final int frameCount;
     private final int height;
     private final int width;
@@ -163,7 +166,7 @@ public final class VideoFrames {
             throw new IllegalArgumentException("video dimensions must be positive, got T=" + frames + ", H=" + height
                     + ", W=" + width);
         }
-        if (frames * height * width * 3 > Integer.MAX_VALUE - 8) {
+        if (frames * height * width > MAX_PIXELS) {
             throw new IllegalArgumentException("video of T=" + frames + ", H=" + height + ", W=" + width
                     + " exceeds 2 GiB of RGB bytes; write it in parts");
         }

@@ -10,11 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class OutputNamesTest {
@@ -26,30 +28,75 @@ class OutputNamesTest {
     @Test
     void ordinaryPromptGivesTheOriginalName() {
         assertEquals("2025-01-02-03:04:05_seed42_A cat walks on the grass, realistic style.",
-                OutputNames.baseName(TIME, 42, "A cat walks on the grass, realistic style.", false));
+                OutputNames.originalBaseName(TIME, 42, "A cat walks on the grass, realistic style.", false));
+        assertEquals(OutputNames.originalBaseName(TIME, 42, "a cat", OutputNames.windowsDefault()),
+                OutputNames.baseName(TIME, 42, "a cat", OutputNames.Style.ORIGINAL));
     }
 
     @Test
-    void videoFileNameAddsTheExtensionWithThePlatformRules() {
-        assertEquals(OutputNames.baseName(TIME, 3, "a/b", OutputNames.windowsDefault()) + ".mp4",
-                OutputNames.videoFileName(TIME, 3, "a/b"));
+    void portableNamesAreTheDefault() {
+        // the Windows rules drop the trailing dot (no "style..mp4")
+        assertEquals("2025-01-02T03-04-05_seed42_A_cat_walks_on_the_grass,_realistic_style",
+                OutputNames.baseName(TIME, 42, "A cat walks on the grass, realistic style."));
+        assertEquals(OutputNames.portableBaseName(TIME, 42, "a cat"),
+                OutputNames.baseName(TIME, 42, "a cat", OutputNames.Style.PORTABLE));
+    }
+
+    @Test
+    void portableNamesTurnEachRunOfWhitespaceIntoOneUnderscore() {
+        String head = "2025-01-02T03-04-05_seed7_";
+        assertEquals(head + "a_cat_on_a_mat", OutputNames.portableBaseName(TIME, 7, "a cat / on a mat"));
+        assertEquals(head + "tab_and_newline", OutputNames.portableBaseName(TIME, 7, "  tab\tand\r\nnewline \u3000"));
+        assertEquals(head + "no_break_space", OutputNames.portableBaseName(TIME, 7, "no\u00a0break\u2028space"));
+        assertEquals(head + "a_b_c_d", OutputNames.portableBaseName(TIME, 7, "a:b?c d"));
+        assertEquals("2025-01-02T03-04-05_seed-3_", OutputNames.portableBaseName(TIME, -3, "   "));
+    }
+
+    @Test
+    void videoFileNameAddsTheExtensionToThePortableName() {
+        assertEquals("2025-01-02T03-04-05_seed3_ab.mp4", OutputNames.videoFileName(TIME, 3, "a/b"));
+    }
+
+    @Test
+    void numberedNamesPutTheNumberBeforeTheExtension() {
+        assertEquals("a.mp4", OutputNames.numbered("a.mp4", 0));
+        assertEquals("a_1.mp4", OutputNames.numbered("a.mp4", 1));
+        assertEquals("x. y_12_sheet_3.png", OutputNames.numbered("x. y_12_sheet.png", 3));
+        assertEquals("frames_2", OutputNames.numbered("frames", 2));
+        assertThrows(IllegalArgumentException.class, () -> OutputNames.numbered("a.mp4", -1));
+        assertThrows(IllegalArgumentException.class, () -> OutputNames.numbered("a.mp4", OutputNames.MAX_NUMBER + 1));
+        assertEquals(Path.of("d", "a_1_sheet.png"), OutputNames.companion(Path.of("d", "a_1.mp4"), OutputNames.SHEET));
+        assertEquals(Path.of("d", "a.b_frames"), OutputNames.companion(Path.of("d", "a.b.mp4"), OutputNames.FRAMES));
+    }
+
+    @Test
+    void suffixRoomHoldsTheLargestNumberAndEveryCompanion() {
+        for (String suffix : List.of(".mp4", OutputNames.SHEET, OutputNames.FRAMES, OutputNames.GRID)) {
+            String numbered = OutputNames.numbered("x" + suffix, OutputNames.MAX_NUMBER).substring(1);
+            assertTrue(numbered.getBytes(StandardCharsets.UTF_8).length <= OutputNames.MAX_SUFFIX_BYTES, numbered);
+        }
     }
 
     @Test
     void promptIsCutAtOneHundredCharactersBeforeSlashesAreRemoved() {
         String prompt = "a/b".repeat(40); // 120 chars; the first 100 are 33 × "a/b" + "a", 33 slashes
-        String part = OutputNames.baseName(TIME, 7, prompt, false).substring("2025-01-02-03:04:05_seed7_".length());
+        String part = OutputNames.originalBaseName(TIME, 7, prompt, false)
+                .substring("2025-01-02-03:04:05_seed7_".length());
         assertEquals(prompt.substring(0, 100).replace("/", ""), part);
         assertEquals(67, part.length());
+        assertEquals(part, OutputNames.portableBaseName(TIME, 7, prompt).substring("2025-01-02T03-04-05_seed7_"
+                .length()));
     }
 
     @Test
     void hundredCodePointsNotHundredUtf16Units() {
         String emoji = "\uD83D\uDE00"; // 😀, one code point, two chars, four UTF-8 bytes
-        String name = OutputNames.baseName(TIME, 1, "x" + emoji.repeat(200), false);
-        assertTrue(name.getBytes(StandardCharsets.UTF_8).length <= OutputNames.MAX_BASE_BYTES);
-        assertFalse(name.endsWith("\uD83D"), "cut inside a surrogate pair");
-        assertEquals(name, new String(name.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
+        for (String name : List.of(OutputNames.originalBaseName(TIME, 1, "x" + emoji.repeat(200), false),
+                OutputNames.portableBaseName(TIME, 1, "x" + emoji.repeat(200)))) {
+            assertTrue(name.getBytes(StandardCharsets.UTF_8).length <= OutputNames.MAX_BASE_BYTES);
+            assertFalse(name.endsWith("\uD83D"), "cut inside a surrogate pair");
+            assertEquals(name, new String(name.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
+        }
     }
 
     static Stream<String> nastyPrompts() {
@@ -80,18 +127,23 @@ class OutputNamesTest {
     @MethodSource("nastyPrompts")
     void nastyPromptsGiveSafeNamesOnBothRuleSets(String prompt) throws IOException {
         for (boolean windows : new boolean[]{false, true}) {
-            String base = OutputNames.baseName(TIME, 123, prompt, windows);
+            String base = OutputNames.originalBaseName(TIME, 123, prompt, windows);
             assertSafe(base, windows);
             assertTrue(base.startsWith(windows ? "2025-01-02-03_04_05_seed123_" : "2025-01-02-03:04:05_seed123_"),
                     base);
             String file = base + ".mp4";
             assertTrue(file.getBytes(StandardCharsets.UTF_8).length <= OutputNames.MAX_NAME_BYTES);
         }
-        // and the file system takes it, inside the folder
-        Path p = dir.resolve(OutputNames.baseName(TIME, 123, prompt, OutputNames.windowsDefault()) + "_sheet.png");
-        assertEquals(dir, p.getParent());
-        Files.writeString(p, "ok");
-        assertTrue(Files.exists(p));
+        String portable = OutputNames.portableBaseName(TIME, 123, prompt);
+        assertPortable(portable);
+        assertTrue(portable.startsWith("2025-01-02T03-04-05_seed123_"), portable);
+        // and the file system takes both, inside the folder
+        for (OutputNames.Style style : OutputNames.Style.values()) {
+            Path p = dir.resolve(OutputNames.baseName(TIME, 123, prompt, style) + "_sheet.png");
+            assertEquals(dir, p.getParent());
+            Files.writeString(p, "ok");
+            assertTrue(Files.exists(p));
+        }
     }
 
     @ParameterizedTest
@@ -139,11 +191,22 @@ class OutputNamesTest {
                 b.appendCodePoint(cp);
             }
             for (boolean windows : new boolean[]{false, true}) {
-                String base = OutputNames.baseName(TIME, r.nextLong(), b.toString(), windows);
+                String base = OutputNames.originalBaseName(TIME, r.nextLong(), b.toString(), windows);
                 assertSafe(base, windows);
                 assertTrue(base.getBytes(StandardCharsets.UTF_8).length <= OutputNames.MAX_BASE_BYTES);
             }
+            String portable = OutputNames.portableBaseName(TIME, r.nextLong(), b.toString());
+            assertPortable(portable);
+            assertTrue(portable.getBytes(StandardCharsets.UTF_8).length <= OutputNames.MAX_BASE_BYTES);
         }
+    }
+
+    /** Safe on every platform's rules, no whitespace of any kind, and the portable time flag in front. */
+    static void assertPortable(String s) {
+        assertSafe(s, true);
+        s.codePoints().forEach(cp -> assertFalse(Character.isWhitespace(cp) || Character.isSpaceChar(cp),
+                () -> "U+" + Integer.toHexString(cp) + " in " + s));
+        assertTrue(s.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d_seed-?\\d+_.*"), s);
     }
 
     static void assertSafe(String s, boolean windows) {

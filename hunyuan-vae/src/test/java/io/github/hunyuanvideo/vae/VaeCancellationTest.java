@@ -1,0 +1,112 @@
+package io.github.hunyuanvideo.vae;
+
+import io.github.hunyuanvideo.io.testing.ReferenceCase;
+import io.github.hunyuanvideo.nn.Cancellation;
+import io.github.hunyuanvideo.nn.CancelledException;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** {@link CausalVideoVae#decode(Tensor, BooleanSupplier)} on {@code vae_tiny}: a cancelled decode stops within a tile. */
+class VaeCancellationTest {
+    private static ReferenceCase ref;
+    private static CausalVideoVae vae;
+
+    @BeforeAll
+    static void load() {
+        ref = ReferenceCase.load("vae_tiny");
+        vae = CausalVideoVae.load(ref.modelWeights(), VaeConfig.fromJson(ref.config()), new Device("cpu"),
+                ScalarType.Float);
+    }
+
+    @AfterAll
+    static void close() {
+        vae.close();
+        ref.close();
+    }
+
+    @AfterEach
+    void officialTiling() {
+        vae.setTiling(TilingConfig.of(vae.config()));
+    }
+
+    /**
+     * A check that counts how often it is asked (once before the first tile, then once per decoded tile) and reports
+     * {@link #cancelled}, which it sets itself right after call {@code cancelAfterCall}: as if the user cancelled
+     * just after that check, while the next tile runs.
+     */
+    private static final class CountingCheck implements BooleanSupplier {
+        final AtomicInteger asked = new AtomicInteger();
+        final AtomicBoolean cancelled = new AtomicBoolean();
+        private final int cancelAfterCall;
+
+        CountingCheck(int cancelAfterCall) {
+            this.cancelAfterCall = cancelAfterCall;
+        }
+
+        @Override
+        public boolean getAsBoolean() {
+            boolean fire = cancelled.get();
+            if (asked.incrementAndGet() == cancelAfterCall) {
+                cancelled.set(true);
+            }
+            return fire;
+        }
+
+        int tilesDecoded() {
+            return asked.get() - 1;
+        }
+    }
+
+    /**
+     * The x2 latents under the case's tiling run the decoder {@code tiled_decoder_calls} times (12); a cancel that
+     * arrives while tile 2 runs stops the decode right after that tile, with the count in the message.
+     */
+    @Test
+    void cancelDuringTheSecondTileStopsAfterIt() {
+        vae.setTiling(VaeTinyReferenceTest.tilingForX2(ref));
+        int tiles = ref.json().get("tiled_decoder_calls").asInt();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor z = ref.tensor("out.tiled_posterior_mean");
+            assertEquals(tiles, new Tiler(vae.tiling(), vae.config()).decodeTileCount(z));
+            CountingCheck check = new CountingCheck(2);
+            CancelledException e = assertThrows(CancelledException.class, () -> vae.decode(z, check));
+            assertEquals(2, check.tilesDecoded(), "one tile after the one that was running when cancelled");
+            assertEquals("after 2 of " + tiles + " tiles", e.getMessage());
+
+            // nothing of the cancelled decode is left behind: the next one is the case's tiled decode
+            ref.assertClose("out.tiled_decode", vae.decode(z, Cancellation.NEVER), 1e-4);
+        }
+    }
+
+    /** Untiled, the decode is one tile: asked before it and after it. */
+    @Test
+    void untiledDecodeIsCheckedBeforeAndAfter() {
+        vae.setTiling(TilingConfig.disabled());
+        try (PointerScope scope = new PointerScope()) {
+            Tensor z = ref.tensor("out.posterior_mean");
+            CountingCheck before = new CountingCheck(0);
+            before.cancelled.set(true);
+            CancelledException e = assertThrows(CancelledException.class, () -> vae.decode(z, before));
+            assertEquals("after 0 of 1 tiles", e.getMessage());
+            assertEquals(1, before.asked.get());
+
+            CountingCheck after = new CountingCheck(1);
+            e = assertThrows(CancelledException.class, () -> vae.decode(z, after));
+            assertEquals("after 1 of 1 tiles", e.getMessage());
+            assertEquals(1, after.tilesDecoded());
+        }
+    }
+}
