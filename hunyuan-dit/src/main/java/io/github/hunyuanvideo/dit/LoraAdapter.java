@@ -126,25 +126,22 @@ public final class LoraAdapter implements AutoCloseable {
 
     private static LoraAdapter parse(Path file, double scale, Weights w) {
         Format format = detect(w.names());
+        // a module's keys end in these, in this order: A, B, alpha
+        String[] suffixes = {"." + format.down + WEIGHT, "." + format.up + WEIGHT, ALPHA};
         Map<String, String[]> pairs = new LinkedHashMap<>();
         List<String> unrecognised = new ArrayList<>();
         for (String key : w.names()) {
-            int slot = -1;
-            String module = null;
-            if (key.startsWith(format.prefix)) {
-                String rest = key.substring(format.prefix.length());
-                for (String suffix : new String[]{"." + format.down + WEIGHT, "." + format.up + WEIGHT, ALPHA}) {
-                    slot++;
-                    if (rest.endsWith(suffix) && rest.length() > suffix.length()) {
-                        module = rest.substring(0, rest.length() - suffix.length());
-                        break;
-                    }
-                }
+            String rest = key.startsWith(format.prefix) ? key.substring(format.prefix.length()) : "";
+            int part = 0;
+            while (part < suffixes.length && !(rest.endsWith(suffixes[part])
+                    && rest.length() > suffixes[part].length())) {
+                part++;
             }
-            if (module == null) {
+            if (part == suffixes.length) {
                 unrecognised.add(key);
             } else {
-                pairs.computeIfAbsent(module, m -> new String[3])[slot] = key;
+                String module = rest.substring(0, rest.length() - suffixes[part].length());
+                pairs.computeIfAbsent(module, m -> new String[suffixes.length])[part] = key;
             }
         }
         List<Module> modules = new ArrayList<>();

@@ -79,7 +79,10 @@ public record StepCache(Kind kind, double threshold, List<Double> coefficients) 
         return NONE;
     }
 
-    /** TeaCache with the authors' HunyuanVideo polynomial; their suggested thresholds are 0.1 (1.6×) and 0.15 (2.1×). */
+    /**
+     * TeaCache with the authors' HunyuanVideo polynomial; their script names 0.1 (1.6× faster) and 0.15 (2.1×) as
+     * thresholds.
+     */
     public static StepCache teaCache(double threshold) {
         return teaCache(threshold, TEA_CACHE_HUNYUAN_COEFFICIENTS);
     }
@@ -89,7 +92,7 @@ public record StepCache(Kind kind, double threshold, List<Double> coefficients) 
         return new StepCache(Kind.TEA_CACHE, threshold, coefficients);
     }
 
-    /** First-Block Cache; ParaAttention suggests 0.06 for HunyuanVideo. */
+    /** First-Block Cache with a relative threshold such as 0.06 (higher skips more). */
     public static StepCache firstBlock(double threshold) {
         return new StepCache(Kind.FIRST_BLOCK, threshold, List.of());
     }
