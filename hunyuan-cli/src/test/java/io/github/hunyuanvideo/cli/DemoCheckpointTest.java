@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.cli;
 
 import io.github.hunyuanvideo.io.video.DecodedVideo;
+import io.github.hunyuanvideo.sampler.demo.DemoCheckpoint;
 import io.github.hunyuanvideo.text.ClipTokenizer;
 import io.github.hunyuanvideo.text.LlmTokenizer;
 import io.github.hunyuanvideo.text.PromptTemplate;

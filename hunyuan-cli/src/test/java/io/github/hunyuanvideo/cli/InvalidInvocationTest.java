@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.cli;
 
 import io.github.hunyuanvideo.sampler.HunyuanVideoSampler;
 import io.github.hunyuanvideo.sampler.SamplerConfig;
+import io.github.hunyuanvideo.sampler.demo.DemoCheckpoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

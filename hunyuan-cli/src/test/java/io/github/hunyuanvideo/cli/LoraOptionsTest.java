@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.cli;
 
 import io.github.hunyuanvideo.io.SafetensorsWriter;
 import io.github.hunyuanvideo.sampler.SamplerConfig;
+import io.github.hunyuanvideo.sampler.demo.DemoCheckpoint;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.cli;
 
 import io.github.hunyuanvideo.dit.StepCache;
+import io.github.hunyuanvideo.sampler.demo.DemoCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

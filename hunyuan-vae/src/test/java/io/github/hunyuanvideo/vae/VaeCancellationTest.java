@@ -4,9 +4,7 @@ import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import io.github.hunyuanvideo.nn.Cancellation;
 import io.github.hunyuanvideo.nn.CancelledException;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,8 +25,7 @@ class VaeCancellationTest {
     @BeforeAll
     static void load() {
         ref = ReferenceCase.load("vae_tiny");
-        vae = CausalVideoVae.load(ref.modelWeights(), VaeConfig.fromJson(ref.config()), new Device("cpu"),
-                ScalarType.Float);
+        vae = VaeTinyReferenceTest.tinyVae(ref);
     }
 
     @AfterAll

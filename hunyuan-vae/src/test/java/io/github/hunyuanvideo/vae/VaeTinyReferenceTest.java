@@ -38,7 +38,12 @@ class VaeTinyReferenceTest {
     @BeforeAll
     static void load() {
         ref = ReferenceCase.load("vae_tiny");
-        vae = CausalVideoVae.load(ref.modelWeights(), VaeConfig.fromJson(ref.config()), new Device("cpu"),
+        vae = tinyVae(ref);
+    }
+
+    /** The case's VAE, in float32 on the CPU. */
+    static CausalVideoVae tinyVae(ReferenceCase ref) {
+        return CausalVideoVae.load(ref.modelWeights(), VaeConfig.fromJson(ref.config()), new Device("cpu"),
                 ScalarType.Float);
     }
 

@@ -1,4 +1,4 @@
-package io.github.hunyuanvideo.cli;
+package io.github.hunyuanvideo.sampler.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,9 +33,18 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The {@code --demo} model: a tiny HunyuanVideo with <b>random weights</b> (a smoke test of the whole pipeline, not a
- * model that draws anything), written by the program itself into a folder in the diffusers layout that
- * {@code HunyuanVideoSampler.fromPretrained} reads like any real checkpoint:
+ * A tiny HunyuanVideo with <b>random weights</b> (the command line's {@code --demo} model): a smoke test of the whole
+ * pipeline, not a model that draws anything, for applications' own tests too. {@link #ensure} writes it into a folder
+ * in the diffusers layout that {@code HunyuanVideoSampler.fromPretrained} reads like any real checkpoint, with
+ * {@code SamplerConfig.defaults()}:
+ * <pre>{@code
+ * Path model = DemoCheckpoint.ensure(Path.of("build/hunyuan-demo"));
+ * SamplerConfig cpu = SamplerConfig.builder().device("cpu").build();
+ * try (HunyuanVideoSampler s = HunyuanVideoSampler.fromPretrained(model, cpu)) {
+ *     s.predict(s.request("a cat").size(64, 96).videoLength(9).inferSteps(2).build()).close();
+ * }
+ * }</pre>
+ * Its files:
  * <pre>
  * model_index.json, scheduler/scheduler_config.json
  * transformer/{config.json, diffusion_pytorch_model.safetensors}   DiT: hidden 64, 1 double + 1 single block
@@ -47,18 +56,19 @@ import java.util.stream.Stream;
  * the same on every machine. Matrices are N(0, 1/fan_in), norm weights 1 + 0.1·N(0, 1), norm biases 0.1·N(0, 1), other
  * vectors 0.05·N(0, 1). The DiT holds official tensor names (the loader recognises them in a diffusers folder too).
  */
-final class DemoCheckpoint {
+public final class DemoCheckpoint {
     /** Seed of every weight. */
-    static final long SEED = 20241203L;
+    public static final long SEED = 20241203L;
     /** Bumped whenever the generated files change, so old folders are rebuilt. */
-    static final String VERSION = "2";
+    public static final String VERSION = "2";
     /** Width of the LLM states (the DiT's {@code text_states_dim}). */
-    static final int TEXT_STATES_DIM = 32;
+    private static final int TEXT_STATES_DIM = 32;
     /** Width of the CLIP pooled output (the DiT's {@code text_states_dim_2}). */
-    static final int TEXT_STATES_DIM_2 = 32;
-    static final String MARKER = "hunyuan-video-demo.json";
+    private static final int TEXT_STATES_DIM_2 = 32;
+    /** The file that marks a folder as a demo model of this class (written last). */
+    public static final String MARKER = "hunyuan-video-demo.json";
     /** Every file of the demo model, relative to its folder; {@link #write} writes exactly these. */
-    static final List<String> FILES = List.of("model_index.json", "scheduler/scheduler_config.json",
+    public static final List<String> FILES = List.of("model_index.json", "scheduler/scheduler_config.json",
             "transformer/config.json", "transformer/diffusion_pytorch_model.safetensors", "vae/config.json",
             "vae/diffusion_pytorch_model.safetensors", "text_encoder/config.json", "text_encoder/model.safetensors",
             "tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "text_encoder_2/config.json",
@@ -72,13 +82,13 @@ final class DemoCheckpoint {
     }
 
     /** The demo DiT: hidden 64 (2 heads of 32), RoPE dims 8/12/12, one block of each kind, guidance embedder. */
-    static DitConfig ditConfig() {
+    public static DitConfig ditConfig() {
         return new DitConfig(List.of(1, 2, 2), 16, 16, 64, 2, 2.0, 1, 1, List.of(8, 12, 12), 256.0,
                 true, true, true, TEXT_STATES_DIM, TEXT_STATES_DIM_2, 1);
     }
 
     /** The demo VAE: the real block structure (4 blocks, 8× spatial, 4× temporal) with widths 8 to 16. */
-    static VaeConfig vaeConfig() {
+    public static VaeConfig vaeConfig() {
         return VaeConfig.fromJson(vaeJson());
     }
 
@@ -93,7 +103,7 @@ final class DemoCheckpoint {
      * @throws IllegalArgumentException if {@code dir} is a file or a folder that is not a demo model (it is left as it
      *                                  is)
      */
-    static Path ensure(Path dir) throws IOException {
+    public static Path ensure(Path dir) throws IOException {
         Path target = dir.toAbsolutePath().normalize();
         State state = inspect(target);
         if (state == State.CURRENT) {
@@ -117,7 +127,7 @@ final class DemoCheckpoint {
     }
 
     /** What {@link #ensure} finds at a path. */
-    enum State {
+    public enum State {
         /** Nothing there, or an empty folder. */
         ABSENT,
         /** A complete demo model of this {@link #VERSION}. */
@@ -131,7 +141,7 @@ final class DemoCheckpoint {
      *
      * @throws IllegalArgumentException if {@code dir} is a file, a link, or a folder with anything but demo files
      */
-    static State inspect(Path dir) throws IOException {
+    public static State inspect(Path dir) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return State.ABSENT;
         }
@@ -235,8 +245,11 @@ final class DemoCheckpoint {
         }
     }
 
-    /** Writes every file of the demo model into {@code dir}. */
-    static void write(Path dir) throws IOException {
+    /**
+     * Writes every file of the demo model into {@code dir} as it is (no checks, no atomic rename: {@link #ensure} is
+     * the safe way to make a demo folder).
+     */
+    public static void write(Path dir) throws IOException {
         DemoTokenizers.Llm llmTok = DemoTokenizers.llm();
         DemoTokenizers.Clip clipTok = DemoTokenizers.clip();
         try (PointerScope scope = new PointerScope()) {
@@ -257,7 +270,8 @@ final class DemoCheckpoint {
 
             ObjectNode llama = llamaJson(llmTok);
             json(dir.resolve("text_encoder/config.json"), llama);
-            weights(dir.resolve("text_encoder/model.safetensors"), LlmTextEncoder.expectedShapes(LlamaConfig.fromJson(llama)), "");
+            weights(dir.resolve("text_encoder/model.safetensors"),
+                    LlmTextEncoder.expectedShapes(LlamaConfig.fromJson(llama)), "");
             json(dir.resolve("tokenizer/tokenizer.json"), llmTok.json());
             ObjectNode llmTokConfig = JSON.createObjectNode();
             llmTokConfig.put("bos_token", DemoTokenizers.BOS);
@@ -269,7 +283,8 @@ final class DemoCheckpoint {
 
             ObjectNode clip = clipJson(clipTok);
             json(dir.resolve("text_encoder_2/config.json"), clip);
-            weights(dir.resolve("text_encoder_2/model.safetensors"), ClipTextEncoder.expectedShapes(ClipTextConfig.fromJson(clip)),
+            weights(dir.resolve("text_encoder_2/model.safetensors"),
+                    ClipTextEncoder.expectedShapes(ClipTextConfig.fromJson(clip)),
                     "text_model.");
             json(dir.resolve("tokenizer_2/tokenizer.json"), clipTok.json());
             ObjectNode clipTokConfig = JSON.createObjectNode();
@@ -314,7 +329,7 @@ final class DemoCheckpoint {
     }
 
     /** diffusers {@code HunyuanVideoTransformer3DModel} config of {@link #ditConfig()}. */
-    static ObjectNode transformerJson() {
+    private static ObjectNode transformerJson() {
         DitConfig d = ditConfig();
         ObjectNode c = JSON.createObjectNode();
         c.put("_class_name", "HunyuanVideoTransformer3DModel");
@@ -409,7 +424,7 @@ final class DemoCheckpoint {
     }
 
     /** Random values of {@code shape} for tensor {@code name} (see the class comment for the scales). */
-    static float[] randomValues(String name, long[] shape) {
+    private static float[] randomValues(String name, long[] shape) {
         long n = Arrays.stream(shape).reduce(1, Math::multiplyExact);
         Random r = new Random(SEED * 31 + name.hashCode());
         double scale;

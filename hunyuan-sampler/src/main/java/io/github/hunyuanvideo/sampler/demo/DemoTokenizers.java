@@ -1,4 +1,4 @@
-package io.github.hunyuanvideo.cli;
+package io.github.hunyuanvideo.sampler.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
