@@ -39,7 +39,7 @@ import java.util.zip.CRC32;
  * {@link Weights#open} (header or pickle validation + mapping) and materialises every tensor on a device in a dtype
  * (for the checked {@code .pt}, this includes the CRC-32 pass over each storage), files interleaved in rotating
  * order so that load from other processes hits them alike. It prints a markdown table and the cost of the CRC-32
- * check (median and fastest of the warm passes), then deletes the files.
+ * check (median of the per-pass differences, and the fastest passes), then deletes the files.
  *
  * <p>Arguments (all optional):
  * <ul>
@@ -148,12 +148,7 @@ public final class CheckpointBench {
                 }
             }
             if (loadS.containsKey(Format.PT) && loadS.containsKey(Format.PT_NO_CRC)) {
-                double[] checked = warm(loadS.get(Format.PT));
-                double[] unchecked = warm(loadS.get(Format.PT_NO_CRC));
-                String passes = o.passes() > 1 ? "passes 2.." + o.passes() : "pass 1";
-                System.out.println();
-                printCrcCost("median of " + passes, median(checked), median(unchecked));
-                printCrcCost("fastest of " + passes, checked[0], unchecked[0]);
+                printCrcCost(loadS.get(Format.PT), loadS.get(Format.PT_NO_CRC));
             }
         } finally {
             for (Path file : files.values()) {
@@ -163,26 +158,33 @@ public final class CheckpointBench {
         }
     }
 
-    /** The passes after the first (which faults the pages in), or the only pass, sorted. */
-    private static double[] warm(double[] passes) {
-        double[] warm = passes.length == 1 ? passes.clone() : Arrays.copyOfRange(passes, 1, passes.length);
-        Arrays.sort(warm);
-        return warm;
+    /**
+     * Prints the load time the CRC-32 check adds, over the warm passes (those after the first, which faults the
+     * pages in; the only pass if there is one): the median of each pass's checked minus unchecked load (both loads
+     * of a pass run close together, so other processes tend to slow both alike), and the fastest pass of each.
+     */
+    private static void printCrcCost(double[] checked, double[] unchecked) {
+        int first = checked.length > 1 ? 1 : 0;
+        int n = checked.length - first;
+        double[] diff = new double[n];
+        double[] ratio = new double[n];
+        for (int i = 0; i < n; i++) {
+            diff[i] = checked[first + i] - unchecked[first + i];
+            ratio[i] = diff[i] / unchecked[first + i];
+        }
+        double fastChecked = Arrays.stream(checked, first, checked.length).min().orElseThrow();
+        double fastUnchecked = Arrays.stream(unchecked, first, unchecked.length).min().orElseThrow();
+        System.out.printf(Locale.ROOT, "%nCRC-32 check, median over %d warm passes of the per-pass difference: "
+                        + "%+.2f s per load, %+.1f %% of the unchecked .pt load; fastest warm pass: %.2f s checked, "
+                        + "%.2f s unchecked (%+.1f %%)%n", n, median(diff), 100 * median(ratio), fastChecked,
+                fastUnchecked, 100 * (fastChecked - fastUnchecked) / fastUnchecked);
     }
 
-    private static double median(double[] sorted) {
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    /**
-     * Prints the load time the CRC-32 check adds, by one statistic of the passes: the median resists passes that
-     * other processes slow down, the fastest pass shows the cost on a quiet machine.
-     */
-    private static void printCrcCost(String statistic, double checked, double unchecked) {
-        System.out.printf(Locale.ROOT, "CRC-32 check, %s: %+.2f s per load, %+.1f %% of the unchecked .pt load "
-                + "(%.2f s checked, %.2f s unchecked)%n", statistic, checked - unchecked,
-                100 * (checked - unchecked) / unchecked, checked, unchecked);
     }
 
     private static Options parse(String[] args) {

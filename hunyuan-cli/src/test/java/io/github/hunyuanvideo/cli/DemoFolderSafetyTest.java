@@ -3,7 +3,6 @@ package io.github.hunyuanvideo.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.hunyuanvideo.sampler.demo.DemoCheckpoint;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,15 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code --demo-dir} never deletes, overwrites or half-writes anything it did not make itself. */
 class DemoFolderSafetyTest {
-    @TempDir
-    static Path shared;
     /** A complete demo model, copied where a test needs one to change. */
-    static Path demo;
-
-    @BeforeAll
-    static void generate() throws IOException {
-        demo = DemoCheckpoint.ensure(shared.resolve("demo"));
-    }
+    static final Path demo = SharedDemo.path();
 
     @Test
     void writeProducesExactlyTheListedFiles() throws IOException {

@@ -2,8 +2,6 @@ package io.github.hunyuanvideo.cli;
 
 import io.github.hunyuanvideo.sampler.HunyuanVideoSampler;
 import io.github.hunyuanvideo.sampler.SamplerConfig;
-import io.github.hunyuanvideo.sampler.demo.DemoCheckpoint;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,14 +37,7 @@ class InvalidInvocationTest {
     private static final Pattern TRACE = Pattern.compile("(?m)^(\\s*at |Caused by|[\\w.$]*(Exception|Error)\\b)");
     private static final long LIMIT_NANOS = 2_000_000_000L;
 
-    @TempDir
-    static Path shared;
-    static Path demo;
-
-    @BeforeAll
-    static void demoModel() throws IOException {
-        demo = DemoCheckpoint.ensure(shared.resolve("demo"));
-    }
+    static final Path demo = SharedDemo.path();
 
     static Stream<Arguments> invocations() {
         String overLlm = String.valueOf(DEMO_LLM_POSITIONS - TEMPLATE_CROP + 1);

@@ -2,8 +2,6 @@ package io.github.hunyuanvideo.cli;
 
 import io.github.hunyuanvideo.io.video.DecodedVideo;
 import io.github.hunyuanvideo.io.video.OutputFolder;
-import io.github.hunyuanvideo.sampler.demo.DemoCheckpoint;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,12 +36,7 @@ class OutputFilesTest {
 
     @TempDir
     static Path shared;
-    static Path demo;
-
-    @BeforeAll
-    static void generate() throws IOException {
-        demo = DemoCheckpoint.ensure(shared.resolve("demo"));
-    }
+    static final Path demo = SharedDemo.path();
 
     /** Exit code, stdout, stderr, and what went to the JVM's stderr meanwhile (where the models log). */
     record Run(int code, String out, String err, String log) {

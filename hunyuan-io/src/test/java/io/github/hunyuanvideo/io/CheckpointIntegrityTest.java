@@ -164,6 +164,7 @@ class CheckpointIntegrityTest {
         Path p = tmp.resolve("intact.pt");
         TorchZipWriter.write(p, "intact", w.op('u').op('.').bytes(), storages, false);
         try (TorchCheckpoint ck = TorchCheckpoint.open(p)) {
+            // Twice: the first call checks the storage, the second one serves it checked.
             for (int i = 0; i < 6; i++) {
                 assertArrayEquals(storages.get(Integer.toString(i)), TensorBytes.of(ck.tensor("t" + i)), "t" + i);
                 assertArrayEquals(storages.get(Integer.toString(i)), TensorBytes.of(ck.tensor("t" + i)), "t" + i);
