@@ -33,19 +33,19 @@ import java.util.zip.CRC32;
 
 /**
  * Checkpoint loading benchmark: writes the same synthetic bf16 tensors (default 4 GB, in tensors of about 64 MB like
- * the DiT's large linears) as a safetensors file and as two torch.save {@code .pt} files, one with the zip CRC-32s
- * that torch.save writes by default and one without them (all 0, as under torch's
- * {@code set_crc32_options(False)}, which the reader loads unverified). Each pass opens every file through
- * {@link Weights#open} (header or pickle validation + mapping) and materialises every tensor on a device in a dtype
- * (for the checked {@code .pt}, this includes the CRC-32 pass over each storage), files interleaved in rotating
- * order so that load from other processes hits them alike. It prints a markdown table and the cost of the CRC-32
- * check (median of the per-pass differences, and the fastest passes), then deletes the files.
+ * the DiT's large linears) as a safetensors file and as a torch.save {@code .pt} file (with the zip CRC-32s that
+ * torch.save writes by default). Each pass opens them through {@link Weights#open(Path, boolean)} (header or pickle
+ * validation + mapping) and materialises every tensor on a device in a dtype; the {@code .pt} twice, with its CRC-32
+ * check (a pass over each storage, when its first tensor is taken) and without it. Loads are interleaved in
+ * rotating order so that load from other processes hits them alike. It prints a markdown table and the cost of the
+ * CRC-32 check (median of the per-pass differences, and the fastest passes), then deletes the files.
  *
  * <p>Arguments (all optional):
  * <ul>
  *   <li>{@code --size-gb G} size of each file in GB (10^9 bytes), default 4</li>
  *   <li>{@code --tensor-mb M} size of each tensor in MB, default 64, below 4000 (no zip64 entry sizes)</li>
- *   <li>{@code --formats F,...} which files, of {@code safetensors}, {@code pt}, {@code pt-nocrc}; default all</li>
+ *   <li>{@code --formats F,...} which loads, of {@code safetensors}, {@code pt} (CRC-32 checked),
+ *   {@code pt-unchecked}; default all</li>
  *   <li>{@code --dir D} folder for the temporary files, default {@code java.io.tmpdir}</li>
  *   <li>{@code --device cpu|cuda|cuda:N} where tensors are copied, default cpu</li>
  *   <li>{@code --dtype stored|fp32|fp16|bf16} the copies' dtype, default stored (bf16)</li>
@@ -65,20 +65,22 @@ public final class CheckpointBench {
     private CheckpointBench() {
     }
 
-    /** The files compared; each holds the same tensors. */
+    /** The loads compared; each file holds the same tensors. */
     private enum Format {
-        SAFETENSORS("safetensors", "safetensors", "synthetic.safetensors"),
-        PT("pt", ".pt, CRC-32 checked", "synthetic.pt"),
-        PT_NO_CRC("pt-nocrc", ".pt without CRC-32s", "synthetic-nocrc.pt");
+        SAFETENSORS("safetensors", "safetensors", "synthetic.safetensors", true),
+        PT("pt", ".pt, CRC-32 checked", "synthetic.pt", true),
+        PT_UNCHECKED("pt-unchecked", ".pt, check skipped", "synthetic.pt", false);
 
         final String option;
         final String label;
         final String fileName;
+        final boolean checkCrc32;
 
-        Format(String option, String label, String fileName) {
+        Format(String option, String label, String fileName, boolean checkCrc32) {
             this.option = option;
             this.label = label;
             this.fileName = fileName;
+            this.checkCrc32 = checkCrc32;
         }
     }
 
@@ -98,20 +100,24 @@ public final class CheckpointBench {
         List<Long> rows = layout((long) (o.sizeGb() * 1e9), (long) (o.tensorMb() * 1e6));
         long dataBytes = rows.stream().mapToLong(r -> r * COLS * BF16_BYTES).sum();
         Map<Format, Path> files = new EnumMap<>(Format.class);
-        Map<Format, Double> writeS = new EnumMap<>(Format.class);
+        Map<Format, String> writeS = new EnumMap<>(Format.class);
         Map<Format, double[]> loadS = new EnumMap<>(Format.class);
         try {
             for (Format f : o.formats()) {
                 Path file = dir.resolve(f.fileName);
                 files.put(f, file);
+                loadS.put(f, new double[o.passes()]);
+                if (Files.exists(file)) {
+                    writeS.put(f, "(same file)");
+                    continue;
+                }
                 long t0 = System.nanoTime();
                 if (f == Format.SAFETENSORS) {
                     writeSafetensors(file, rows);
                 } else {
-                    writeTorch(file, rows, f == Format.PT);
+                    writeTorch(file, rows);
                 }
-                writeS.put(f, (System.nanoTime() - t0) / 1e9);
-                loadS.put(f, new double[o.passes()]);
+                writeS.put(f, String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - t0) / 1e9));
             }
             System.out.printf(Locale.ROOT, "%n%s, %d cores, %.1f GB RAM, device %s, %s%n%n", cpuModel(),
                     Runtime.getRuntime().availableProcessors(), totalRamGb(), o.device(),
@@ -125,7 +131,7 @@ public final class CheckpointBench {
                     Format f = o.formats().get((k + pass - 1) % o.formats().size());
                     Path file = files.get(f);
                     long a = System.nanoTime();
-                    try (Weights w = Weights.open(file)) {
+                    try (Weights w = Weights.open(file, f.checkCrc32)) {
                         double openS = (System.nanoTime() - a) / 1e9;
                         long b = System.nanoTime();
                         long bytes = 0;
@@ -142,13 +148,13 @@ public final class CheckpointBench {
                         loadS.get(f)[pass - 1] = openS + matS;
                         System.out.printf(Locale.ROOT, "| %s | %d | %.2f GB | %d | %s | %.1f ms | %.2f s (%.2f GB "
                                         + "out) | %.2f s | %.2f GB/s |%n", f.label, pass, Files.size(file) / 1e9,
-                                rows.size(), pass == 1 ? String.format(Locale.ROOT, "%.1f s", writeS.get(f)) : "-",
-                                openS * 1e3, matS, bytes / 1e9, openS + matS, dataBytes / 1e9 / matS);
+                                rows.size(), pass == 1 ? writeS.get(f) : "-", openS * 1e3, matS, bytes / 1e9,
+                                openS + matS, dataBytes / 1e9 / matS);
                     }
                 }
             }
-            if (loadS.containsKey(Format.PT) && loadS.containsKey(Format.PT_NO_CRC)) {
-                printCrcCost(loadS.get(Format.PT), loadS.get(Format.PT_NO_CRC));
+            if (loadS.containsKey(Format.PT) && loadS.containsKey(Format.PT_UNCHECKED)) {
+                printCrcCost(loadS.get(Format.PT), loadS.get(Format.PT_UNCHECKED));
             }
         } finally {
             for (Path file : files.values()) {
@@ -241,7 +247,7 @@ public final class CheckpointBench {
         for (String name : v.split(",")) {
             Format f = Arrays.stream(Format.values()).filter(x -> x.option.equals(name.trim())).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("--formats: unknown format '" + name
-                            + "' (safetensors, pt, pt-nocrc)"));
+                            + "' (safetensors, pt, pt-unchecked)"));
             if (!out.contains(f)) {
                 out.add(f);
             }
@@ -315,12 +321,12 @@ public final class CheckpointBench {
     /**
      * Writes the tensors as torch.save does: a zip of stored entries {@code archive/data.pkl},
      * {@code archive/byteorder}, {@code archive/data/<i>} (one bf16 storage per tensor) and {@code archive/version},
-     * with 64-byte aligned data and zip64 end records. With {@code crc} false every CRC-32 is 0.
+     * with 64-byte aligned data, their CRC-32s and zip64 end records.
      */
-    private static void writeTorch(Path file, List<Long> rows, boolean crc) throws IOException {
+    private static void writeTorch(Path file, List<Long> rows) throws IOException {
         ByteBuffer noise = noise();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            TorchZip zip = new TorchZip(ch, crc);
+            TorchZip zip = new TorchZip(ch);
             zip.add("archive/data.pkl", ByteBuffer.wrap(statePickle(rows)), -1);
             zip.add("archive/byteorder", ByteBuffer.wrap("little".getBytes(StandardCharsets.US_ASCII)), -1);
             for (int i = 0; i < rows.size(); i++) {
@@ -387,14 +393,12 @@ public final class CheckpointBench {
         private static final int ALIGN = 64;
 
         private final FileChannel ch;
-        private final boolean crc;
         private final ByteArrayOutputStream central = new ByteArrayOutputStream();
         private int count;
         private long pos;
 
-        TorchZip(FileChannel ch, boolean crc) {
+        TorchZip(FileChannel ch) {
             this.ch = ch;
-            this.crc = crc;
         }
 
         private static ByteBuffer le(int size) {
@@ -408,9 +412,9 @@ public final class CheckpointBench {
             // torch.save pads the local extra field (id "FB") so the data starts aligned.
             int pad = (int) Math.floorMod(-(pos + 30 + n.length + 4), (long) ALIGN);
             long dataAt = pos + 30 + n.length + 4 + pad;
-            CRC32 sum = crc ? new CRC32() : null;
+            CRC32 sum = new CRC32();
             writeRepeated(ch, dataAt, source, size, sum);
-            int value = sum == null ? 0 : (int) sum.getValue();
+            int value = (int) sum.getValue();
             ByteBuffer local = le(30 + n.length + 4 + pad).putInt(0x04034b50).putShort((short) 20)
                     .putShort((short) 0).putShort((short) 0).putInt(0).putInt(value).putInt((int) size)
                     .putInt((int) size).putShort((short) n.length).putShort((short) (4 + pad)).put(n)

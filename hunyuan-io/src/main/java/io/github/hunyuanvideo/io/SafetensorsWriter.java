@@ -88,7 +88,8 @@ public final class SafetensorsWriter {
                     BytePointer p = new BytePointer(t.data_ptr()).capacity(nbytes);
                     for (long pos = 0; pos < nbytes; pos += CHUNK) {
                         long n = Math.min(CHUNK, nbytes - pos);
-                        writeFully(ch, p.position(pos).limit(pos + n).asByteBuffer());
+                        // getPointer: asByteBuffer on a position past 2 GiB would clamp it
+                        writeFully(ch, p.getPointer(pos).capacity(n).asByteBuffer());
                     }
                 }
             }

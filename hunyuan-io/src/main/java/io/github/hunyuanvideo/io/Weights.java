@@ -44,9 +44,19 @@ public final class Weights implements NamedTensors, AutoCloseable {
      * Opens a checkpoint: a {@code .safetensors} file, a {@code torch.save} file ({@code .pt}, {@code .pth},
      * {@code .bin}, {@code .ckpt}: read by {@link TorchCheckpoint#open(Path)}, which unwraps {@code module} /
      * {@code state_dict} / {@code ema}), a sharded {@code *.index.json}, or a directory holding an index, else its
-     * safetensors files, else its torch.save files.
+     * safetensors files, else its torch.save files. Torch.save files are checked against their zip CRC-32s (see
+     * {@link TorchCheckpoint}).
      */
     public static Weights open(Path path) throws IOException {
+        return open(path, true);
+    }
+
+    /**
+     * As {@link #open(Path)}; with {@code checkCrc32} false the torch.save files among them are read without their
+     * CRC-32 check ({@link TorchCheckpoint#open(Path, boolean)}), which saves a pass over their data for files known
+     * to be intact. Safetensors files have no checksums either way.
+     */
+    public static Weights open(Path path, boolean checkCrc32) throws IOException {
         if (!Files.exists(path)) {
             throw new java.nio.file.NoSuchFileException(path.toString(), null, "checkpoint not found");
         }
@@ -55,7 +65,7 @@ public final class Weights implements NamedTensors, AutoCloseable {
                 List<Path> files = s.sorted().toList();
                 for (Path f : files) {
                     if (f.getFileName().toString().endsWith(".safetensors.index.json")) {
-                        return open(f);
+                        return open(f, checkCrc32);
                     }
                 }
                 List<Path> st = files.stream().filter(f -> f.getFileName().toString().endsWith(".safetensors"))
@@ -69,26 +79,26 @@ public final class Weights implements NamedTensors, AutoCloseable {
                     throw new CheckpointFormatException(path, "directory holds no .safetensors, "
                             + String.join(", ", TORCH_SUFFIXES) + " file or index");
                 }
-                return open(st);
+                return open(st, checkCrc32);
             }
         }
         String name = path.getFileName().toString();
         if (name.endsWith(".index.json")) {
-            return openIndex(path);
+            return openIndex(path, checkCrc32);
         }
-        return of(List.of(openFile(path)));
+        return of(List.of(openFile(path, checkCrc32)));
     }
 
     private static final List<String> TORCH_SUFFIXES = List.of(".pt", ".pth", ".bin", ".ckpt");
 
     /** One checkpoint file, by its suffix. */
-    private static TensorSource openFile(Path path) throws IOException {
+    private static TensorSource openFile(Path path, boolean checkCrc32) throws IOException {
         String name = path.getFileName().toString();
         if (name.endsWith(".safetensors")) {
             return SafetensorsFile.open(path);
         }
         if (TORCH_SUFFIXES.stream().anyMatch(name::endsWith)) {
-            return TorchCheckpoint.open(path);
+            return TorchCheckpoint.open(path, checkCrc32);
         }
         throw new CheckpointFormatException(path, "unknown checkpoint format (expected .safetensors, "
                 + String.join(", ", TORCH_SUFFIXES) + " or *.index.json)");
@@ -96,10 +106,14 @@ public final class Weights implements NamedTensors, AutoCloseable {
 
     /** Opens several files as one view; names must be unique across them. */
     public static Weights open(List<Path> files) throws IOException {
+        return open(files, true);
+    }
+
+    private static Weights open(List<Path> files, boolean checkCrc32) throws IOException {
         List<TensorSource> sources = new ArrayList<>();
         try {
             for (Path f : files) {
-                Weights w = open(f);
+                Weights w = open(f, checkCrc32);
                 sources.addAll(w.owned);
             }
             return of(sources);
@@ -109,7 +123,7 @@ public final class Weights implements NamedTensors, AutoCloseable {
         }
     }
 
-    private static Weights openIndex(Path index) throws IOException {
+    private static Weights openIndex(Path index, boolean checkCrc32) throws IOException {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(index.toFile());
@@ -138,7 +152,7 @@ public final class Weights implements NamedTensors, AutoCloseable {
                 if (!Files.isRegularFile(shard)) {
                     throw new CheckpointFormatException(index, "shard " + shard + " is missing");
                 }
-                shards.put(file, openFile(shard));
+                shards.put(file, openFile(shard, checkCrc32));
             }
             Map<String, Ref> refs = new LinkedHashMap<>();
             for (Map.Entry<String, String> e : nameToFile.entrySet()) {

@@ -17,7 +17,7 @@ import java.util.zip.CRC32;
  * The directory of a zip archive (zip64 included), read with positioned reads so that the file offset of every
  * entry's data is known. {@code java.util.zip} hides those offsets and would copy the data; a torch checkpoint's
  * storages must be mapped in place instead. Every length and offset read from the file is checked against the file
- * before it is used, so a corrupt or hostile archive fails with {@link CheckpointFormatException}. Entry data is
+ * before it is used, so a corrupt or hostile archive fails with {@link CheckpointFormatException}. Entry data can be
  * checked against its CRC-32 by {@link #readSmall} and, for mapped entries, by the caller through
  * {@link #verifyCrc32}.
  */
@@ -89,13 +89,13 @@ final class ZipArchive {
     }
 
     /**
-     * Throws unless {@code computed} is {@code e}'s stored CRC-32 (always passes for an archive that is not
+     * Throws unless {@code computed} is {@code e}'s stored CRC-32 (only meaningful if the archive is
      * {@link #checksummed}).
      *
      * @throws CheckpointFormatException naming the entry and both values on a mismatch
      */
     void verifyCrc32(Entry e, long computed) throws CheckpointFormatException {
-        if (checksummed && computed != e.crc32()) {
+        if (computed != e.crc32()) {
             throw new CheckpointFormatException(path, String.format(Locale.ROOT,
                     "%s: CRC-32 mismatch (stored 0x%08x, computed 0x%08x): the file is corrupt", e.name(),
                     e.crc32(), computed));
@@ -287,12 +287,13 @@ final class ZipArchive {
     }
 
     /**
-     * The bytes of a stored entry (small entries only: the pickle, the byte order marker), CRC-32 verified.
+     * The bytes of a stored entry (small entries only: the pickle, the byte order marker), checked against its
+     * CRC-32 if {@code verifyCrc32}.
      *
      * @throws CheckpointFormatException if the entry is compressed, encrypted, larger than {@code maxBytes} or
-     *                                   does not match its CRC-32
+     *                                   (when verified) does not match its CRC-32
      */
-    byte[] readSmall(Entry e, long maxBytes) throws IOException {
+    byte[] readSmall(Entry e, long maxBytes, boolean verifyCrc32) throws IOException {
         requireStored(e);
         if (e.size() > maxBytes) {
             throw new CheckpointFormatException(path, "entry '" + e.name() + "' is " + e.size()
@@ -302,9 +303,11 @@ final class ZipArchive {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             data = readAt(ch, path, e.dataOffset(), (int) e.size()).array();
         }
-        CRC32 crc = new CRC32();
-        crc.update(data);
-        verifyCrc32(e, crc.getValue());
+        if (verifyCrc32) {
+            CRC32 crc = new CRC32();
+            crc.update(data);
+            verifyCrc32(e, crc.getValue());
+        }
         return data;
     }
 

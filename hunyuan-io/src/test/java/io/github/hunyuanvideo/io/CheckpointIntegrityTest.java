@@ -135,6 +135,25 @@ class CheckpointIntegrityTest {
         assertThrows(CheckpointFormatException.class, () -> Weights.open(checked));
     }
 
+    /** checkCrc32 = false reads what the file holds, damaged or not, as torch.load would. */
+    @Test
+    void theCheckCanBeSkipped() throws IOException {
+        Path p = twoTensorArchive("skipped.pt", true);
+        int at = onlyIndexOf(Files.readAllBytes(p), TorchCheckpointTest.floats(A));
+        flip(p, at + 3, 0x80);
+        flip(p, onlyIndexOf(Files.readAllBytes(p), "alpha".getBytes(StandardCharsets.US_ASCII)), 'a' ^ 'b');
+        float[] damaged = {-A[0], A[1], A[2], A[3]};
+        try (TorchCheckpoint ck = TorchCheckpoint.open(p, false);
+             TorchCheckpoint root = TorchCheckpoint.open(p, null, false);
+             Weights w = Weights.open(p, false)) {
+            assertArrayEquals(damaged, Tensors.toFloatArray(ck.tensor("blpha")));
+            assertArrayEquals(damaged, Tensors.toFloatArray(root.tensor("blpha")));
+            assertArrayEquals(damaged, Tensors.toFloatArray(w.get("blpha")));
+        }
+        assertThrows(CheckpointFormatException.class, () -> TorchCheckpoint.open(p, null, true));
+        assertThrows(CheckpointFormatException.class, () -> Weights.open(p, true));
+    }
+
     /** torch.save under set_crc32_options(False) writes 0 for every CRC-32: such files load, unverified. */
     @Test
     void archiveWithoutChecksumsLoadsUnverified() throws IOException {
