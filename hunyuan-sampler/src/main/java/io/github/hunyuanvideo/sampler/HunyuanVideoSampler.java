@@ -41,7 +41,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 
 /**
  * HunyuanVideo text-to-video generation, mirroring the official {@code HunyuanVideoSampler}: load once with
@@ -105,21 +104,10 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
     /**
      * The sampler over any velocity and decode functions (the loop's tests replay recorded outputs through it).
-     * {@code decode} gets the latents and the cancellation check; it stops with a {@code CancelledException} when
-     * the check fires, as {@link CausalVideoVae#decode(Tensor, BooleanSupplier)} does. {@code velocity} knows no
-     * step cache: every step counts as computed.
-     */
-    HunyuanVideoSampler(SamplerConfig config, Device device, DitConfig ditConfig, ScalarType ditDtype,
-                        VaeConfig vaeConfig, Function<DitInputs, Tensor> velocity,
-                        BiFunction<Tensor, BooleanSupplier, Tensor> decode, TextEncoders text,
-                        List<AutoCloseable> models) {
-        this(config, device, ditConfig, ditDtype, vaeConfig,
-                (DitInputs in, StepCacheState cache) -> velocity.apply(in), decode, text, models);
-    }
-
-    /**
-     * The sampler over a velocity function that runs one step of the DiT as the next step of the generation's step
-     * cache state (tests watch the state's decisions through it), and a decode function as above.
+     * {@code velocity} runs one step of the DiT as the next step of the generation's step cache state (a stand-in may
+     * ignore the state: every step then counts as computed); {@code decode} gets the latents and the cancellation
+     * check and stops with a {@code CancelledException} when the check fires, as
+     * {@link CausalVideoVae#decode(Tensor, BooleanSupplier)} does.
      */
     HunyuanVideoSampler(SamplerConfig config, Device device, DitConfig ditConfig, ScalarType ditDtype,
                         VaeConfig vaeConfig, BiFunction<DitInputs, StepCacheState, Tensor> velocity,

@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.sampler;
 
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
+import io.github.hunyuanvideo.dit.StepCacheState;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.sampler.scheduler.FlowMatchDiscreteScheduler;
 import io.github.hunyuanvideo.vae.VaeConfig;
@@ -20,7 +21,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -173,7 +173,7 @@ class ArgumentValidationTest {
     void latentGridsTooLargeForTheModelAreRejectedBeforeAnyTensorOp() {
         // the official DiT and VAE (16 latent channels) and stand-ins that must never run
         SamplerConfig config = SamplerConfig.builder().device("cpu").build();
-        Function<DitInputs, Tensor> noDit = in -> fail("the DiT ran");
+        BiFunction<DitInputs, StepCacheState, Tensor> noDit = (in, cache) -> fail("the DiT ran");
         BiFunction<Tensor, BooleanSupplier, Tensor> noVae = (t, cancelled) -> fail("the VAE ran");
         try (PointerScope scope = new PointerScope();
              HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, new Device("cpu"), DitConfig.cfgDistill(),

@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.sampler;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
+import io.github.hunyuanvideo.dit.StepCacheState;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.nn.Tensors;
@@ -42,8 +43,8 @@ class DenoisingLoopTest {
     static HunyuanVideoSampler standIns(SamplerConfig config, DitConfig dit, VaeConfig vae,
                                         Function<DitInputs, Tensor> velocity,
                                         BiFunction<Tensor, BooleanSupplier, Tensor> decode) {
-        return new HunyuanVideoSampler(config, new Device("cpu"), dit, ScalarType.Float, vae, velocity, decode, null,
-                List.of());
+        return new HunyuanVideoSampler(config, new Device("cpu"), dit, ScalarType.Float, vae,
+                (DitInputs in, StepCacheState cache) -> velocity.apply(in), decode, null, List.of());
     }
 
     @Test
