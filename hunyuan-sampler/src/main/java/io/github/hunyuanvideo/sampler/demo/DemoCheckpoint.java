@@ -236,6 +236,9 @@ public final class DemoCheckpoint {
         }
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue; // not the demo's: it stays, and so do the folders above it
+                }
                 try (Stream<Path> children = Files.list(p)) {
                     if (children.findAny().isEmpty()) {
                         Files.delete(p);
