@@ -75,11 +75,21 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer load(Path weights, DitConfig cfg, Device device, ScalarType dtype,
                                                String loadKey, LoraMerge loras) throws IOException {
+        return load(weights, cfg, device, dtype, loadKey, loras, BlockStreaming.none());
+    }
+
+    /**
+     * {@link #load(Path, DitConfig, Device, ScalarType, String, LoraMerge)} with the blocks {@code streaming} names
+     * kept in host memory and streamed to the device as they run.
+     */
+    public static HunyuanVideoTransformer load(Path weights, DitConfig cfg, Device device, ScalarType dtype,
+                                               String loadKey, LoraMerge loras, BlockStreaming streaming)
+            throws IOException {
         long t0 = System.nanoTime();
         try (Weights w = open(weights, loadKey)) {
             boolean diffusers = w.contains(DIFFUSERS_MARKER);
-            HunyuanVideoTransformer m = diffusers ? loadDiffusers(w, cfg, device, dtype, loras)
-                    : loadOfficial(w, cfg, device, dtype, loras);
+            HunyuanVideoTransformer m = diffusers ? loadDiffusers(w, cfg, device, dtype, loras, streaming)
+                    : loadOfficial(w, cfg, device, dtype, loras, streaming);
             logLoaded(weights, diffusers ? "diffusers" : "official", dtype, t0);
             return m;
         } catch (IllegalArgumentException e) {
@@ -106,11 +116,21 @@ public final class DitCheckpoint {
     public static HunyuanVideoTransformer loadFp8(Path weights, Path fp8ScaleMap, DitConfig cfg, Device device,
                                                   ScalarType dtype, String loadKey, LoraMerge loras)
             throws IOException {
+        return loadFp8(weights, fp8ScaleMap, cfg, device, dtype, loadKey, loras, BlockStreaming.none());
+    }
+
+    /**
+     * {@link #loadFp8(Path, Path, DitConfig, Device, ScalarType, String, LoraMerge)} with the blocks
+     * {@code streaming} names kept in host memory and streamed to the device as they run.
+     */
+    public static HunyuanVideoTransformer loadFp8(Path weights, Path fp8ScaleMap, DitConfig cfg, Device device,
+                                                  ScalarType dtype, String loadKey, LoraMerge loras,
+                                                  BlockStreaming streaming) throws IOException {
         long t0 = System.nanoTime();
         // The original torch.loads the scale map as it is: no wrapper to remove.
         try (Weights w = open(weights, loadKey);
              Weights scales = Weights.of(List.of(TorchCheckpoint.open(fp8ScaleMap, null)))) {
-            HunyuanVideoTransformer m = loadFp8(w, scales, cfg, device, dtype, loras);
+            HunyuanVideoTransformer m = loadFp8(w, scales, cfg, device, dtype, loras, streaming);
             logLoaded(weights, "official FP8", dtype, t0);
             return m;
         } catch (IllegalArgumentException e) {
@@ -134,11 +154,20 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadOfficial(Weights officialNames, DitConfig cfg, Device device,
                                                        ScalarType dtype, LoraMerge loras) {
+        return loadOfficial(officialNames, cfg, device, dtype, loras, BlockStreaming.none());
+    }
+
+    /**
+     * {@link #loadOfficial(Weights, DitConfig, Device, ScalarType, LoraMerge)} with the blocks {@code streaming}
+     * names kept in host memory and streamed to the device as they run.
+     */
+    public static HunyuanVideoTransformer loadOfficial(Weights officialNames, DitConfig cfg, Device device,
+                                                       ScalarType dtype, LoraMerge loras, BlockStreaming streaming) {
         Map<String, long[]> expected = HunyuanVideoTransformer.expectedShapes(cfg);
         checkExactly(officialNames, expected, "official DiT checkpoint", false);
         loras.checkFits(expected);
         return build(cfg, Parameters.of(loras.over((name, shape, dev, dt) -> Parameters.copy(officialNames, name,
-                shape, dev, dt)), device, dtype));
+                shape, dev, dt)), device, dtype), streaming);
     }
 
     /**
@@ -159,6 +188,16 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadDiffusers(Weights diffusersNames, DitConfig cfg, Device device,
                                                         ScalarType dtype, LoraMerge loras) {
+        return loadDiffusers(diffusersNames, cfg, device, dtype, loras, BlockStreaming.none());
+    }
+
+    /**
+     * {@link #loadDiffusers(Weights, DitConfig, Device, ScalarType, LoraMerge)} with the blocks {@code streaming}
+     * names kept in host memory and streamed to the device as they run.
+     */
+    public static HunyuanVideoTransformer loadDiffusers(Weights diffusersNames, DitConfig cfg, Device device,
+                                                        ScalarType dtype, LoraMerge loras,
+                                                        BlockStreaming streaming) {
         long hidden = cfg.hiddenSize();
         Map<String, long[]> expected = HunyuanVideoTransformer.expectedShapes(cfg);
         checkExactly(diffusersNames, DiffusersNames.expectedShapes(expected, hidden), "diffusers DiT checkpoint",
@@ -182,7 +221,7 @@ public final class DitCheckpoint {
                 parts.push_back(Parameters.copy(diffusersNames, m.parts().get(i), partShape, dev, dt));
             }
             return torch.cat(new TensorArrayRef(parts), 0);
-        }), device, dtype));
+        }), device, dtype), streaming);
     }
 
     /**
@@ -209,6 +248,15 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadFp8(Weights fp8Weights, Weights scales, DitConfig cfg, Device device,
                                                   ScalarType dtype, LoraMerge loras) {
+        return loadFp8(fp8Weights, scales, cfg, device, dtype, loras, BlockStreaming.none());
+    }
+
+    /**
+     * {@link #loadFp8(Weights, Weights, DitConfig, Device, ScalarType, LoraMerge)} with the blocks {@code streaming}
+     * names kept in host memory and streamed to the device as they run.
+     */
+    public static HunyuanVideoTransformer loadFp8(Weights fp8Weights, Weights scales, DitConfig cfg, Device device,
+                                                  ScalarType dtype, LoraMerge loras, BlockStreaming streaming) {
         Map<String, long[]> expected = HunyuanVideoTransformer.expectedShapes(cfg);
         checkExactly(fp8Weights, expected, "FP8 DiT checkpoint", true);
         List<String> fp8Layers = new ArrayList<>();
@@ -247,13 +295,13 @@ public final class DitCheckpoint {
             Tensor w = fp8Weights.get(name).to(dev, dtype);
             w.mul_(scales.get(layerOf(name)).reshape().to(dev, dtype));
             return w.to(dt);
-        }), device, dtype));
+        }), device, dtype), streaming);
     }
 
     /** The model bound from {@code params}, which are closed afterwards: the boxes retain what they keep. */
-    private static HunyuanVideoTransformer build(DitConfig cfg, Parameters params) {
+    private static HunyuanVideoTransformer build(DitConfig cfg, Parameters params, BlockStreaming streaming) {
         try (params) {
-            return HunyuanVideoTransformer.of(cfg, params);
+            return HunyuanVideoTransformer.of(cfg, params, streaming);
         }
     }
 

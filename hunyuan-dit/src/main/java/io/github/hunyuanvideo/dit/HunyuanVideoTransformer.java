@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.dit;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
 import io.github.hunyuanvideo.nn.StageTimer;
+import io.github.hunyuanvideo.nn.StreamedWeights;
 import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -50,17 +51,32 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     private final List<DoubleStreamBlock> doubleBlocks = new ArrayList<>();
     private final List<SingleStreamBlock> singleBlocks = new ArrayList<>();
     private final FinalLayer finalLayer;
+    private final BlockStreaming streaming;
+    /** Host copies and device slots of the streamed blocks, or {@code null} when every block is resident. */
+    private final StreamedWeights streamed;
+    /** Index (double blocks, then single blocks) of the first streamed block. */
+    private final int firstStreamed;
     /** The RoPE of the last forward's sequence ({@link #ropeGrid}, {@link #ropeTextTokens}), or {@code null}. */
     private FusedRope rope;
     private long[] ropeGrid;
     private long ropeTextTokens;
 
-    private HunyuanVideoTransformer(DitConfig cfg, Parameters p) {
+    private HunyuanVideoTransformer(DitConfig cfg, Parameters p, BlockStreaming streaming) {
         this.cfg = cfg;
         this.dtype = p.dtype();
+        this.streaming = streaming;
+        int blocks = cfg.doubleBlocks() + cfg.singleBlocks();
+        if (streaming.streamedBlocks() > blocks) {
+            throw new IllegalArgumentException("streamedBlocks: the model has " + blocks + " blocks, got "
+                    + streaming.streamedBlocks());
+        }
+        this.firstStreamed = blocks - streaming.streamedBlocks();
         this.device = new Device(p.device().type(), p.device().index());
         this.device.retainReference();
         try {
+            this.streamed = streaming.enabled() && !p.device().is_meta()
+                    ? new StreamedWeights(p.device(), streamedBlockBytes(cfg, p.dtype(), firstStreamed),
+                    streaming.prefetchDepth()) : null;
             // Boxes are bound in the official state-dict order, each in its own scope so that the Java handles of
             // its views are freed as loading goes.
             long c = cfg.hiddenSize();
@@ -72,16 +88,53 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
             guidanceIn = cfg.guidanceEmbed() ? box(() -> TimestepEmbedder.load(p, "guidance_in", c)) : null;
             for (int i = 0; i < cfg.doubleBlocks(); i++) {
                 String prefix = "double_blocks." + i;
-                doubleBlocks.add(box(() -> DoubleStreamBlock.load(p, prefix, cfg)));
+                int index = i;
+                doubleBlocks.add(box(() -> bindBlock(p, index, () -> DoubleStreamBlock.load(p, prefix, cfg))));
             }
             for (int i = 0; i < cfg.singleBlocks(); i++) {
                 String prefix = "single_blocks." + i;
-                singleBlocks.add(box(() -> SingleStreamBlock.load(p, prefix, cfg)));
+                int index = cfg.doubleBlocks() + i;
+                singleBlocks.add(box(() -> bindBlock(p, index,
+                        () -> SingleStreamBlock.load(p, prefix, cfg))));
             }
             finalLayer = box(() -> FinalLayer.load(p, cfg));
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** Block {@code index} (double blocks, then single blocks) bound resident, or into its streaming slot. */
+    private <T> T bindBlock(Parameters p, int index, Supplier<T> loader) {
+        return streamed == null || index < firstStreamed ? loader.get()
+                : p.placing(streamed.placement(index - firstStreamed), loader);
+    }
+
+    /** The slot bytes of each streamed block, measured on the meta device per block kind. */
+    private static long[] streamedBlockBytes(DitConfig cfg, ScalarType dtype, int firstStreamed) {
+        long doubleBytes = StreamedWeights.layerBytes(dtype, q -> DoubleStreamBlock.load(q, "double_blocks.0", cfg)
+                .close());
+        long singleBytes = StreamedWeights.layerBytes(dtype, q -> SingleStreamBlock.load(q, "single_blocks.0", cfg)
+                .close());
+        int blocks = cfg.doubleBlocks() + cfg.singleBlocks();
+        long[] bytes = new long[blocks - firstStreamed];
+        for (int b = firstStreamed; b < blocks; b++) {
+            bytes[b - firstStreamed] = b < cfg.doubleBlocks() ? doubleBytes : singleBytes;
+        }
+        return bytes;
+    }
+
+    /** Runs block {@code index}'s work with its weights on the device (a streamed block's copy awaited). */
+    private void withBlock(int index, Runnable work) {
+        if (streamed == null || index < firstStreamed) {
+            work.run();
+            return;
+        }
+        streamed.acquire(index - firstStreamed);
+        try {
+            work.run();
+        } finally {
+            streamed.release(index - firstStreamed);
         }
     }
 
@@ -99,7 +152,17 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
      * returns, and a weight reordered at load time occupies the device once.
      */
     public static HunyuanVideoTransformer of(DitConfig cfg, Parameters params) {
-        return new HunyuanVideoTransformer(cfg, params);
+        return of(cfg, params, BlockStreaming.none());
+    }
+
+    /**
+     * {@link #of(DitConfig, Parameters)} with the blocks {@code streaming} names kept in host memory and streamed
+     * through device slots while the model runs (bit-identical results, less device memory).
+     *
+     * @throws IllegalArgumentException if {@code streaming} names more blocks than the model has
+     */
+    public static HunyuanVideoTransformer of(DitConfig cfg, Parameters params, BlockStreaming streaming) {
+        return new HunyuanVideoTransformer(cfg, params, streaming);
     }
 
     /**
@@ -107,8 +170,14 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
      * {@link Parameters#random} draws them. For benchmarks and tests.
      */
     public static HunyuanVideoTransformer randomInit(DitConfig cfg, Device device, ScalarType dtype, long seed) {
+        return randomInit(cfg, device, dtype, seed, BlockStreaming.none());
+    }
+
+    /** {@link #randomInit(DitConfig, Device, ScalarType, long)} streaming the blocks {@code streaming} names. */
+    public static HunyuanVideoTransformer randomInit(DitConfig cfg, Device device, ScalarType dtype, long seed,
+                                                     BlockStreaming streaming) {
         try (Parameters p = Parameters.random(device, dtype, seed)) {
-            return of(cfg, p);
+            return of(cfg, p, streaming);
         }
     }
 
@@ -133,6 +202,21 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     /** The device holding the weights. */
     public Device device() {
         return device;
+    }
+
+    /** Which blocks are streamed from host memory. */
+    public BlockStreaming streaming() {
+        return streaming;
+    }
+
+    /** Device bytes of the streaming slots (0 when every block is resident). */
+    public long streamingSlotBytes() {
+        return streamed == null ? 0 : streamed.deviceBytes();
+    }
+
+    /** Bytes of streamed block weights copied to the device so far (0 when every block is resident). */
+    public long streamedBytesCopied() {
+        return streamed == null ? 0 : streamed.bytesCopied();
     }
 
     /**
@@ -220,9 +304,13 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         switch (cache.method()) {
             case TEA_CACHE -> {
                 boolean compute;
-                try (PointerScope scope = new PointerScope()) {
-                    compute = cache.teaCacheComputes(doubleBlocks.get(0).modulatedImage(img, blocks.siluVec));
-                }
+                boolean[] decision = new boolean[1];
+                withBlock(0, () -> {
+                    try (PointerScope scope = new PointerScope()) {
+                        decision[0] = cache.teaCacheComputes(doubleBlocks.get(0).modulatedImage(img, blocks.siluVec));
+                    }
+                });
+                compute = decision[0];
                 StageTimer.lap("step cache: decision");
                 return compute ? blocks.keepingResidual(0, img, cache) : skipped(img, cache);
             }
@@ -265,7 +353,7 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
 
         /** Double block {@code i}, updating {@code img} and the text tokens in place. */
         void doubleBlock(int i, Tensor img) {
-            doubleBlocks.get(i).forward(img, text, siluVec, rope, shapes.valid);
+            withBlock(i, () -> doubleBlocks.get(i).forward(img, text, siluVec, rope, shapes.valid));
             DitProbe.emit(probe, "double_blocks." + i + ".img", img);
             DitProbe.emit(probe, "double_blocks." + i + ".txt", text);
         }
@@ -279,7 +367,8 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
             img.close();
             text.close();
             for (int i = 0; i < singleBlocks.size(); i++) {
-                singleBlocks.get(i).forward(joined, siluVec, rope, shapes.valid);
+                SingleStreamBlock block = singleBlocks.get(i);
+                withBlock(doubleBlocks.size() + i, () -> block.forward(joined, siluVec, rope, shapes.valid));
                 DitProbe.emit(probe, "single_blocks." + i, joined);
             }
             return joined.narrow(1, 0, shapes.imageTokens);
@@ -340,6 +429,9 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
             Scopes.closeAll(boxes.get(i));
         }
         boxes.clear();
+        if (streamed != null) {
+            streamed.close();
+        }
         if (rope != null) {
             rope.close();
             rope = null;

@@ -21,9 +21,19 @@ final class TinyDenoiser implements AutoCloseable {
     final ReferenceCase weights = ReferenceCase.load("dit_tiny");
     final ReferenceCase inputs = ReferenceCase.load("teacache_tiny");
     final DitConfig cfg = DitConfig.fromJson(weights.config());
-    final HunyuanVideoTransformer model = DitCheckpoint.loadOfficial(weights.modelWeights(), cfg, new Device("cpu"),
-            ScalarType.Float);
+    final HunyuanVideoTransformer model;
     private final JsonNode settings = inputs.config();
+
+    /** Every block resident. */
+    TinyDenoiser() {
+        this(BlockStreaming.none());
+    }
+
+    /** The blocks {@code streaming} names streamed from host memory. */
+    TinyDenoiser(BlockStreaming streaming) {
+        model = DitCheckpoint.loadOfficial(weights.modelWeights(), cfg, new Device("cpu"), ScalarType.Float,
+                LoraMerge.none(), streaming);
+    }
 
     /** The case's number of steps. */
     int steps() {

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -43,11 +44,22 @@ public final class Parameters implements AutoCloseable {
         Tensor create(String name, long[] shape, Device device, ScalarType dtype);
     }
 
+    /**
+     * Where a bound value is kept: the tensor the model part gets for {@code value}, for instance a view of a device
+     * buffer that {@link StreamedWeights} refills. {@code value} is a temporary of the binding (freed after it).
+     */
+    @FunctionalInterface
+    public interface Placement {
+        Tensor place(String name, Tensor value);
+    }
+
     private final Source source;
     private final Device device;
     private final ScalarType dtype;
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
     private final List<Tensor> owned = new ArrayList<>();
+    /** Where values bound now go; {@code null} = the source's tensor itself. */
+    private Placement placement;
 
     private Parameters(Source source, Device device, ScalarType dtype) {
         this.source = source;
@@ -129,13 +141,20 @@ public final class Parameters implements AutoCloseable {
      * allocated). {@code build} constructs the model from the parameters it is given and closes it.
      */
     public static Map<String, long[]> shapesOf(Consumer<Parameters> build) {
-        try (PointerScope ignored = new PointerScope();
-             Parameters p = new Parameters((name, shape, dev, dt) -> torch.empty(shape,
-                     new TensorOptions(dev).dtype(new ScalarTypeOptional(dt)), new MemoryFormatOptional()),
-                     new Device("meta"), ScalarType.Float)) {
+        try (PointerScope ignored = new PointerScope(); Parameters p = meta(ScalarType.Float)) {
             build.accept(p);
             return Collections.unmodifiableMap(new LinkedHashMap<>(p.shapes));
         }
+    }
+
+    /**
+     * Parameters of {@code dtype} on the meta device: shapes and dtypes without any storage, for measuring what a
+     * model part binds (close them afterwards).
+     */
+    public static Parameters meta(ScalarType dtype) {
+        return new Parameters((name, shape, dev, dt) -> torch.empty(shape,
+                new TensorOptions(dev).dtype(new ScalarTypeOptional(dt)), new MemoryFormatOptional()),
+                new Device("meta"), dtype);
     }
 
     /**
@@ -202,6 +221,22 @@ public final class Parameters implements AutoCloseable {
         return new LayerNorm(tensor(prefix + ".weight", dim), tensor(prefix + ".bias", dim), eps);
     }
 
+    /**
+     * Binds what {@code bind} asks for with every value handed to {@code where}, which decides what the model part
+     * keeps (see {@link Placement}); bindings outside this call are unaffected.
+     */
+    public <T> T placing(Placement where, Supplier<T> bind) {
+        if (placement != null) {
+            throw new IllegalStateException("placements do not nest");
+        }
+        placement = where;
+        try {
+            return bind.get();
+        } finally {
+            placement = null;
+        }
+    }
+
     /** The device parameters are put on. */
     public Device device() {
         return device;
@@ -230,6 +265,9 @@ public final class Parameters implements AutoCloseable {
             }
             if (asFloat && t.scalar_type().intern() != ScalarType.Float) {
                 t = t.to(ScalarType.Float);
+            }
+            if (placement != null) {
+                t = placement.place(name, t);
             }
             t.retainReference();
         }
