@@ -1,11 +1,13 @@
 package io.github.hunyuanvideo.bench;
 
+import io.github.hunyuanvideo.dit.BlockStreaming;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
 import io.github.hunyuanvideo.nn.CudaMemory;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.nn.StageTimer;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Context;
 import org.bytedeco.pytorch.Device;
@@ -51,6 +53,10 @@ import java.util.Map;
  *       choice)</li>
  *   <li>{@code --probe-sdp true|false} (default true), {@code --breakdown true|false} (default false)</li>
  *   <li>{@code --blas default|cublas|cublaslt}: libtorch's preferred GEMM library (default: libtorch's choice)</li>
+ *   <li>{@code --streamed-blocks N,M,...}: one model per entry, with its last N blocks streamed from host memory
+ *       ({@link BlockStreaming}; default 0: all resident), each built from the same seeded weights and run on the
+ *       same inputs; every row says whether its output equals the first model's bit for bit</li>
+ *   <li>{@code --prefetch-depth N} streamed blocks copied ahead (default 1)</li>
  * </ul>
  * GPU: {@code java ... io.github.hunyuanvideo.bench.DitBench}; CPU smoke test:
  * {@code ... DitBench --device cpu --dtype fp32 --config tiny --latents 1x16x5x16x16 --runs 1}.
@@ -66,7 +72,7 @@ public final class DitBench {
 
     private record Options(String device, Precision dtype, String config, List<long[]> latents, int textLen,
                            int textValid, int warmup, int runs, String sdp, boolean probeSdp, boolean breakdown,
-                           String blas) {
+                           String blas, List<Integer> streamedBlocks, int prefetchDepth) {
     }
 
     public static void main(String[] args) {
@@ -90,28 +96,36 @@ public final class DitBench {
             torch.globalContext().setBlasPreferredBackend(o.blas().equals("cublas") ? torch.BlasBackend.Cublas
                     : torch.BlasBackend.Cublaslt);
         }
-        long t0 = System.nanoTime();
-        try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, device, dtype, 0)) {
-            CudaMemory.synchronize();
-            System.out.printf(Locale.ROOT, "%nDiT %s, random %s weights on %s: built in %.1f s, %.2f GiB allocated; "
-                            + "%d CPU threads; SDPA: %s; BLAS: %s%n", o.config(), o.dtype(), o.device(),
-                    (System.nanoTime() - t0) / 1e9, CudaMemory.gib(CudaMemory.allocatedBytes()),
-                    torch.get_num_threads(), o.sdp(), o.blas());
-            List<String> rows = new ArrayList<>();
-            for (long[] shape : o.latents()) {
-                rows.add(benchmark(dit, cfg, shape, o, device, dtype));
+        List<String> rows = new ArrayList<>();
+        // each shape's output of the first model, which every other streaming setting must equal bit for bit
+        Map<String, Tensor> firstOutputs = new LinkedHashMap<>();
+        for (int streamedBlocks : o.streamedBlocks()) {
+            BlockStreaming streaming = new BlockStreaming(streamedBlocks, o.prefetchDepth());
+            long t0 = System.nanoTime();
+            try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, device, dtype, 0, streaming)) {
+                CudaMemory.synchronize();
+                System.out.printf(Locale.ROOT, "%nDiT %s, random %s weights on %s, %d blocks streamed (prefetch "
+                                + "depth %d, slots %.2f GiB): built in %.1f s, %.2f GiB allocated; %d CPU threads; "
+                                + "SDPA: %s; BLAS: %s%n", o.config(), o.dtype(), o.device(), streamedBlocks,
+                        o.prefetchDepth(), CudaMemory.gib(dit.streamingSlotBytes()), (System.nanoTime() - t0) / 1e9,
+                        CudaMemory.gib(CudaMemory.allocatedBytes()), torch.get_num_threads(), o.sdp(), o.blas());
+                for (long[] shape : o.latents()) {
+                    rows.add(benchmark(dit, cfg, shape, o, device, dtype, firstOutputs));
+                }
             }
-            System.out.println();
-            System.out.println("| what | shape | median | min | peak GPU memory | TFLOP/s | SDPA |");
-            System.out.println("|---|---|---|---|---|---|---|");
-            rows.forEach(System.out::println);
-            System.out.println();
-            System.out.println(PYTHON_FIGURES);
         }
+        firstOutputs.values().forEach(Tensor::releaseReference);
+        System.out.println();
+        System.out.println("| what | shape | streamed blocks | median | min | peak GPU memory | copied per step | "
+                + "TFLOP/s | SDPA | output vs first |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        rows.forEach(System.out::println);
+        System.out.println();
+        System.out.println(PYTHON_FIGURES);
     }
 
     private static String benchmark(HunyuanVideoTransformer dit, DitConfig cfg, long[] shape, Options o,
-                                    Device device, ScalarType dtype) {
+                                    Device device, ScalarType dtype, Map<String, Tensor> firstOutputs) {
         long[] grid = {shape[2] / cfg.patchSize().get(0), shape[3] / cfg.patchSize().get(1),
                 shape[4] / cfg.patchSize().get(2)};
         long imageTokens = grid[0] * grid[1] * grid[2];
@@ -125,10 +139,16 @@ public final class DitBench {
                 backend = probeSdp(cfg, b, imageTokens + o.textValid(), device, dtype, o.sdp());
             }
             selectSdp(o.sdp());
+            Tensor[] last = new Tensor[1];
             Runnable step = () -> {
                 try (PointerScope s = new PointerScope()) {
-                    dit.forward(in);
+                    Tensor out = dit.forward(in);
                     CudaMemory.synchronize();
+                    if (last[0] != null) {
+                        last[0].releaseReference();
+                    }
+                    last[0] = out.cpu();
+                    last[0].retainReference();
                 }
             };
             for (int i = 0; i < o.warmup(); i++) {
@@ -136,6 +156,7 @@ public final class DitBench {
             }
             CudaMemory.synchronize();
             CudaMemory.resetPeak();
+            long copiedBefore = dit.streamedBytesCopied();
             double[] times = new double[o.runs()];
             for (int i = 0; i < o.runs(); i++) {
                 long s = System.nanoTime();
@@ -144,14 +165,27 @@ public final class DitBench {
                 System.out.printf(Locale.ROOT, "  %s run %d: %.3f s%n", what, i + 1, times[i]);
             }
             long peak = CudaMemory.peakAllocatedBytes();
+            double copiedPerStep = (dit.streamedBytesCopied() - copiedBefore) / (double) o.runs();
+            String key = Arrays.toString(shape);
+            String sameAsFirst;
+            if (firstOutputs.containsKey(key)) {
+                sameAsFirst = torch.equal(last[0], firstOutputs.get(key)) ? "bit-identical" : String.format(
+                        Locale.ROOT, "differs (rel. %.2e)", Tensors.relativeError(last[0], firstOutputs.get(key)));
+                last[0].releaseReference();
+            } else {
+                firstOutputs.put(key, last[0]);
+                sameAsFirst = "first";
+            }
             if (o.breakdown()) {
                 breakdown(dit, in);
             }
             double[] sorted = times.clone();
             Arrays.sort(sorted);
             double median = sorted[sorted.length / 2];
-            return String.format(Locale.ROOT, "| %s | latent %s | %.2f s | %.2f s | %.1f GiB | %.0f | %s |", what,
-                    Arrays.toString(shape), median, sorted[0], CudaMemory.gib(peak), flops / median / 1e12, backend);
+            return String.format(Locale.ROOT, "| %s | latent %s | %d | %.2f s | %.2f s | %.2f GiB | %.1f GB | %.0f | %s "
+                            + "| %s |", what, Arrays.toString(shape), dit.streaming().streamedBlocks(), median,
+                    sorted[0], CudaMemory.gib(peak), copiedPerStep / 1e9, flops / median / 1e12, backend,
+                    sameAsFirst);
         }
     }
 
@@ -303,6 +337,8 @@ public final class DitBench {
         boolean probe = true;
         boolean breakdown = false;
         String blas = "default";
+        List<Integer> streamedBlocks = List.of(0);
+        int prefetchDepth = 1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -333,6 +369,9 @@ public final class DitBench {
                     }
                     blas = v;
                 }
+                case "--streamed-blocks" -> streamedBlocks = Arrays.stream(v.split(",")).map(String::trim)
+                        .map(Integer::parseInt).toList();
+                case "--prefetch-depth" -> prefetchDepth = positive(a, v);
                 default -> throw new IllegalArgumentException("unknown option " + a + " (see the class Javadoc)");
             }
         }
@@ -340,7 +379,7 @@ public final class DitBench {
             throw new IllegalArgumentException("--text-valid " + textValid + " exceeds --text-len " + textLen);
         }
         return new Options(device, dtype, config, latents, textLen, textValid, warmup, runs, sdp, probe, breakdown,
-                blas);
+                blas, streamedBlocks, prefetchDepth);
     }
 
     private static int positive(String name, String v) {

@@ -14,11 +14,25 @@ class DitBenchSmokeTest {
         String out = Stdout.capture(() -> DitBench.main(new String[]{"--device", "cpu", "--dtype", "fp32", "--config",
                 "tiny", "--latents", "1x16x5x8x12,2x16x1x4x4", "--text-len", "12", "--text-valid", "5", "--runs", "1",
                 "--breakdown", "true"}));
-        assertTrue(out.contains("| DiT forward 64×96×17 | latent [1, 16, 5, 8, 12] |"), out);
-        assertTrue(out.contains("| DiT forward 32×32×1 | latent [2, 16, 1, 4, 4] |"), out);
+        assertTrue(out.contains("| DiT forward 64×96×17 | latent [1, 16, 5, 8, 12] | 0 |"), out);
+        assertTrue(out.contains("| DiT forward 32×32×1 | latent [2, 16, 1, 4, 4] | 0 |"), out);
         for (String stage : new String[]{"double: attention ", "single: attention ", "single: q/k RMSNorm + RoPE",
                 "double: fc1 GEMM + GELU", "gated residual: bias pass", "embeddings + token refiner", "final layer"}) {
             assertTrue(out.contains(stage), stage + " missing from\n" + out);
+        }
+    }
+
+    @Test
+    void streamedModelsMatchTheResidentOneBitForBit() {
+        String out = Stdout.capture(() -> DitBench.main(new String[]{"--device", "cpu", "--dtype", "fp32", "--config",
+                "tiny", "--latents", "1x16x5x8x12", "--text-len", "12", "--text-valid", "5", "--runs", "2",
+                "--probe-sdp", "false", "--streamed-blocks", "0,4,3", "--prefetch-depth", "1"}));
+        String row = "| DiT forward 64×96×17 | latent [1, 16, 5, 8, 12] | ";
+        assertTrue(out.contains(row + "0 |") && out.lines().anyMatch(l -> l.startsWith(row + "0 |")
+                && l.endsWith("| first |")), out);
+        for (int streamed : new int[]{4, 3}) {
+            assertTrue(out.lines().anyMatch(l -> l.startsWith(row + streamed + " |") && l.endsWith("| bit-identical |")),
+                    streamed + " streamed blocks:\n" + out);
         }
     }
 
