@@ -51,6 +51,8 @@ import java.util.Map;
  *       choice)</li>
  *   <li>{@code --probe-sdp true|false} (default true), {@code --breakdown true|false} (default false)</li>
  *   <li>{@code --blas default|cublas|cublaslt}: libtorch's preferred GEMM library (default: libtorch's choice)</li>
+ *   <li>{@code --max-gpu-memory SIZE} ({@code 24G}, {@code 12GiB}, {@code 16000M}): cap the CUDA caching allocator
+ *       of device 0 at SIZE before anything is built (default: no cap); printed in the header</li>
  * </ul>
  * GPU: {@code java ... io.github.hunyuanvideo.bench.DitBench}; CPU smoke test:
  * {@code ... DitBench --device cpu --dtype fp32 --config tiny --latents 1x16x5x16x16 --runs 1}.
@@ -66,7 +68,7 @@ public final class DitBench {
 
     private record Options(String device, Precision dtype, String config, List<long[]> latents, int textLen,
                            int textValid, int warmup, int runs, String sdp, boolean probeSdp, boolean breakdown,
-                           String blas) {
+                           String blas, long maxGpuMemory) {
     }
 
     public static void main(String[] args) {
@@ -90,13 +92,14 @@ public final class DitBench {
             torch.globalContext().setBlasPreferredBackend(o.blas().equals("cublas") ? torch.BlasBackend.Cublas
                     : torch.BlasBackend.Cublaslt);
         }
+        String cap = MemoryCap.apply(o.maxGpuMemory(), device);
         long t0 = System.nanoTime();
         try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, device, dtype, 0)) {
             CudaMemory.synchronize();
             System.out.printf(Locale.ROOT, "%nDiT %s, random %s weights on %s: built in %.1f s, %.2f GiB allocated; "
-                            + "%d CPU threads; SDPA: %s; BLAS: %s%n", o.config(), o.dtype(), o.device(),
-                    (System.nanoTime() - t0) / 1e9, CudaMemory.gib(CudaMemory.allocatedBytes()),
-                    torch.get_num_threads(), o.sdp(), o.blas());
+                            + "%d CPU threads; SDPA: %s; BLAS: %s; memory cap: %s%n", o.config(), o.dtype(),
+                    o.device(), (System.nanoTime() - t0) / 1e9, CudaMemory.gib(CudaMemory.allocatedBytes()),
+                    torch.get_num_threads(), o.sdp(), o.blas(), cap);
             List<String> rows = new ArrayList<>();
             for (long[] shape : o.latents()) {
                 rows.add(benchmark(dit, cfg, shape, o, device, dtype));
@@ -303,6 +306,7 @@ public final class DitBench {
         boolean probe = true;
         boolean breakdown = false;
         String blas = "default";
+        long maxGpuMemory = 0;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -333,6 +337,7 @@ public final class DitBench {
                     }
                     blas = v;
                 }
+                case MemoryCap.OPTION -> maxGpuMemory = MemoryCap.parse(v);
                 default -> throw new IllegalArgumentException("unknown option " + a + " (see the class Javadoc)");
             }
         }
@@ -340,7 +345,7 @@ public final class DitBench {
             throw new IllegalArgumentException("--text-valid " + textValid + " exceeds --text-len " + textLen);
         }
         return new Options(device, dtype, config, latents, textLen, textValid, warmup, runs, sdp, probe, breakdown,
-                blas);
+                blas, maxGpuMemory);
     }
 
     private static int positive(String name, String v) {
