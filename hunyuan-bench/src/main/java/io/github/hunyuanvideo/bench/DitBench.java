@@ -57,6 +57,8 @@ import java.util.Map;
  *       ({@link BlockStreaming}; default 0: all resident), each built from the same seeded weights and run on the
  *       same inputs; every row says whether its output equals the first model's bit for bit</li>
  *   <li>{@code --prefetch-depth N} streamed blocks copied ahead (default 1)</li>
+ *   <li>{@code --max-gpu-memory SIZE} ({@code 24G}, {@code 12GiB}, {@code 16000M}): cap the CUDA caching allocator
+ *       of device 0 at SIZE before anything is built (default: no cap); printed in the header</li>
  * </ul>
  * GPU: {@code java ... io.github.hunyuanvideo.bench.DitBench}; CPU smoke test:
  * {@code ... DitBench --device cpu --dtype fp32 --config tiny --latents 1x16x5x16x16 --runs 1}.
@@ -72,7 +74,7 @@ public final class DitBench {
 
     private record Options(String device, Precision dtype, String config, List<long[]> latents, int textLen,
                            int textValid, int warmup, int runs, String sdp, boolean probeSdp, boolean breakdown,
-                           String blas, List<Integer> streamedBlocks, int prefetchDepth) {
+                           String blas, List<Integer> streamedBlocks, int prefetchDepth, long maxGpuMemory) {
     }
 
     public static void main(String[] args) {
@@ -96,6 +98,7 @@ public final class DitBench {
             torch.globalContext().setBlasPreferredBackend(o.blas().equals("cublas") ? torch.BlasBackend.Cublas
                     : torch.BlasBackend.Cublaslt);
         }
+        String cap = MemoryCap.apply(o.maxGpuMemory(), device);
         List<String> rows = new ArrayList<>();
         // each shape's output of the first model, which every other streaming setting must equal bit for bit
         Map<String, Tensor> firstOutputs = new LinkedHashMap<>();
@@ -106,9 +109,9 @@ public final class DitBench {
                 CudaMemory.synchronize();
                 System.out.printf(Locale.ROOT, "%nDiT %s, random %s weights on %s, %d blocks streamed (prefetch "
                                 + "depth %d, slots %.2f GiB): built in %.1f s, %.2f GiB allocated; %d CPU threads; "
-                                + "SDPA: %s; BLAS: %s%n", o.config(), o.dtype(), o.device(), streamedBlocks,
-                        o.prefetchDepth(), CudaMemory.gib(dit.streamingSlotBytes()), (System.nanoTime() - t0) / 1e9,
-                        CudaMemory.gib(CudaMemory.allocatedBytes()), torch.get_num_threads(), o.sdp(), o.blas());
+                                + "SDPA: %s; BLAS: %s; memory cap: %s%n", o.config(), o.dtype(), o.device(),
+                        streamedBlocks, o.prefetchDepth(), CudaMemory.gib(dit.streamingSlotBytes()), (System.nanoTime() - t0) / 1e9,
+                        CudaMemory.gib(CudaMemory.allocatedBytes()), torch.get_num_threads(), o.sdp(), o.blas(), cap);
                 for (long[] shape : o.latents()) {
                     rows.add(benchmark(dit, cfg, shape, o, device, dtype, firstOutputs));
                 }
@@ -339,6 +342,7 @@ public final class DitBench {
         String blas = "default";
         List<Integer> streamedBlocks = List.of(0);
         int prefetchDepth = 1;
+        long maxGpuMemory = 0;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -372,6 +376,7 @@ public final class DitBench {
                 case "--streamed-blocks" -> streamedBlocks = Arrays.stream(v.split(",")).map(String::trim)
                         .map(Integer::parseInt).toList();
                 case "--prefetch-depth" -> prefetchDepth = positive(a, v);
+                case MemoryCap.OPTION -> maxGpuMemory = MemoryCap.parse(v);
                 default -> throw new IllegalArgumentException("unknown option " + a + " (see the class Javadoc)");
             }
         }
@@ -379,7 +384,7 @@ public final class DitBench {
             throw new IllegalArgumentException("--text-valid " + textValid + " exceeds --text-len " + textLen);
         }
         return new Options(device, dtype, config, latents, textLen, textValid, warmup, runs, sdp, probe, breakdown,
-                blas, streamedBlocks, prefetchDepth);
+                blas, streamedBlocks, prefetchDepth, maxGpuMemory);
     }
 
     private static int positive(String name, String v) {

@@ -46,9 +46,11 @@ import java.util.Random;
  *
  * <pre>
  * PipelineBench [--device cuda] [--height 544] [--width 960] [--frames 129] [--steps 2] [--seed 42]
- *               [--cfg 1.0] [--no-tiling] [--small]
+ *               [--cfg 1.0] [--no-tiling] [--small] [--max-gpu-memory SIZE]
  * </pre>
  * {@code --small} swaps in tiny configurations (64×64×9, small DiT, VAE and encoders) to check the program on a CPU.
+ * {@code --max-gpu-memory SIZE} ({@code 24G}, {@code 12GiB}, {@code 16000M}) caps the CUDA caching allocator of
+ * device 0 at SIZE before anything is created (default: no cap); the header shows it.
  * The text input is synthetic token ids (BOS, 10 prompt tokens and {@code <|eot_id|>} after the 95 template tokens,
  * then padding): the random models need no tokenizer. Peak memory is the CUDA caching allocator's peak of allocated
  * bytes within each stage (0 on the CPU).
@@ -69,6 +71,7 @@ public final class PipelineBench {
         double cfg = 1.0;
         boolean tiling = true;
         boolean small = false;
+        long maxGpuMemory = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--device" -> device = args[++i];
@@ -80,6 +83,7 @@ public final class PipelineBench {
                 case "--cfg" -> cfg = Double.parseDouble(args[++i]);
                 case "--no-tiling" -> tiling = false;
                 case "--small" -> small = true;
+                case MemoryCap.OPTION -> maxGpuMemory = MemoryCap.parse(i + 1 < args.length ? args[++i] : null);
                 default -> {
                     System.err.println("unknown argument " + args[i]);
                     System.exit(2);
@@ -91,11 +95,12 @@ public final class PipelineBench {
             width = 64;
             frames = 9;
         }
+        String cap = MemoryCap.apply(maxGpuMemory, new Device(device));
         List<String> summary = new ArrayList<>();
         List<String[]> rows = run(device, height, width, frames, steps, seed, cfg, tiling, small, summary);
         System.out.printf(Locale.ROOT, "HunyuanVideo pipeline, random weights%s: %dx%dx%d, %d steps, cfg %.1f, "
-                        + "device %s%n%n", small ? " (small configs)" : "", height, width, frames, steps, cfg,
-                device);
+                        + "device %s, memory cap %s%n%n", small ? " (small configs)" : "", height, width, frames, steps,
+                cfg, device, cap);
         System.out.println("| stage | time | peak device memory |");
         System.out.println("|---|---|---|");
         for (String[] r : rows) {

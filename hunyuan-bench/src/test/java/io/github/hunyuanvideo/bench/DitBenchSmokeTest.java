@@ -14,6 +14,7 @@ class DitBenchSmokeTest {
         String out = Stdout.capture(() -> DitBench.main(new String[]{"--device", "cpu", "--dtype", "fp32", "--config",
                 "tiny", "--latents", "1x16x5x8x12,2x16x1x4x4", "--text-len", "12", "--text-valid", "5", "--runs", "1",
                 "--breakdown", "true"}));
+        assertTrue(out.contains("; memory cap: none"), out);
         assertTrue(out.contains("| DiT forward 64×96×17 | latent [1, 16, 5, 8, 12] | 0 |"), out);
         assertTrue(out.contains("| DiT forward 32×32×1 | latent [2, 16, 1, 4, 4] | 0 |"), out);
         for (String stage : new String[]{"double: attention ", "single: attention ", "single: q/k RMSNorm + RoPE",

@@ -9,6 +9,7 @@ import io.github.hunyuanvideo.io.video.OutputNames;
 import io.github.hunyuanvideo.io.video.PngWriter;
 import io.github.hunyuanvideo.io.video.VideoFrames;
 import io.github.hunyuanvideo.io.video.VideoGrid;
+import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.sampler.CancellationToken;
 import io.github.hunyuanvideo.sampler.GenerationCancelledException;
@@ -290,6 +291,16 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             + "cuda:N.")
     String device;
 
+    @Option(names = "--max-gpu-memory", paramLabel = "SIZE", converter = MemorySizeConverter.class,
+            description = "Device memory budget, e.g. 24G, 12GiB, 16000M: DiT blocks and the LLM are streamed from "
+                    + "host memory and VAE tiles shrink to fit (default: no budget)")
+    Long maxGpuMemory;
+
+    @Option(names = "--prefetch-depth", paramLabel = "N", defaultValue = "1", description = "DiT blocks copied to "
+            + "the GPU ahead of the one computing when --max-gpu-memory makes them stream, 1 to "
+            + SamplerConfig.MAX_PREFETCH_DEPTH + "; each holds one block's memory.")
+    int prefetchDepth;
+
     @Option(names = "--teacache", paramLabel = "THRESHOLD", description = "TeaCache step caching: skip the DiT's "
             + "blocks while the rescaled change of its input, summed since the last computed step, stays below "
             + "THRESHOLD (its authors use 0.1 and 0.15; higher skips more). Not with --fbcache. Default: off.")
@@ -373,7 +384,7 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             Map.entry("embeddedGuidanceScale", "--embedded-cfg-scale"), Map.entry("positive", "--prompt"),
             Map.entry("useFp8", "--use-fp8"), Map.entry("vae", "--vae"), Map.entry("model", "--model"),
             Map.entry("device", "--device"), Map.entry("ditWeight", "--dit-weight"),
-            Map.entry("modelBase", "--model-base"));
+            Map.entry("modelBase", "--model-base"), Map.entry("deviceMemoryBudget", "--max-gpu-memory"));
 
     /** Runs the program with {@code args}; returns the exit code. */
     public static void main(String[] args) {
@@ -442,6 +453,11 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             applyDemoDefaults();
         }
         SamplerConfig config = samplerConfig();
+        // after the check of its value, so that a bad depth is one line
+        if (matched("--prefetch-depth") && maxGpuMemory == null) {
+            stderr.println(NAME + ": warning: --prefetch-depth has no effect without --max-gpu-memory (nothing is "
+                    + "streamed)");
+        }
         GenerationRequest request = request();
         Mp4Options mp4 = mp4Options();
         Path saveDir = saveDir();
@@ -589,7 +605,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                     .hiddenStateSkipLayer(hiddenStateSkipLayer).applyFinalNorm(applyFinalNorm)
                     .textEncoderPrecision2(textEncoderPrecision2).textLen2(textLen2).flowReverse(flowReverse)
                     .ditWeight(ditWeight).loadKey(loadKey).useCpuOffload(useCpuOffload).useFp8(useFp8)
-                    .device(device).loraIgnoreUnmatched(loraIgnoreUnmatched);
+                    .device(device).loraIgnoreUnmatched(loraIgnoreUnmatched)
+                    .deviceMemoryBudget(maxGpuMemory == null ? 0 : maxGpuMemory).prefetchDepth(prefetchDepth);
             loras.forEach(l -> b.lora(l.path(), l.scale()));
             return b.build();
         } catch (IllegalArgumentException e) {
@@ -788,6 +805,20 @@ public final class HunyuanVideoCli implements Callable<Integer> {
 
     static String oneLine(String s) {
         return s.replaceAll("\\s*[\\r\\n]+\\s*", "; ").strip();
+    }
+
+    /** Parses {@code --max-gpu-memory} with {@link MemorySize#parse}; picocli puts the option name in front. */
+    static final class MemorySizeConverter implements CommandLine.ITypeConverter<Long> {
+        private static final String OPTION = "--max-gpu-memory";
+
+        @Override
+        public Long convert(String value) {
+            try {
+                return MemorySize.parse(OPTION, value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage().substring(OPTION.length() + 2));
+            }
+        }
     }
 
     /** Parses fp32/fp16/bf16 (case-insensitive). */

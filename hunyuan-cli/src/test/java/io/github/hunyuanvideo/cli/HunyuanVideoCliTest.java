@@ -137,6 +137,10 @@ class HunyuanVideoCliTest {
                 flag("--ring-degree 1", p -> p.cli().ringDegree, 1),
                 flag("--device cpu", p -> p.config().device(), "cpu"),
                 flag("--device CUDA:1", p -> p.config().device(), "cuda:1"),
+                flag("--max-gpu-memory 24G", p -> p.config().deviceMemoryBudget(), 24L << 30),
+                flag("--max-gpu-memory 12GiB", p -> p.config().deviceMemoryBudget(), 12L << 30),
+                flag("--max-gpu-memory 16000M --device cuda", p -> p.config().deviceMemoryBudget(), 16000L << 20),
+                flag("--max-gpu-memory 24G --prefetch-depth 2", p -> p.config().prefetchDepth(), 2),
                 flag("--fps 30", p -> p.cli().mp4Options().fps(), 30),
                 flag("--encoder libopenh264", p -> p.cli().mp4Options().encoder(), "libopenh264"),
                 flag("--no-contact-sheet", p -> p.cli().contactSheet, false),
@@ -270,6 +274,17 @@ class HunyuanVideoCliTest {
                 l -> l.contains("warning: " + flag + " has no effect here (" + why + ")")), flag + ": " + r.err()));
         // then the run proceeds to loading and stops at the missing model folder
         assertTrue(lines.get(lines.size() - 1).contains("'--model-base'"), r.err());
+    }
+
+    @Test
+    void prefetchDepthWithoutABudgetWarns() {
+        Run r = run("--prompt", "a cat", "--prefetch-depth", "2", "--model-base",
+                tmp.resolve("no-such-model").toString(), "--save-path", tmp.resolve("prefetch").toString());
+        assertTrue(r.errLines().get(0).equals("hunyuan-video: warning: --prefetch-depth has no effect without "
+                + "--max-gpu-memory (nothing is streamed)"), r.err());
+        // then the run proceeds to loading and stops at the missing model folder
+        assertTrue(r.errLines().get(r.errLines().size() - 1).contains("'--model-base'"), r.err());
+        assertEquals(0, parse().config().deviceMemoryBudget(), "no budget by default");
     }
 
     @Test

@@ -80,7 +80,23 @@ class InvalidInvocationTest {
                 bad("--video-length", "--video-length -3"),
                 bad("--num-videos", "--num-videos 65"),
                 bad("--num-videos", "--num-videos 2147483647"),
-                bad("--num-videos", "--num-videos -1"));
+                bad("--num-videos", "--num-videos -1"),
+                // device memory budgets: not a size, none at all, beyond any device, too small for any plan, on a CPU
+                bad("--max-gpu-memory", "--max-gpu-memory 24X"),
+                bad("--max-gpu-memory", "--max-gpu-memory G"),
+                bad("--max-gpu-memory", "--max-gpu-memory 1e3G"),
+                bad("--max-gpu-memory", "--max-gpu-memory NaN"),
+                bad("--max-gpu-memory", "--max-gpu-memory -1G"),
+                bad("--max-gpu-memory", "--max-gpu-memory 0"),
+                bad("--max-gpu-memory", "--max-gpu-memory 9223372036854775808"),
+                bad("--max-gpu-memory", "--max-gpu-memory 1048577G"),
+                bad("--max-gpu-memory", "--max-gpu-memory 1023M"),
+                bad("--max-gpu-memory", "--max-gpu-memory 24G --device cpu"),
+                bad("--device", "--max-gpu-memory 24G --device cpu"),
+                bad("--prefetch-depth", "--max-gpu-memory 24G --prefetch-depth 0"),
+                bad("--prefetch-depth", "--max-gpu-memory 24G --prefetch-depth 5"),
+                bad("--prefetch-depth", "--prefetch-depth -1"),
+                bad("--prefetch-depth", "--prefetch-depth x"));
     }
 
     static Arguments bad(String flag, String args) {

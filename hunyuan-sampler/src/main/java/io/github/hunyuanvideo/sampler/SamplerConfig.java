@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.sampler;
 
 import io.github.hunyuanvideo.dit.DitConfig;
+import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.nn.Precision;
 
 import java.nio.file.Path;
@@ -72,6 +73,15 @@ import java.util.regex.Pattern;
  *              Merged adapters cannot be switched: another set needs another sampler
  * @param loraIgnoreUnmatched load LoRA files whose keys match no DiT weight, logging those keys as a warning,
  *                            instead of refusing them; default off
+ * @param deviceMemoryBudget the most device memory, in bytes, the pipeline may take on a CUDA device (weights,
+ *                           activations and the allocator's cache): DiT blocks and the LLM are then streamed from
+ *                           host memory and VAE tiles shrink to fit. 0 (the default) sets no budget: everything stays
+ *                           on the device as in the original, at full speed. A budget is at least
+ *                           {@link #MIN_DEVICE_MEMORY_BUDGET}; it cannot be combined with {@code device} {@code cpu}
+ *                           (with {@code auto} it applies only when that resolves to CUDA)
+ * @param prefetchDepth how many streamed DiT blocks are copied to the device ahead of the one computing, 1 (the
+ *                      default) to {@link #MAX_PREFETCH_DEPTH}; each costs the device memory of one block. It matters
+ *                      only when the budget makes the DiT stream
  */
 public record SamplerConfig(
         String model,
@@ -97,7 +107,9 @@ public record SamplerConfig(
         String noiseDevice,
         boolean exactGuidance,
         List<Lora> loras,
-        boolean loraIgnoreUnmatched) {
+        boolean loraIgnoreUnmatched,
+        long deviceMemoryBudget,
+        int prefetchDepth) {
 
     /**
      * One LoRA adapter to merge into the DiT: each Linear it targets becomes {@code W + scale · (alpha / rank) · B · A}
@@ -128,6 +140,18 @@ public record SamplerConfig(
     public static final int MAX_TEXT_LEN = 4096;
     /** Template names of the original ({@code PROMPT_TEMPLATE}). */
     public static final Set<String> TEMPLATES = Set.of("dit-llm-encode", "dit-llm-encode-video");
+    /**
+     * The smallest {@code deviceMemoryBudget}, 1 GiB: even streamed, the released DiT keeps the computing
+     * double-stream block and one prefetched block on the device, 0.63 GiB with FP8 weights (1.27 GiB in bf16),
+     * before any activation. Below it no plan fits; it also catches unit slips such as {@code 24M} for {@code 24G}.
+     */
+    public static final long MIN_DEVICE_MEMORY_BUDGET = 1L << 30;
+    /**
+     * The largest {@code prefetchDepth}: the copies share one host-to-device link, so a deeper queue cannot make
+     * them faster, only absorb jitter, while each queued block holds device memory (0.63 GiB for a bf16
+     * double-stream block).
+     */
+    public static final int MAX_PREFETCH_DEPTH = 4;
     private static final Pattern DEVICE = Pattern.compile("auto|cpu|cuda(:\\d+)?");
 
     /** Validates every option; throws {@link IllegalArgumentException} naming the first bad one. */
@@ -164,6 +188,20 @@ public record SamplerConfig(
             throw bad("lora", "the list must not hold null");
         }
         loras = List.copyOf(loras);
+        if (deviceMemoryBudget < 0) {
+            throw bad("deviceMemoryBudget", "must be >= 0 (0 = no budget), got " + deviceMemoryBudget);
+        }
+        if (deviceMemoryBudget > 0 && deviceMemoryBudget < MIN_DEVICE_MEMORY_BUDGET) {
+            throw bad("deviceMemoryBudget", MemorySize.format(deviceMemoryBudget) + " is below "
+                    + MemorySize.format(MIN_DEVICE_MEMORY_BUDGET) + ": no plan fits in less (the streamed DiT alone "
+                    + "keeps two blocks on the device)");
+        }
+        if (deviceMemoryBudget > 0 && device.equals("cpu")) {
+            throw bad("deviceMemoryBudget/device", "a device memory budget needs a CUDA device, got device cpu");
+        }
+        if (prefetchDepth < 1 || prefetchDepth > MAX_PREFETCH_DEPTH) {
+            throw bad("prefetchDepth", "must be 1 to " + MAX_PREFETCH_DEPTH + ", got " + prefetchDepth);
+        }
     }
 
     /** The official defaults. */
@@ -233,6 +271,8 @@ public record SamplerConfig(
         private boolean exactGuidance = false;
         private final List<Lora> loras = new ArrayList<>();
         private boolean loraIgnoreUnmatched = false;
+        private long deviceMemoryBudget = 0;
+        private int prefetchDepth = 1;
 
         private Builder() {
         }
@@ -262,6 +302,8 @@ public record SamplerConfig(
             exactGuidance = c.exactGuidance;
             loras.addAll(c.loras);
             loraIgnoreUnmatched = c.loraIgnoreUnmatched;
+            deviceMemoryBudget = c.deviceMemoryBudget;
+            prefetchDepth = c.prefetchDepth;
         }
 
         /** DiT hyperparameters by name, for the official layout (see {@link SamplerConfig#model()}). */
@@ -413,12 +455,28 @@ public record SamplerConfig(
             return this;
         }
 
+        /**
+         * The most device memory the pipeline may take, in bytes (0 = no budget; see
+         * {@link SamplerConfig#deviceMemoryBudget()}); {@link MemorySize#parse} reads {@code 24G}-style text.
+         */
+        public Builder deviceMemoryBudget(long bytes) {
+            deviceMemoryBudget = bytes;
+            return this;
+        }
+
+        /** Streamed DiT blocks copied ahead of the one computing, 1 to {@link SamplerConfig#MAX_PREFETCH_DEPTH}. */
+        public Builder prefetchDepth(int blocks) {
+            prefetchDepth = blocks;
+            return this;
+        }
+
         /** Validates and builds; throws {@link IllegalArgumentException} naming the first bad option. */
         public SamplerConfig build() {
             return new SamplerConfig(model, precision, vaePrecision, vaeTiling, textEncoderPrecision, textLen,
                     promptTemplate, promptTemplateVideo, hiddenStateSkipLayer, applyFinalNorm, textEncoderPrecision2,
                     textLen2, flowReverse, ditWeight, loadKey, useCpuOffload, useFp8, device, loadTextEncoders,
-                    ditConfig, noiseDevice, exactGuidance, loras, loraIgnoreUnmatched);
+                    ditConfig, noiseDevice, exactGuidance, loras, loraIgnoreUnmatched, deviceMemoryBudget,
+                    prefetchDepth);
         }
     }
 
@@ -427,6 +485,8 @@ public record SamplerConfig(
         return "SamplerConfig[model=" + model + ", precision=" + precision + ", vaePrecision=" + vaePrecision
                 + ", textEncoderPrecision=" + textEncoderPrecision + ", flowReverse=" + flowReverse + ", device="
                 + device + ", useCpuOffload=" + useCpuOffload + ", useFp8=" + useFp8 + ", vaeTiling=" + vaeTiling
-                + ", ditWeight=" + Objects.toString(ditWeight) + (loras.isEmpty() ? "" : ", loras=" + loras) + "]";
+                + ", ditWeight=" + Objects.toString(ditWeight) + (loras.isEmpty() ? "" : ", loras=" + loras)
+                + (deviceMemoryBudget == 0 ? "" : ", deviceMemoryBudget=" + MemorySize.format(deviceMemoryBudget)
+                        + ", prefetchDepth=" + prefetchDepth) + "]";
     }
 }

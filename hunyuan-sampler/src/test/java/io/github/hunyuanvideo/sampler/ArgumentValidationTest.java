@@ -231,7 +231,33 @@ class ArgumentValidationTest {
                 cfg("loadKey", b -> b.loadKey("state_dict")),
                 cfg("device", b -> b.device("tpu")),
                 cfg("device", b -> b.device(null)),
-                cfg("noiseDevice", b -> b.noiseDevice("gpu")));
+                cfg("noiseDevice", b -> b.noiseDevice("gpu")),
+                cfg("deviceMemoryBudget", b -> b.deviceMemoryBudget(-1)),
+                cfg("deviceMemoryBudget", b -> b.deviceMemoryBudget(Long.MIN_VALUE)),
+                cfg("deviceMemoryBudget", b -> b.deviceMemoryBudget(SamplerConfig.MIN_DEVICE_MEMORY_BUDGET - 1)),
+                cfg("deviceMemoryBudget", b -> b.deviceMemoryBudget(1)),
+                cfg("deviceMemoryBudget/device", b -> b.deviceMemoryBudget(24L << 30).device("CPU")),
+                cfg("prefetchDepth", b -> b.prefetchDepth(0)),
+                cfg("prefetchDepth", b -> b.prefetchDepth(SamplerConfig.MAX_PREFETCH_DEPTH + 1)));
+    }
+
+    @Test
+    void aDeviceMemoryBudgetIsOffByDefaultAndShownWhenSet() {
+        SamplerConfig c = SamplerConfig.defaults();
+        assertEquals(0, c.deviceMemoryBudget());
+        assertEquals(1, c.prefetchDepth());
+        assertFalse(c.toString().contains("deviceMemoryBudget"), c.toString());
+
+        SamplerConfig budget = c.toBuilder().device("cuda").deviceMemoryBudget(24L << 30).prefetchDepth(2).build();
+        assertTrue(budget.toString().contains(", deviceMemoryBudget=24.00 GiB, prefetchDepth=2]"), budget.toString());
+        assertEquals(budget, budget.toBuilder().build());
+        // the limits themselves are accepted; auto may resolve to CUDA, so it takes a budget
+        SamplerConfig.builder().deviceMemoryBudget(SamplerConfig.MIN_DEVICE_MEMORY_BUDGET)
+                .prefetchDepth(SamplerConfig.MAX_PREFETCH_DEPTH).build();
+        SamplerConfig.builder().device("cpu").deviceMemoryBudget(0).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SamplerConfig.builder().deviceMemoryBudget(512L << 20).build());
+        assertTrue(e.getMessage().contains("512.00 MiB is below 1.00 GiB"), e.getMessage());
     }
 
     @ParameterizedTest(name = "{0}")
