@@ -110,18 +110,10 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
                 : p.placing(streamed.placement(index - firstStreamed), loader);
     }
 
-    /** The slot bytes of each streamed block, measured on the meta device per block kind. */
+    /** The slot bytes of each streamed block ({@link DitMemory#blockBytes} from the first streamed one on). */
     private static long[] streamedBlockBytes(DitConfig cfg, ScalarType dtype, int firstStreamed) {
-        long doubleBytes = StreamedWeights.layerBytes(dtype, q -> DoubleStreamBlock.load(q, "double_blocks.0", cfg)
-                .close());
-        long singleBytes = StreamedWeights.layerBytes(dtype, q -> SingleStreamBlock.load(q, "single_blocks.0", cfg)
-                .close());
-        int blocks = cfg.doubleBlocks() + cfg.singleBlocks();
-        long[] bytes = new long[blocks - firstStreamed];
-        for (int b = firstStreamed; b < blocks; b++) {
-            bytes[b - firstStreamed] = b < cfg.doubleBlocks() ? doubleBytes : singleBytes;
-        }
-        return bytes;
+        long[] all = DitMemory.blockBytes(cfg, dtype);
+        return Arrays.copyOfRange(all, firstStreamed, all.length);
     }
 
     /** Runs block {@code index}'s work with its weights on the device (a streamed block's copy awaited). */
