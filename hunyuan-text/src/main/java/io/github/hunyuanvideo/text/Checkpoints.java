@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /** Opening the encoders' Hugging Face folders. */
@@ -118,6 +119,18 @@ final class Checkpoints {
     static <M extends AutoCloseable> Supplier<M> checkedLoader(Path dir, String what, String probe, String[] prefixes,
                                                                Map<String, long[]> expected, Device device,
                                                                ScalarType dtype, Function<Parameters, M> build) {
+        return checkedLoader(dir, what, probe, prefixes, expected, device, dtype, name -> false, build);
+    }
+
+    /**
+     * {@link #checkedLoader(Path, String, String, String[], Map, Device, ScalarType, Function)} reading the tensors
+     * {@code onHost} accepts into host memory instead of onto {@code device}: those the model keeps there (streamed
+     * layers), which then never pass through the device.
+     */
+    static <M extends AutoCloseable> Supplier<M> checkedLoader(Path dir, String what, String probe, String[] prefixes,
+                                                               Map<String, long[]> expected, Device device,
+                                                               ScalarType dtype, Predicate<String> onHost,
+                                                               Function<Parameters, M> build) {
         String prefix;
         try (Weights root = open(dir)) {
             prefix = prefix(root, dir, probe, prefixes);
@@ -125,8 +138,13 @@ final class Checkpoints {
                     + (prefix.isEmpty() ? "" : " (names under '" + prefix + "')"));
         }
         return () -> {
-            try (Weights root = open(dir); Parameters p = Parameters.of(view(root, prefix), device, dtype)) {
-                return build.apply(p);
+            try (Weights root = open(dir)) {
+                Weights w = view(root, prefix);
+                // the Device made per tensor belongs to the binding's scope
+                try (Parameters p = Parameters.of((name, shape, dev, dt) -> Parameters.copy(w, name, shape,
+                        onHost.test(name) ? new Device("cpu") : dev, dt), device, dtype)) {
+                    return build.apply(p);
+                }
             }
         };
     }

@@ -32,7 +32,10 @@ import java.util.function.Supplier;
  *
  * <p>Memory: {@link #release()} frees the weights (and, on CUDA, returns cached blocks to the driver) so the
  * diffusion transformer can use the card; the next {@code encode} loads them again. {@link #close()} releases for
- * good. The encoder is thread-safe (calls are serialised).
+ * good. Under a {@link LayerStreaming} the last layers and the embedding table live in host memory and the layers
+ * pass through a few device slots as they run; {@code release()} frees those host copies too (the next load reads
+ * the checkpoint again, as a resident encoder does), so a released encoder holds no memory. {@link LlmMemory} gives
+ * the figures. The encoder is thread-safe (calls are serialised).
  */
 public final class LlmTextEncoder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LlmTextEncoder.class);
@@ -42,16 +45,18 @@ public final class LlmTextEncoder implements AutoCloseable {
     private final String id;
     private final LlamaConfig config;
     private final LlmEncoderOptions options;
+    private final LayerStreaming streaming;
     private final Device device;
     private final LlmTokenizer tokenizer;
     private final LoadedModel<LlamaModel> model;
     private final Set<PromptTemplate> checkedTemplates = new HashSet<>();
 
-    private LlmTextEncoder(String id, LlamaConfig config, LlmEncoderOptions options, Device device,
-                           LlmTokenizer tokenizer, Supplier<LlamaModel> loader) {
+    private LlmTextEncoder(String id, LlamaConfig config, LlmEncoderOptions options, LayerStreaming streaming,
+                           Device device, LlmTokenizer tokenizer, Supplier<LlamaModel> loader) {
         this.id = id;
         this.config = config;
         this.options = options;
+        this.streaming = streaming;
         this.device = device;
         this.tokenizer = tokenizer;
         this.model = new LoadedModel<>(LOG, "LLM text encoder", id, device, tokenizer, loader);
@@ -80,20 +85,34 @@ public final class LlmTextEncoder implements AutoCloseable {
      */
     public static LlmTextEncoder fromPretrained(Path textEncoderDir, Path tokenizerDir, LlmEncoderOptions opts,
                                                 Device device, ScalarType dtype) {
+        return fromPretrained(textEncoderDir, tokenizerDir, opts, device, dtype, LayerStreaming.none());
+    }
+
+    /**
+     * As {@link #fromPretrained(Path, Path, LlmEncoderOptions, Device, ScalarType)} with the decoder layers
+     * {@code streaming} names kept in host memory and streamed to the device as they run, and then the embedding
+     * table looked up in host memory: bit-identical states with less device memory ({@link LlmMemory} gives the
+     * figures). The host-kept tensors are read from the checkpoint straight into host memory, never through the
+     * device. Each load (the first, and the first encoding after {@link #release()}) reads them again.
+     */
+    public static LlmTextEncoder fromPretrained(Path textEncoderDir, Path tokenizerDir, LlmEncoderOptions opts,
+                                                Device device, ScalarType dtype, LayerStreaming streaming) {
         Checkpoints.requireModelDir(textEncoderDir, "text encoder");
         Objects.requireNonNull(tokenizerDir, "tokenizerDir");
         Objects.requireNonNull(opts, "opts");
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(dtype, "dtype");
+        Objects.requireNonNull(streaming, "streaming");
         LlamaConfig config = LlamaConfig.read(textEncoderDir.resolve("config.json"));
         int layers = opts.layersToRun(config.numLayers());
         boolean norm = opts.usesFinalNorm();
-        Supplier<LlamaModel> loader = Checkpoints.checkedLoader(textEncoderDir, "text encoder", "embed_tokens.weight",
-                PREFIXES, expectedShapes(config), device, dtype, p -> LlamaModel.load(config, p, layers, norm));
+        Supplier<LlamaModel> loader = Checkpoints.checkedLoader(textEncoderDir, "text encoder", LlamaModel.EMBEDDING,
+                PREFIXES, expectedShapes(config), device, dtype, LlamaModel.hostBound(layers, streaming),
+                p -> LlamaModel.load(config, p, layers, norm, streaming));
         LlmTokenizer tokenizer = LlmTokenizer.load(tokenizerDir);
         String id = Checkpoints.id("llm", textEncoderDir, device, dtype);
         try {
-            return new LlmTextEncoder(id, config, opts, device, tokenizer, loader);
+            return new LlmTextEncoder(id, config, opts, streaming, device, tokenizer, loader);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -110,16 +129,28 @@ public final class LlmTextEncoder implements AutoCloseable {
      */
     public static LlmTextEncoder create(LlamaConfig config, Supplier<Parameters> weights, LlmTokenizer tokenizer,
                                         LlmEncoderOptions opts, Device device) {
+        return create(config, weights, tokenizer, opts, device, LayerStreaming.none());
+    }
+
+    /**
+     * As {@link #create(LlamaConfig, Supplier, LlmTokenizer, LlmEncoderOptions, Device)} with the decoder layers
+     * {@code streaming} names kept in host memory and streamed to the device as they run. {@code weights} makes
+     * every value on {@code device} (so seeded random weights equal the resident encoder's) and loading then moves
+     * the host-kept ones off it: the embedding table (1 GB for Llama-3-8B in fp16) passes through the device once.
+     */
+    public static LlmTextEncoder create(LlamaConfig config, Supplier<Parameters> weights, LlmTokenizer tokenizer,
+                                        LlmEncoderOptions opts, Device device, LayerStreaming streaming) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(opts, "opts");
         Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(streaming, "streaming");
         int layers = opts.layersToRun(config.numLayers());
         boolean norm = opts.usesFinalNorm();
-        return new LlmTextEncoder("llm:instance-" + INSTANCES.incrementAndGet(), config, opts, device, tokenizer,
-                () -> {
+        return new LlmTextEncoder("llm:instance-" + INSTANCES.incrementAndGet(), config, opts, streaming, device,
+                tokenizer, () -> {
                     try (Parameters p = weights.get()) {
-                        return LlamaModel.load(config, p, layers, norm);
+                        return LlamaModel.load(config, p, layers, norm, streaming);
                     }
                 });
     }
@@ -243,6 +274,24 @@ public final class LlmTextEncoder implements AutoCloseable {
 
     public LlmEncoderOptions options() {
         return options;
+    }
+
+    /** Which decoder layers are streamed from host memory. */
+    public LayerStreaming streaming() {
+        return streaming;
+    }
+
+    /** Device bytes of the streaming slots while the weights are loaded (0 when released or nothing is streamed). */
+    public synchronized long streamingSlotBytes() {
+        return model.isLoaded() ? model.get().streamingSlotBytes() : 0;
+    }
+
+    /**
+     * Bytes of streamed layer weights copied to the device since the weights were last loaded (0 when released or
+     * nothing is streamed).
+     */
+    public synchronized long streamedBytesCopied() {
+        return model.isLoaded() ? model.get().streamedBytesCopied() : 0;
     }
 
     public Device device() {

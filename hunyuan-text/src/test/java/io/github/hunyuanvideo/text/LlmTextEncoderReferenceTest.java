@@ -41,9 +41,9 @@ class LlmTextEncoderReferenceTest {
         return CASE.cfg("crop_start").asInt();
     }
 
-    /** The settings the case states in the description of {@code out.hidden_state}. */
-    private static LlmEncoderOptions statedOptions() {
-        String desc = CASE.ref().json().get("tensors").get("out.hidden_state").get("desc").asText();
+    /** The settings {@code llmCase} states in the description of {@code out.hidden_state}. */
+    static LlmEncoderOptions statedOptions(TinyCase llmCase) {
+        String desc = llmCase.ref().json().get("tensors").get("out.hidden_state").get("desc").asText();
         Matcher skip = SKIP_SETTING.matcher(desc);
         Matcher norm = NORM_SETTING.matcher(desc);
         assertTrue(skip.find() && norm.find(), "out.hidden_state states no settings: " + desc);
@@ -98,7 +98,7 @@ class LlmTextEncoderReferenceTest {
 
     @Test
     void theStatedSettingsGiveTheHiddenStateFromAShardedBareFolder(@TempDir Path dir) throws IOException {
-        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(folder(dir, false), statedOptions(), CPU,
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(folder(dir, false), statedOptions(CASE), CPU,
                 ScalarType.Float);
              TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
                      cropStart())) {
@@ -138,7 +138,7 @@ class LlmTextEncoderReferenceTest {
 
     @Test
     void releaseFreesTheWeightsAndTheNextCallReloadsThem(@TempDir Path dir) throws IOException {
-        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(folder(dir, true), statedOptions(), CPU,
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(folder(dir, true), statedOptions(CASE), CPU,
                 ScalarType.Float)) {
             enc.release();
             assertFalse(enc.isLoaded());
@@ -156,9 +156,9 @@ class LlmTextEncoderReferenceTest {
         HfFolders.writeConfig(model, CASE.cfg("full_config"));
         HfFolders.writeWeights(model, CASE.tensors(), n -> n.startsWith("model.") ? n : null, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LlmTextEncoder.fromPretrained(model, statedOptions(), CPU, ScalarType.Float));
+                () -> LlmTextEncoder.fromPretrained(model, statedOptions(CASE), CPU, ScalarType.Float));
         assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
-        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(model, TokenizerDirs.llama3(), statedOptions(), CPU,
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(model, TokenizerDirs.llama3(), statedOptions(CASE), CPU,
                 ScalarType.Float);
              TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
                      cropStart())) {
@@ -170,7 +170,7 @@ class LlmTextEncoderReferenceTest {
     @Test
     void badInputsFailEarlyNamingTheProblem(@TempDir Path dir) throws IOException {
         folder(dir, true);
-        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, statedOptions(), CPU,
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, statedOptions(CASE), CPU,
                 ScalarType.Float)) {
             Tensor ids = CASE.tensor("in.input_ids");
             Tensor mask = CASE.tensor("in.attention_mask");
@@ -205,7 +205,7 @@ class LlmTextEncoderReferenceTest {
         HfFolders.writeWeights(dir, CASE.tensors(), n -> n.startsWith("model.") && !n.equals(missing) ? n : null, 1);
         HfFolders.copyTokenizer(TokenizerDirs.llama3(), dir);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LlmTextEncoder.fromPretrained(dir, statedOptions(), CPU, ScalarType.Float));
+                () -> LlmTextEncoder.fromPretrained(dir, statedOptions(CASE), CPU, ScalarType.Float));
         assertTrue(e.getMessage().contains(missing.substring("model.".length())), e.getMessage());
         assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
     }
@@ -219,7 +219,7 @@ class LlmTextEncoderReferenceTest {
             SafetensorsWriter.write(extra, Map.of("model.layers.0.self_attn.rotary_emb.inv_freq",
                     Tensors.fromFloats(new float[c.headDim() / 2], c.headDim() / 2)), Map.of());
         }
-        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, statedOptions(), CPU, ScalarType.Float);
+        try (LlmTextEncoder enc = LlmTextEncoder.fromPretrained(dir, statedOptions(CASE), CPU, ScalarType.Float);
              TextEncoding out = enc.encodeIds(CASE.tensor("in.input_ids"), CASE.tensor("in.attention_mask"),
                      cropStart())) {
             CASE.report("out.hidden_state", out.states());
@@ -231,7 +231,7 @@ class LlmTextEncoderReferenceTest {
                     Tensors.fromFloats(new float[c.hiddenSize()], 1, c.hiddenSize())), Map.of());
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LlmTextEncoder.fromPretrained(dir, statedOptions(), CPU, ScalarType.Float));
+                () -> LlmTextEncoder.fromPretrained(dir, statedOptions(CASE), CPU, ScalarType.Float));
         assertTrue(e.getMessage().contains(unexpected) && e.getMessage().contains(dir.toString()), e.getMessage());
     }
 
@@ -239,7 +239,7 @@ class LlmTextEncoderReferenceTest {
     void aFolderWithoutConfigIsRejected(@TempDir Path dir) throws IOException {
         Files.createDirectories(dir.resolve("empty"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LlmTextEncoder.fromPretrained(dir.resolve("empty"), statedOptions(), CPU,
+                () -> LlmTextEncoder.fromPretrained(dir.resolve("empty"), statedOptions(CASE), CPU,
                         ScalarType.Float));
         assertTrue(e.getMessage().contains("config.json"), e.getMessage());
     }
