@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongUnaryOperator;
 import java.util.function.UnaryOperator;
 
 /**
@@ -60,10 +61,31 @@ final class Tiler {
 
     /** How many tiles decoding {@code z} runs the decoder on (1 when it fits one tile or tiling is off). */
     int decodeTileCount(Tensor z) {
-        long frames = decodesInTime(z.size(T)) ? decodeFrames(z.size(T)).count() : 1;
-        long space = decodesInSpace(z.size(H), z.size(W))
-                ? (long) decodeSpace(z.size(H)).count() * decodeSpace(z.size(W)).count() : 1;
-        return Math.toIntExact(frames * space);
+        return decodeTileCount(z.size(T), z.size(H), z.size(W));
+    }
+
+    /** How many tiles decoding latents [T, h, w] runs the decoder on. */
+    int decodeTileCount(long frames, long h, long w) {
+        long times = decodesInTime(frames) ? decodeFrames(frames).count() : 1;
+        long space = decodesInSpace(h, w) ? (long) decodeSpace(h).count() * decodeSpace(w).count() : 1;
+        return Math.toIntExact(times * space);
+    }
+
+    /**
+     * How many output voxels (frames × pixels) the decoder computes over all tiles of latents [T, h, w], overlaps
+     * included: the work of the decode, which the convolutions at full resolution dominate.
+     */
+    long decodedVoxels(long frames, long h, long w) {
+        long t = decodesInTime(frames) ? sum(decodeFrames(frames).length, config::decodedFrames)
+                : config.decodedFrames(frames);
+        boolean space = decodesInSpace(h, w);
+        long rows = space ? sum(decodeSpace(h).length, config::decodedSize) : config.decodedSize(h);
+        long cols = space ? sum(decodeSpace(w).length, config::decodedSize) : config.decodedSize(w);
+        return t * rows * cols;
+    }
+
+    private static long sum(long[] lengths, LongUnaryOperator decoded) {
+        return Arrays.stream(lengths).map(decoded).sum();
     }
 
     /**
@@ -95,11 +117,12 @@ final class Tiler {
     }
 
     /** {@code _decode}'s first branch: temporal tiling when the clip is longer than one latent tile. */
-    private boolean decodesInTime(long latentFrames) {
+    boolean decodesInTime(long latentFrames) {
         return tiling.temporal() && latentFrames > tiling.latentTileFrames(config);
     }
 
-    private boolean decodesInSpace(long h, long w) {
+    /** {@code _decode}'s spatial branch: spatial tiling when the input is larger than one latent tile in H or W. */
+    boolean decodesInSpace(long h, long w) {
         int tile = tiling.latentTileSize(config);
         return tiling.spatial() && (w > tile || h > tile);
     }
