@@ -4,17 +4,21 @@ import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.sampler.CancellationToken;
 import io.github.hunyuanvideo.sampler.GenerationRequest;
 import io.github.hunyuanvideo.sampler.HunyuanVideoSampler;
+import io.github.hunyuanvideo.sampler.MemoryPlan;
 import io.github.hunyuanvideo.sampler.ProgressListener;
 import io.github.hunyuanvideo.sampler.PromptEmbeddings;
+import io.github.hunyuanvideo.sampler.RequestSize;
 import io.github.hunyuanvideo.sampler.SamplerConfig;
 import io.github.hunyuanvideo.sampler.SamplerResult;
 import io.github.hunyuanvideo.sampler.StageTimings;
 import io.github.hunyuanvideo.nn.CudaMemory;
+import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.text.ClipOutput;
 import io.github.hunyuanvideo.text.ClipTextConfig;
 import io.github.hunyuanvideo.text.ClipTextEncoder;
+import io.github.hunyuanvideo.text.LayerStreaming;
 import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;
@@ -38,19 +42,24 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * Full-size random-weight run of the whole pipeline, no files needed: the 8B Llama and CLIP-L text encoders, the 13B
- * DiT and the VAE are created with seeded random weights directly on the device, then one prompt is encoded (the
- * encoders are released afterwards, as {@link HunyuanVideoSampler} does), denoised and decoded with the official
+ * Full-size random-weight run of the whole pipeline, no files needed: the 13B DiT, the VAE, the 8B Llama and CLIP-L
+ * text encoders are created with seeded random weights directly on the device, in the sampler's order, then one
+ * prompt is encoded (the encoders are released afterwards, as {@link HunyuanVideoSampler} does), denoised and decoded with the official
  * settings (bf16 DiT, fp16 VAE with tiling, fp16 text encoders and noise). Prints a markdown table of the time and
  * peak device memory of each stage.
  *
  * <pre>
  * PipelineBench [--device cuda] [--height 544] [--width 960] [--frames 129] [--steps 2] [--seed 42]
- *               [--cfg 1.0] [--no-tiling] [--small] [--max-gpu-memory SIZE]
+ *               [--cfg 1.0] [--no-tiling] [--small] [--max-gpu-memory SIZE] [--prefetch-depth 1]
+ *               [--cpu-offload]
  * </pre>
+ * {@code --cpu-offload} runs as {@link SamplerConfig#useCpuOffload()}: every LLM layer streamed, the VAE in host
+ * memory.
  * {@code --small} swaps in tiny configurations (64×64×9, small DiT, VAE and encoders) to check the program on a CPU.
- * {@code --max-gpu-memory SIZE} ({@code 24G}, {@code 12GiB}, {@code 16000M}) caps the CUDA caching allocator of
- * device 0 at SIZE before anything is created (default: no cap); the header shows it.
+ * {@code --max-gpu-memory SIZE} ({@code 24G}, {@code 12GiB}, {@code 16000M}) is the sampler's device-memory budget
+ * for this request size: the plan (printed) streams DiT blocks and LLM layers and picks the VAE tiles, and the CUDA
+ * caching allocator of device 0 is capped at SIZE before anything is created, so an overrun fails (default: no
+ * budget); the header shows it, the summary the whole run's peak against it.
  * The text input is synthetic token ids (BOS, 10 prompt tokens and {@code <|eot_id|>} after the 95 template tokens,
  * then padding): the random models need no tokenizer. Peak memory is the CUDA caching allocator's peak of allocated
  * bytes within each stage (0 on the CPU).
@@ -72,6 +81,8 @@ public final class PipelineBench {
         boolean tiling = true;
         boolean small = false;
         long maxGpuMemory = 0;
+        int prefetchDepth = 1;
+        boolean cpuOffload = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--device" -> device = args[++i];
@@ -83,6 +94,8 @@ public final class PipelineBench {
                 case "--cfg" -> cfg = Double.parseDouble(args[++i]);
                 case "--no-tiling" -> tiling = false;
                 case "--small" -> small = true;
+                case "--prefetch-depth" -> prefetchDepth = Integer.parseInt(args[++i]);
+                case "--cpu-offload" -> cpuOffload = true;
                 case MemoryCap.OPTION -> maxGpuMemory = MemoryCap.parse(i + 1 < args.length ? args[++i] : null);
                 default -> {
                     System.err.println("unknown argument " + args[i]);
@@ -97,7 +110,8 @@ public final class PipelineBench {
         }
         String cap = MemoryCap.apply(maxGpuMemory, new Device(device));
         List<String> summary = new ArrayList<>();
-        List<String[]> rows = run(device, height, width, frames, steps, seed, cfg, tiling, small, summary);
+        List<String[]> rows = run(device, height, width, frames, steps, seed, cfg, tiling, small, maxGpuMemory,
+                prefetchDepth, cpuOffload, summary);
         System.out.printf(Locale.ROOT, "HunyuanVideo pipeline, random weights%s: %dx%dx%d, %d steps, cfg %.1f, "
                         + "device %s, memory cap %s%n%n", small ? " (small configs)" : "", height, width, frames, steps,
                 cfg, device, cap);
@@ -111,11 +125,18 @@ public final class PipelineBench {
     }
 
     /**
-     * Runs the benchmark and returns the table rows (stage, time, peak memory); adds to {@code summary} the DiT's
-     * s/step and TFLOP/s and the projected time of a 50-step run.
+     * Runs the benchmark and returns the table rows (stage, time, peak memory); adds to {@code summary} the memory
+     * plan, the DiT's s/step and TFLOP/s, the projected time of a 50-step run and the whole run's peak. The stages run
+     * in the sampler's order: the DiT and the VAE are created first and stay, the text encoders encode next to them
+     * (their LLM layers streamed as the plan says) and are released, then the sampler denoises and decodes.
+     *
+     * @param budget        device-memory budget in bytes (0 = none): the sampler plans for it, for this request
+     * @param prefetchDepth streamed DiT blocks copied ahead
+     * @param cpuOffload    {@link SamplerConfig#useCpuOffload()}: every LLM layer streamed, the VAE in host memory
      */
     public static List<String[]> run(String deviceName, int height, int width, int frames, int steps, long seed,
-                                     double cfg, boolean tiling, boolean small, List<String> summary) {
+                                     double cfg, boolean tiling, boolean small, long budget, int prefetchDepth,
+                                     boolean cpuOffload, List<String> summary) {
         DitConfig ditConfig = small ? new DitConfig(List.of(1, 2, 2), 16, 16, 128, 2, 4.0, 1, 1,
                 List.of(16, 24, 24), 256.0, true, true, true, 64, 32, 2) : DitConfig.cfgDistill();
         VaeConfig vaeConfig = small ? new VaeConfig(3, 3, 16, List.of(8, 16, 32, 32), 1, 4, 32, 16, 0.476986, 4, 8,
@@ -124,8 +145,12 @@ public final class PipelineBench {
                 false) : LlamaConfig.llama3_8b();
         ClipTextConfig clipConfig = small ? new ClipTextConfig(512, 32, 64, 2, 2, 77, true, 1e-5,
                 ClipTextConfig.LEGACY_EOS_TOKEN_ID) : ClipTextConfig.clipL();
+        int texts = cfg > 1 ? 2 : 1;
         SamplerConfig config = SamplerConfig.builder().device(deviceName).ditConfig(ditConfig).vaeTiling(tiling)
-                .loadTextEncoders(false).build();
+                .deviceMemoryBudget(budget).prefetchDepth(prefetchDepth).useCpuOffload(cpuOffload)
+                .largestRequest(new RequestSize(height, width, frames, texts)).build();
+        MemoryPlan plan = HunyuanVideoSampler.planMemory(config, ditConfig, vaeConfig, llmConfig, clipConfig);
+        summary.add(plan.describe());
         Device device = new Device(deviceName);
         ScalarType textDtype = config.textEncoderPrecision().scalarType();
         List<String[]> rows = new ArrayList<>();
@@ -135,50 +160,52 @@ public final class PipelineBench {
         List<Tensor> owned = new ArrayList<>();
         LlmEncoderOptions options = new LlmEncoderOptions(config.textLen(), config.hiddenStateSkipLayer(),
                 config.applyFinalNorm());
-        int texts = cfg > 1 ? 2 : 1;
-        long textNanos;
-        try (PointerScope scope = new PointerScope()) {
-            CudaMemory.resetPeak();
-            long t0 = System.nanoTime();
-            LlmTextEncoder llm = LlmTextEncoder.create(llmConfig, () -> Parameters.random(device, textDtype, seed),
-                    null, options, device);
-            ClipTextEncoder clip = ClipTextEncoder.create(clipConfig, () -> Parameters.random(device,
-                    config.textEncoderPrecision2().scalarType(), seed + 1), null, device);
-            CudaMemory.synchronize();
-            rows.add(row("text encoders: random weights created", System.nanoTime() - t0));
-            t0 = System.nanoTime();
-            for (int i = 0; i < texts; i++) {
-                Tensor[] ids = ids(options.maxLength(), PromptTemplate.VIDEO.cropStart() + VALID_TEXT_TOKENS,
-                        llmConfig.vocabSize(), seed + i);
-                TextEncoding te = llm.encodeIds(ids[0], ids[1], PromptTemplate.VIDEO.cropStart());
-                Tensor[] clipIds = ids(clipConfig.maxPositions(), VALID_TEXT_TOKENS + 2, clipConfig.vocabSize(),
-                        seed + 100 + i);
-                ClipOutput clipOut = clip.encodeIds(clipIds[0], clipIds[1]);
-                Tensor pooled = clipOut.pooled();
-                clipOut.lastHiddenState().releaseReference();
-                owned.add(te.states());
-                owned.add(te.mask());
-                owned.add(pooled);
-                embeddings.add(new PromptEmbeddings(te.states(), te.mask(), pooled));
-            }
-            CudaMemory.synchronize();
-            textNanos = System.nanoTime() - t0;
-            rows.add(row("text encoding (LLM + CLIP, " + texts + " prompt" + (texts > 1 ? "s" : "") + ")",
-                    textNanos, CudaMemory.peakAllocatedBytes()));
-            llm.close();
-            clip.close();
-            CudaMemory.emptyCache();
-            rows.add(new String[]{"device memory after releasing the encoders", "",
-                    gib(CudaMemory.allocatedBytes())});
-        }
-
+        long wholePeak = 0;
         CudaMemory.resetPeak();
         long t0 = System.nanoTime();
-        try (HunyuanVideoSampler sampler = HunyuanVideoSampler.withRandomWeights(config, ditConfig, vaeConfig,
-                seed)) {
+        try (HunyuanVideoSampler sampler = HunyuanVideoSampler.withRandomWeights(config, ditConfig, vaeConfig, seed,
+                plan)) {
             CudaMemory.synchronize();
             rows.add(row("DiT + VAE: random weights created", System.nanoTime() - t0,
                     CudaMemory.peakAllocatedBytes()));
+            wholePeak = Math.max(wholePeak, CudaMemory.peakAllocatedBytes());
+            long textNanos;
+            try (PointerScope scope = new PointerScope()) {
+                CudaMemory.resetPeak();
+                t0 = System.nanoTime();
+                LlmTextEncoder llm = LlmTextEncoder.create(llmConfig, () -> Parameters.random(device, textDtype,
+                        seed), null, options, device, new LayerStreaming(plan.streamedLlmLayers(), 1));
+                ClipTextEncoder clip = ClipTextEncoder.create(clipConfig, () -> Parameters.random(device,
+                        config.textEncoderPrecision2().scalarType(), seed + 1), null, device);
+                CudaMemory.synchronize();
+                rows.add(row("text encoders: random weights created (" + plan.streamedLlmLayers()
+                        + " LLM layers streamed)", System.nanoTime() - t0));
+                t0 = System.nanoTime();
+                for (int i = 0; i < texts; i++) {
+                    Tensor[] ids = ids(options.maxLength(), PromptTemplate.VIDEO.cropStart() + VALID_TEXT_TOKENS,
+                            llmConfig.vocabSize(), seed + i);
+                    TextEncoding te = llm.encodeIds(ids[0], ids[1], PromptTemplate.VIDEO.cropStart());
+                    Tensor[] clipIds = ids(clipConfig.maxPositions(), VALID_TEXT_TOKENS + 2, clipConfig.vocabSize(),
+                            seed + 100 + i);
+                    ClipOutput clipOut = clip.encodeIds(clipIds[0], clipIds[1]);
+                    Tensor pooled = clipOut.pooled();
+                    clipOut.lastHiddenState().releaseReference();
+                    owned.add(te.states());
+                    owned.add(te.mask());
+                    owned.add(pooled);
+                    embeddings.add(new PromptEmbeddings(te.states(), te.mask(), pooled));
+                }
+                CudaMemory.synchronize();
+                textNanos = System.nanoTime() - t0;
+                rows.add(row("text encoding (LLM + CLIP, " + texts + " prompt" + (texts > 1 ? "s" : "") + ")",
+                        textNanos, CudaMemory.peakAllocatedBytes()));
+                wholePeak = Math.max(wholePeak, CudaMemory.peakAllocatedBytes());
+                llm.close();
+                clip.close();
+                CudaMemory.emptyCache();
+                rows.add(new String[]{"device memory after releasing the encoders", "",
+                        gib(CudaMemory.allocatedBytes())});
+            }
             GenerationRequest request = GenerationRequest.builder("random-weight benchmark")
                     .size(height, width).videoLength(frames).inferSteps(steps).guidanceScale(cfg).seed(seed)
                     .build();
@@ -193,12 +220,15 @@ public final class PipelineBench {
                 rows.add(row("VAE decode" + (tiling ? " (tiled)" : "") + " + [0,1] mapping",
                         t.vaeDecoding().toNanos()));
                 rows.add(row("predict total (denoise + decode)", t.total().toNanos(), t.peakDeviceBytes()));
+                wholePeak = Math.max(wholePeak, t.peakDeviceBytes());
                 rows.add(new String[]{"output", Arrays.toString(Tensors.shape(r.videos())), ""});
                 summarize(summary, t, textNanos, ditConfig, config, request, texts, vaeConfig);
             }
         } finally {
             owned.forEach(Tensor::releaseReference);
         }
+        summary.add(String.format(Locale.ROOT, "Whole-pipeline peak: %s%s", gib(wholePeak), budget > 0
+                ? " (budget " + MemorySize.format(budget) + (wholePeak <= budget ? ", kept)" : ", EXCEEDED)") : ""));
         return rows;
     }
 

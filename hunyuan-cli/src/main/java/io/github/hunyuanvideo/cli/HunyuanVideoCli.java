@@ -206,9 +206,14 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             description = "Key of the DiT state dict in the checkpoint: module or ema.")
     String loadKey;
 
-    @Option(names = "--use-cpu-offload", description = "Keep the text encoders in host memory (the DiT stays on "
-            + "the GPU).")
+    @Option(names = "--use-cpu-offload", description = "Keep the text encoders and the VAE in host memory and bring "
+            + "them to the GPU only while they run (the LLM layer by layer); the DiT stays on the GPU (with "
+            + "--max-gpu-memory its blocks may stream too).")
     boolean useCpuOffload;
+
+    @Option(names = "--text-encoders-on-cpu", description = "Run the text encoders on the CPU in float32 (slow; the "
+            + "GPU never holds them).")
+    boolean textEncodersOnCpu;
 
     @Option(names = "--batch-size", defaultValue = "1",
             description = "Prompts per batch; only 1 (larger values break the original). Use --num-videos.")
@@ -604,8 +609,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                     .promptTemplate(promptTemplate).promptTemplateVideo(promptTemplateVideo)
                     .hiddenStateSkipLayer(hiddenStateSkipLayer).applyFinalNorm(applyFinalNorm)
                     .textEncoderPrecision2(textEncoderPrecision2).textLen2(textLen2).flowReverse(flowReverse)
-                    .ditWeight(ditWeight).loadKey(loadKey).useCpuOffload(useCpuOffload).useFp8(useFp8)
-                    .device(device).loraIgnoreUnmatched(loraIgnoreUnmatched)
+                    .ditWeight(ditWeight).loadKey(loadKey).useCpuOffload(useCpuOffload)
+                    .textEncodersOnCpu(textEncodersOnCpu).useFp8(useFp8).device(device).loraIgnoreUnmatched(loraIgnoreUnmatched)
                     .deviceMemoryBudget(maxGpuMemory == null ? 0 : maxGpuMemory).prefetchDepth(prefetchDepth);
             loras.forEach(l -> b.lora(l.path(), l.scale()));
             return b.build();

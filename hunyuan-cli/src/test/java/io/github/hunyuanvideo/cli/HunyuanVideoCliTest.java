@@ -114,6 +114,7 @@ class HunyuanVideoCliTest {
                 flag("--model-resolution 720p", p -> p.cli().modelResolution, "720p"),
                 flag("--load-key ema", p -> p.config().loadKey(), "ema"),
                 flag("--use-cpu-offload", p -> p.config().useCpuOffload(), true),
+                flag("--text-encoders-on-cpu", p -> p.config().textEncodersOnCpu(), true),
                 flag("--batch-size 1", p -> p.request().batchSize(), 1),
                 flag("--infer-steps 30", p -> p.request().inferSteps(), 30),
                 flag("--save-path out", p -> p.cli().savePath, "out"),

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.sampler;
 
+import io.github.hunyuanvideo.dit.BlockStreaming;
 import io.github.hunyuanvideo.dit.DitCheckpoint;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
@@ -11,8 +12,12 @@ import io.github.hunyuanvideo.dit.StepCacheState;
 import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.CudaMemory;
+import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.sampler.GenerationCancelledException.Stage;
 import io.github.hunyuanvideo.sampler.scheduler.FlowMatchDiscreteScheduler;
+import io.github.hunyuanvideo.text.ClipTextConfig;
+import io.github.hunyuanvideo.text.LayerStreaming;
+import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.vae.CausalVideoVae;
 import io.github.hunyuanvideo.vae.TilingConfig;
 import io.github.hunyuanvideo.vae.VaeConfig;
@@ -82,6 +87,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     /** Latents to video, asking the check between tiles ({@link CausalVideoVae#decode(Tensor, BooleanSupplier)}). */
     private final BiFunction<Tensor, BooleanSupplier, Tensor> decode;
     private final TextEncoders text;
+    private final MemoryPlan memoryPlan;
     private final List<AutoCloseable> models;
     private final GenerationQueue generations = new GenerationQueue();
 
@@ -96,10 +102,18 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      */
     public HunyuanVideoSampler(SamplerConfig config, HunyuanVideoTransformer dit, CausalVideoVae vae,
                                TextEncoders text) {
+        this(config, dit, vae, text, MemoryPlan.unbudgeted(dit.config().doubleBlocks() + dit.config().singleBlocks(),
+                text == null ? MemoryPlan.TextPlacement.NONE : textPlacement(config), 0,
+                config.vaeTiling() ? TilingConfig.of(vae.config()) : TilingConfig.disabled()));
+    }
+
+    /** The sampler over loaded models, decoding with the plan's VAE tiling; requests are checked against the plan. */
+    private HunyuanVideoSampler(SamplerConfig config, HunyuanVideoTransformer dit, CausalVideoVae vae,
+                                TextEncoders text, MemoryPlan plan) {
         this(config, dit.device(), dit.config(), dit.dtype(), vae.config(),
                 (DitInputs in, StepCacheState cache) -> dit.forward(in, cache), vae::decode, text,
-                text == null ? List.of(dit, vae) : List.of(dit, vae, text));
-        vae.setTiling(config.vaeTiling() ? TilingConfig.of(vae.config()) : TilingConfig.disabled());
+                text == null ? List.of(dit, vae) : List.of(dit, vae, text), plan);
+        vae.setTiling(plan.vaeTiling());
     }
 
     /**
@@ -113,6 +127,18 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                         VaeConfig vaeConfig, BiFunction<DitInputs, StepCacheState, Tensor> velocity,
                         BiFunction<Tensor, BooleanSupplier, Tensor> decode, TextEncoders text,
                         List<AutoCloseable> models) {
+        this(config, device, ditConfig, ditDtype, vaeConfig, velocity, decode, text, models,
+                MemoryPlan.unbudgeted(ditConfig.doubleBlocks() + ditConfig.singleBlocks(),
+                        text == null ? MemoryPlan.TextPlacement.NONE : MemoryPlan.TextPlacement.DEVICE, 0,
+                        TilingConfig.of(vaeConfig)));
+    }
+
+    /** {@link #HunyuanVideoSampler(SamplerConfig, Device, DitConfig, ScalarType, VaeConfig, BiFunction, BiFunction,
+     * TextEncoders, List)} under {@code memoryPlan}, which requests are checked against. */
+    HunyuanVideoSampler(SamplerConfig config, Device device, DitConfig ditConfig, ScalarType ditDtype,
+                        VaeConfig vaeConfig, BiFunction<DitInputs, StepCacheState, Tensor> velocity,
+                        BiFunction<Tensor, BooleanSupplier, Tensor> decode, TextEncoders text,
+                        List<AutoCloseable> models, MemoryPlan memoryPlan) {
         if (ditConfig.inChannels() != vaeConfig.latentChannels()) {
             throw new IllegalArgumentException("vae: the VAE has " + vaeConfig.latentChannels()
                     + " latent channels but the DiT takes " + ditConfig.inChannels());
@@ -133,6 +159,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         this.velocity = velocity;
         this.decode = decode;
         this.text = text;
+        this.memoryPlan = memoryPlan;
         this.models = models;
         // Outlives any PointerScope the caller built the sampler in; released in close().
         this.device.retainReference();
@@ -163,17 +190,21 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             throw new IllegalArgumentException("vae: " + layout.vaeConfig() + " has " + vaeConfig.latentChannels()
                     + " latent channels but the DiT takes " + ditConfig.inChannels());
         }
+        MemoryPlan plan = memoryPlan(layout, config, ditConfig, vaeConfig);
+        LOG.info("{}", plan.describe());
         List<AutoCloseable> loaded = new ArrayList<>();
         List<LoraAdapter> adapters = new ArrayList<>();
         try {
             // LoRA files are read and resolved onto the DiT before any model loads, so their errors come first.
             LoraMerge loras = loras(config, ditConfig, adapters);
+            capAllocator(plan);
             // Text encoders first: they are used (and released) first, so the DiT never waits for their memory.
-            TextEncoders text = config.loadTextEncoders() ? add(loaded, TextEncoders.load(layout, config, device))
-                    : null;
-            HunyuanVideoTransformer dit = add(loaded, loadDit(layout, config, ditConfig, device, loras));
+            TextEncoders text = config.loadTextEncoders() ? add(loaded, TextEncoders.load(layout, config, device,
+                    new LayerStreaming(plan.streamedLlmLayers(), 1))) : null;
+            HunyuanVideoTransformer dit = add(loaded, loadDit(layout, config, ditConfig, device, loras,
+                    new BlockStreaming(plan.streamedBlocks(), plan.prefetchDepth())));
             CausalVideoVae vae = add(loaded, loadVae(layout, vaeConfig, config, device));
-            HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, dit, vae, text);
+            HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, dit, vae, text, plan);
             LOG.info("models loaded in {}", seconds(System.nanoTime() - t0));
             return sampler;
         } catch (IOException | RuntimeException e) {
@@ -210,6 +241,68 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             TextEncoders.checkFits(layout, config);
         }
         return layout;
+    }
+
+    /**
+     * The memory plan of {@code config} for the model folder {@code layout}: {@link MemoryPlan#unbudgeted} without a
+     * budget or off CUDA, otherwise {@link #planMemory}'s from the models' configurations (read before any weight).
+     *
+     * @throws IllegalArgumentException starting with {@code deviceMemoryBudget:} if no plan fits the budget
+     */
+    private static MemoryPlan memoryPlan(CheckpointLayout layout, SamplerConfig config, DitConfig ditConfig,
+                                         VaeConfig vaeConfig) {
+        boolean textOnDevice = textPlacement(config) == MemoryPlan.TextPlacement.DEVICE;
+        return planMemory(config, ditConfig, vaeConfig,
+                textOnDevice ? LlamaConfig.read(layout.textEncoderDir().resolve("config.json")) : null,
+                textOnDevice ? ClipTextConfig.read(layout.textEncoder2Dir().resolve("config.json")) : null);
+    }
+
+    /**
+     * The device-memory plan {@code fromPretrained} makes for models of these configurations under {@code config}'s
+     * budget, for its largest request, before anything loads: {@link MemoryPlan#unbudgeted} without a budget or when
+     * the device is not CUDA.
+     *
+     * @param llm  the LLM's configuration when the text encoders run on the device, else {@code null}
+     * @param clip CLIP's, likewise
+     * @throws IllegalArgumentException starting with {@code deviceMemoryBudget:}, naming the smallest budget that
+     *                                  works, if no plan fits the budget
+     */
+    public static MemoryPlan planMemory(SamplerConfig config, DitConfig ditConfig, VaeConfig vaeConfig,
+                                        LlamaConfig llm, ClipTextConfig clip) {
+        MemoryPlan.TextPlacement text = textPlacement(config);
+        Device device = resolveDevice(config.device());
+        boolean textOnDevice = text == MemoryPlan.TextPlacement.DEVICE && llm != null && clip != null;
+        if (config.deviceMemoryBudget() == 0 || !device.is_cuda()) {
+            // with CPU offload every LLM layer streams, budget or not
+            int llmStreamed = textOnDevice && config.useCpuOffload()
+                    ? TextEncoders.llmOptions(config).layersToRun(llm.numLayers()) : 0;
+            return MemoryPlan.unbudgeted(ditConfig.doubleBlocks() + ditConfig.singleBlocks(), text, llmStreamed,
+                    config.vaeTiling() ? TilingConfig.of(vaeConfig) : TilingConfig.disabled());
+        }
+        return MemoryPlanner.plan(config.deviceMemoryBudget(), CudaMemory.freeBytes(), config.largestRequest(),
+                MemoryPlanner.sizes(config, ditConfig, vaeConfig, textOnDevice ? llm : null,
+                        textOnDevice ? clip : null), text, config.prefetchDepth());
+    }
+
+    /** Where {@code config} runs the text encoders. */
+    private static MemoryPlan.TextPlacement textPlacement(SamplerConfig config) {
+        return !config.loadTextEncoders() ? MemoryPlan.TextPlacement.NONE
+                : config.textEncodersOnCpu() ? MemoryPlan.TextPlacement.CPU : MemoryPlan.TextPlacement.DEVICE;
+    }
+
+    /**
+     * Makes a budget the CUDA caching allocator's hard limit for this process, so that overrunning it fails with an
+     * out-of-memory error instead of taking more.
+     */
+    private static void capAllocator(MemoryPlan plan) {
+        if (plan.budgeted()) {
+            CudaMemory.limitTo(Math.min(plan.budget(), CudaMemory.totalBytes()));
+        }
+    }
+
+    /** The memory plan this sampler runs under ({@link MemoryPlan#unbudgeted} without a budget). */
+    public MemoryPlan memoryPlan() {
+        return memoryPlan;
     }
 
     private static <T extends AutoCloseable> T add(List<AutoCloseable> loaded, T model) {
@@ -251,16 +344,18 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
     /**
      * The DiT of {@code layout} in {@link SamplerConfig#precision()}, FP8 with {@link SamplerConfig#useFp8()}, with
-     * {@code loras} merged.
+     * {@code loras} merged and the blocks {@code streaming} names streamed from host memory.
      */
     private static HunyuanVideoTransformer loadDit(CheckpointLayout layout, SamplerConfig config, DitConfig ditConfig,
-                                                   Device device, LoraMerge loras) throws IOException {
+                                                   Device device, LoraMerge loras, BlockStreaming streaming)
+            throws IOException {
         ScalarType dtype = config.precision().scalarType();
         try {
             return config.useFp8()
                     ? DitCheckpoint.loadFp8(layout.ditWeights(), layout.ditFp8Map(), ditConfig, device, dtype,
-                    config.loadKey(), loras)
-                    : DitCheckpoint.load(layout.ditWeights(), ditConfig, device, dtype, config.loadKey(), loras);
+                    config.loadKey(), loras, streaming)
+                    : DitCheckpoint.load(layout.ditWeights(), ditConfig, device, dtype, config.loadKey(), loras,
+                    streaming);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("ditWeight: " + e.getMessage(), e);
         }
@@ -281,18 +376,32 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      * benchmarks and smoke tests at any size. It has no text encoders; generate with
      * {@link #predict(GenerationRequest, PromptEmbeddings, PromptEmbeddings, ProgressListener, CancellationToken)}.
      *
-     * @param config device, precisions and tiling ({@code loadTextEncoders} is ignored)
+     * @param config device, precisions, tiling and memory budget ({@code loadTextEncoders} is ignored: the plan
+     *               counts no text encoder)
      * @param ditConfig the DiT's hyperparameters (e.g. {@link DitConfig#cfgDistill()})
      * @param vaeConfig the VAE's (e.g. {@link VaeConfig#official()})
      */
     public static HunyuanVideoSampler withRandomWeights(SamplerConfig config, DitConfig ditConfig,
                                                         VaeConfig vaeConfig, long seed) {
+        return withRandomWeights(config, ditConfig, vaeConfig, seed, planMemory(config.toBuilder()
+                .loadTextEncoders(false).build(), ditConfig, vaeConfig, null, null));
+    }
+
+    /**
+     * {@link #withRandomWeights(SamplerConfig, DitConfig, VaeConfig, long)} under {@code plan} (from
+     * {@link #planMemory}, e.g. counting text encoders the caller runs itself): its DiT blocks streamed, its VAE
+     * tiling, its budget as the allocator's limit.
+     */
+    public static HunyuanVideoSampler withRandomWeights(SamplerConfig config, DitConfig ditConfig,
+                                                        VaeConfig vaeConfig, long seed, MemoryPlan plan) {
         Device device = resolveDevice(config.device());
+        LOG.info("{}", plan.describe());
+        capAllocator(plan);
         HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(ditConfig, device,
-                config.precision().scalarType(), seed);
+                config.precision().scalarType(), seed, new BlockStreaming(plan.streamedBlocks(), plan.prefetchDepth()));
         try {
             return new HunyuanVideoSampler(config, dit, CausalVideoVae.withRandomWeights(vaeConfig, device,
-                    config.vaePrecision().scalarType(), seed + 1), null);
+                    config.vaePrecision().scalarType(), seed + 1), null, plan);
         } catch (RuntimeException e) {
             dit.close();
             throw e;
@@ -436,6 +545,8 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     + " video(s) of " + h + "x" + w + "x" + r.videoLength() + " need " + tokens + " image tokens and "
                     + elements + " latent values, too large for the latent grid (max " + Integer.MAX_VALUE + ")");
         }
+        checkFitsMemoryPlan(r, h, w, new long[]{(long) r.numVideosPerPrompt()
+                * (r.doClassifierFreeGuidance() ? 2 : 1), ditConfig.inChannels(), lt, lh, lw});
         String prompt = r.prompt().strip();
         String negative = "";
         if (r.doClassifierFreeGuidance()) {
@@ -444,6 +555,35 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         }
         List<Long> seeds = seeds(r);
         return new Plan(prompt, negative, h, w, new long[]{1, ditConfig.inChannels(), lt, lh, lw}, seeds);
+    }
+
+    /**
+     * Under a budget, refuses a request larger than the one the memory plan was made for, and a step cache whose
+     * stored tensors do not fit next to the plan's denoising peak.
+     *
+     * @param ditLatents the DiT's input shape for this request (batch doubled under true CFG)
+     */
+    private void checkFitsMemoryPlan(GenerationRequest r, int h, int w, long[] ditLatents) {
+        if (!memoryPlan.budgeted()) {
+            return;
+        }
+        RequestSize largest = memoryPlan.largestRequest();
+        if (!largest.covers(h, w, r.videoLength(), (int) ditLatents[0])) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "height/width/videoLength/"
+                            + "numVideosPerPrompt: %dx%dx%d with a DiT batch of %d is larger than the %s the memory "
+                            + "plan of deviceMemoryBudget %s was made for; load the sampler with a larger "
+                            + "SamplerConfig.largestRequest", h, w, r.videoLength(), ditLatents[0], largest,
+                    MemorySize.format(memoryPlan.budget())));
+        }
+        long stored = r.stepCache().storedBytes(ditConfig, ditLatents, ditDtype);
+        long headroom = memoryPlan.usable() - memoryPlan.denoisePeak();
+        if (stored > headroom) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "stepCache: %s keeps %s of residuals, more "
+                            + "than the %s the memory plan of deviceMemoryBudget %s leaves next to a denoising step",
+                    r.stepCache(), MemorySize.format(stored),
+                    MemorySize.format(Math.max(0, headroom)),
+                    MemorySize.format(memoryPlan.budget())));
+        }
     }
 
     /** Seeds as the original's {@code predict}, with batch size 1. */
@@ -502,9 +642,10 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                 } catch (CancelledException e) {
                     throw new GenerationCancelledException(Stage.VAE_DECODING, e);
                 }
-                // As the original: (x/2 + 0.5).clamp(0, 1) in the VAE's output dtype, then float32 on the CPU.
-                videos = decoded.div(new Scalar(2.0)).add(new Scalar(0.5))
-                        .clamp(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)))
+                // As the original: (x/2 + 0.5).clamp(0, 1) in the VAE's output dtype, then float32 on the CPU; in
+                // place, so that no second video-sized tensor joins the decode's peak on the device.
+                videos = decoded.div_(new Scalar(2.0)).add_(new Scalar(0.5))
+                        .clamp_(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)))
                         .cpu().to(ScalarType.Float);
                 videos.retainReference();
             }

@@ -50,11 +50,10 @@ import java.util.regex.Pattern;
  * @param ditWeight DiT checkpoint file or directory overriding the layout's default ({@code null} =
  *                 from the layout)
  * @param loadKey key of the wrapper dict in the DiT checkpoint: {@code module} (default) or {@code ema}
- * @param useCpuOffload run the text encoders on the CPU, where their weights stay loaded, so that
- *                     they never share the device with the DiT (which always stays on the device, as in the
- *                     original); they compute in float32 there (half-precision matmuls are slow on CPUs) and their
- *                     outputs are cast to {@code textEncoderPrecision}/{@code textEncoderPrecision2}. Without it the
- *                     encoders run on the device and release their weights after each encoding
+ * @param useCpuOffload the original's {@code --use-cpu-offload}: the text encoders and the VAE live in host memory
+ *                     and come to the device only while they run (the LLM streamed layer by layer, CLIP for the
+ *                     encoding, the VAE for the decode), so the denoising loop has the device to the DiT alone, which
+ *                     stays resident (unless {@code deviceMemoryBudget} streams its blocks too); default off
  * @param useFp8 use the FP8 DiT checkpoint ({@code mp_rank_00_model_states_fp8.pt} + its scale map)
  * @param device {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}
  * @param loadTextEncoders load the two text encoders (default); without them only {@code
@@ -82,6 +81,13 @@ import java.util.regex.Pattern;
  * @param prefetchDepth how many streamed DiT blocks are copied to the device ahead of the one computing, 1 (the
  *                      default) to {@link #MAX_PREFETCH_DEPTH}; each costs the device memory of one block. It matters
  *                      only when the budget makes the DiT stream
+ * @param textEncodersOnCpu run the text encoders on the CPU in float32 (half-precision matmuls are slow on CPUs),
+ *                          weights kept loaded in host memory, only their outputs (cast to
+ *                          {@code textEncoderPrecision}/{@code textEncoderPrecision2}) moving to the device; default
+ *                          off. Slow, but the device never holds an encoder
+ * @param largestRequest the largest generation the memory plan of {@code deviceMemoryBudget} must serve, default
+ *                       {@link RequestSize#OFFICIAL_720P}; under a budget, bigger requests are refused. Ignored
+ *                       without a budget
  */
 public record SamplerConfig(
         String model,
@@ -109,7 +115,9 @@ public record SamplerConfig(
         List<Lora> loras,
         boolean loraIgnoreUnmatched,
         long deviceMemoryBudget,
-        int prefetchDepth) {
+        int prefetchDepth,
+        RequestSize largestRequest,
+        boolean textEncodersOnCpu) {
 
     /**
      * One LoRA adapter to merge into the DiT: each Linear it targets becomes {@code W + scale · (alpha / rank) · B · A}
@@ -199,6 +207,7 @@ public record SamplerConfig(
         if (deviceMemoryBudget > 0 && device.equals("cpu")) {
             throw bad("deviceMemoryBudget/device", "a device memory budget needs a CUDA device, got device cpu");
         }
+        require("largestRequest", largestRequest);
         if (prefetchDepth < 1 || prefetchDepth > MAX_PREFETCH_DEPTH) {
             throw bad("prefetchDepth", "must be 1 to " + MAX_PREFETCH_DEPTH + ", got " + prefetchDepth);
         }
@@ -273,6 +282,8 @@ public record SamplerConfig(
         private boolean loraIgnoreUnmatched = false;
         private long deviceMemoryBudget = 0;
         private int prefetchDepth = 1;
+        private RequestSize largestRequest = RequestSize.OFFICIAL_720P;
+        private boolean textEncodersOnCpu = false;
 
         private Builder() {
         }
@@ -304,6 +315,8 @@ public record SamplerConfig(
             loraIgnoreUnmatched = c.loraIgnoreUnmatched;
             deviceMemoryBudget = c.deviceMemoryBudget;
             prefetchDepth = c.prefetchDepth;
+            largestRequest = c.largestRequest;
+            textEncodersOnCpu = c.textEncodersOnCpu;
         }
 
         /** DiT hyperparameters by name, for the official layout (see {@link SamplerConfig#model()}). */
@@ -396,7 +409,7 @@ public record SamplerConfig(
             return this;
         }
 
-        /** Run the text encoders on the CPU in float32 (see {@link SamplerConfig#useCpuOffload()}). */
+        /** Text encoders and VAE in host memory, on the device only while they run ({@link SamplerConfig#useCpuOffload()}). */
         public Builder useCpuOffload(boolean v) {
             useCpuOffload = v;
             return this;
@@ -470,13 +483,25 @@ public record SamplerConfig(
             return this;
         }
 
+        /** Run the text encoders on the CPU in float32 ({@link SamplerConfig#textEncodersOnCpu()}). */
+        public Builder textEncodersOnCpu(boolean v) {
+            textEncodersOnCpu = v;
+            return this;
+        }
+
+        /** The largest generation a memory budget's plan must serve ({@link SamplerConfig#largestRequest()}). */
+        public Builder largestRequest(RequestSize v) {
+            largestRequest = v;
+            return this;
+        }
+
         /** Validates and builds; throws {@link IllegalArgumentException} naming the first bad option. */
         public SamplerConfig build() {
             return new SamplerConfig(model, precision, vaePrecision, vaeTiling, textEncoderPrecision, textLen,
                     promptTemplate, promptTemplateVideo, hiddenStateSkipLayer, applyFinalNorm, textEncoderPrecision2,
                     textLen2, flowReverse, ditWeight, loadKey, useCpuOffload, useFp8, device, loadTextEncoders,
                     ditConfig, noiseDevice, exactGuidance, loras, loraIgnoreUnmatched, deviceMemoryBudget,
-                    prefetchDepth);
+                    prefetchDepth, largestRequest, textEncodersOnCpu);
         }
     }
 
@@ -484,9 +509,10 @@ public record SamplerConfig(
     public String toString() {
         return "SamplerConfig[model=" + model + ", precision=" + precision + ", vaePrecision=" + vaePrecision
                 + ", textEncoderPrecision=" + textEncoderPrecision + ", flowReverse=" + flowReverse + ", device="
-                + device + ", useCpuOffload=" + useCpuOffload + ", useFp8=" + useFp8 + ", vaeTiling=" + vaeTiling
+                + device + ", useCpuOffload=" + useCpuOffload + (textEncodersOnCpu ? ", textEncodersOnCpu=true" : "")
+                + ", useFp8=" + useFp8 + ", vaeTiling=" + vaeTiling
                 + ", ditWeight=" + Objects.toString(ditWeight) + (loras.isEmpty() ? "" : ", loras=" + loras)
                 + (deviceMemoryBudget == 0 ? "" : ", deviceMemoryBudget=" + MemorySize.format(deviceMemoryBudget)
-                        + ", prefetchDepth=" + prefetchDepth) + "]";
+                        + ", prefetchDepth=" + prefetchDepth + ", largestRequest=" + largestRequest) + "]";
     }
 }

@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.sampler;
 import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.text.ClipTextConfig;
 import io.github.hunyuanvideo.text.ClipTextEncoder;
+import io.github.hunyuanvideo.text.LayerStreaming;
 import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;
@@ -26,7 +27,8 @@ import java.util.Objects;
  * the negative prompt. Owns both encoders.
  *
  * <p>Memory: with {@code keepLoaded} off (the default on the compute device) the encoders' weights are released after
- * every encoding, because the DiT needs the card, and reloaded for the next call; with {@link SamplerConfig#useCpuOffload()}
+ * every encoding, because the DiT needs the card, and reloaded for the next call (the LLM's layers maybe streamed from
+ * host memory, see {@link io.github.hunyuanvideo.text.LayerStreaming}); with {@link SamplerConfig#textEncodersOnCpu()}
  * they live and run on the CPU in float32 and stay loaded, and only their outputs, cast to the configured
  * precisions, move to the device.
  */
@@ -71,24 +73,30 @@ public final class TextEncoders implements AutoCloseable {
         this.keepLoaded = keepLoaded;
     }
 
-    /** Loads both encoders of {@code layout} as {@code config} says, on {@code device} (or the CPU when offloading). */
-    static TextEncoders load(CheckpointLayout layout, SamplerConfig config, Device device) {
-        Device at = config.useCpuOffload() ? new Device("cpu") : new Device(device.type(), device.index());
+    /**
+     * Loads both encoders of {@code layout} as {@code config} says, on {@code device} (or the CPU with
+     * {@link SamplerConfig#textEncodersOnCpu()}), the LLM's layers streamed as {@code llmStreaming} says (ignored on
+     * the CPU).
+     */
+    static TextEncoders load(CheckpointLayout layout, SamplerConfig config, Device device,
+                             LayerStreaming llmStreaming) {
+        Device at = config.textEncodersOnCpu() ? new Device("cpu") : new Device(device.type(), device.index());
         at.retainReference();
-        ScalarType llmDtype = config.useCpuOffload() ? ScalarType.Float : config.textEncoderPrecision().scalarType();
-        ScalarType clipDtype = config.useCpuOffload() ? ScalarType.Float
+        ScalarType llmDtype = config.textEncodersOnCpu() ? ScalarType.Float
+                : config.textEncoderPrecision().scalarType();
+        ScalarType clipDtype = config.textEncodersOnCpu() ? ScalarType.Float
                 : config.textEncoderPrecision2().scalarType();
         long t0 = System.nanoTime();
         LlmTextEncoder llm = null;
         try {
             llm = LlmTextEncoder.fromPretrained(layout.textEncoderDir(), layout.tokenizerDir(), llmOptions(config),
-                    at, llmDtype);
+                    at, llmDtype, config.textEncodersOnCpu() ? LayerStreaming.none() : llmStreaming);
             ClipTextEncoder clip = ClipTextEncoder.fromPretrained(layout.textEncoder2Dir(), layout.tokenizer2Dir(),
                     config.textLen2(), at, clipDtype);
             LOG.info("text encoders loaded on {} in {} ms", at.str().getString(), (System.nanoTime() - t0) / 1_000_000);
             return new TextEncoders(llm, clip, template(config.promptTemplate()),
                     template(config.promptTemplateVideo()), config.textEncoderPrecision().scalarType(),
-                    config.textEncoderPrecision2().scalarType(), config.useCpuOffload(), at);
+                    config.textEncoderPrecision2().scalarType(), config.textEncodersOnCpu(), at);
         } catch (RuntimeException e) {
             if (llm != null) {
                 llm.close();
@@ -129,7 +137,7 @@ public final class TextEncoders implements AutoCloseable {
     }
 
     /** The LLM encoder settings of {@code config}. */
-    private static LlmEncoderOptions llmOptions(SamplerConfig config) {
+    static LlmEncoderOptions llmOptions(SamplerConfig config) {
         return new LlmEncoderOptions(config.textLen(), config.hiddenStateSkipLayer(), config.applyFinalNorm());
     }
 

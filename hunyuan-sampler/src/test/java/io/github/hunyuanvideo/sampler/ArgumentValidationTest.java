@@ -249,7 +249,16 @@ class ArgumentValidationTest {
         assertFalse(c.toString().contains("deviceMemoryBudget"), c.toString());
 
         SamplerConfig budget = c.toBuilder().device("cuda").deviceMemoryBudget(24L << 30).prefetchDepth(2).build();
-        assertTrue(budget.toString().contains(", deviceMemoryBudget=24.00 GiB, prefetchDepth=2]"), budget.toString());
+        assertTrue(budget.toString().contains(", deviceMemoryBudget=24.00 GiB, prefetchDepth=2, largestRequest="
+                + "720x1280x129]"), budget.toString());
+        SamplerConfig smaller = budget.toBuilder().largestRequest(new RequestSize(544, 960, 129, 2)).build();
+        assertTrue(smaller.toString().endsWith(", largestRequest=544x960x129 (batch 2)]"), smaller.toString());
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().largestRequest(null).build());
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                () -> new RequestSize(720, 1280, 128, 1));
+        assertTrue(size.getMessage().startsWith("largestRequest: videoLength must be 4k + 1"), size.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new RequestSize(8, 1280, 129, 1));
+        assertThrows(IllegalArgumentException.class, () -> new RequestSize(720, 1280, 129, 0));
         assertEquals(budget, budget.toBuilder().build());
         // the limits themselves are accepted; auto may resolve to CUDA, so it takes a budget
         SamplerConfig.builder().deviceMemoryBudget(SamplerConfig.MIN_DEVICE_MEMORY_BUDGET)
