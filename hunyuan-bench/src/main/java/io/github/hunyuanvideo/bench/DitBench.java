@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.bench;
 import io.github.hunyuanvideo.dit.BlockStreaming;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
+import io.github.hunyuanvideo.dit.DitMemory;
 import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
 import io.github.hunyuanvideo.nn.CudaMemory;
 import io.github.hunyuanvideo.nn.Precision;
@@ -57,6 +58,10 @@ import java.util.Map;
  *       ({@link BlockStreaming}; default 0: all resident), each built from the same seeded weights and run on the
  *       same inputs; every row says whether its output equals the first model's bit for bit</li>
  *   <li>{@code --prefetch-depth N} streamed blocks copied ahead (default 1)</li>
+ *   <li>{@code --fp8 false|true|false,true}: one model per entry (times each {@code --streamed-blocks} entry);
+ *       {@code true} holds the block Linear weights as an FP8 checkpoint loads them (random float8_e4m3fn values and a
+ *       random per-tensor scale each, made on the device, dequantised before each GEMM), for the device bytes of its
+ *       weights and its time per step against the model in the compute dtype (default false)</li>
  *   <li>{@code --max-gpu-memory SIZE} ({@code 24G}, {@code 12GiB}, {@code 16000M}): cap the CUDA caching allocator
  *       of device 0 at SIZE before anything is built (default: no cap); printed in the header</li>
  * </ul>
@@ -74,7 +79,8 @@ public final class DitBench {
 
     private record Options(String device, Precision dtype, String config, List<long[]> latents, int textLen,
                            int textValid, int warmup, int runs, String sdp, boolean probeSdp, boolean breakdown,
-                           String blas, List<Integer> streamedBlocks, int prefetchDepth, long maxGpuMemory) {
+                           String blas, List<Integer> streamedBlocks, int prefetchDepth, List<Boolean> fp8,
+                           long maxGpuMemory) {
     }
 
     public static void main(String[] args) {
@@ -100,34 +106,51 @@ public final class DitBench {
         }
         String cap = MemoryCap.apply(o.maxGpuMemory(), device);
         List<String> rows = new ArrayList<>();
-        // each shape's output of the first model, which every other streaming setting must equal bit for bit
+        // each shape's output of the first model of its weights (FP8 or not), which every other streaming setting
+        // must equal bit for bit
         Map<String, Tensor> firstOutputs = new LinkedHashMap<>();
-        for (int streamedBlocks : o.streamedBlocks()) {
-            BlockStreaming streaming = new BlockStreaming(streamedBlocks, o.prefetchDepth());
-            long t0 = System.nanoTime();
-            try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, device, dtype, 0, streaming)) {
-                CudaMemory.synchronize();
-                System.out.printf(Locale.ROOT, "%nDiT %s, random %s weights on %s, %d blocks streamed (prefetch "
-                                + "depth %d, slots %.2f GiB): built in %.1f s, %.2f GiB allocated; %d CPU threads; "
-                                + "SDPA: %s; BLAS: %s; memory cap: %s%n", o.config(), o.dtype(), o.device(),
-                        streamedBlocks, o.prefetchDepth(), CudaMemory.gib(dit.streamingSlotBytes()), (System.nanoTime() - t0) / 1e9,
-                        CudaMemory.gib(CudaMemory.allocatedBytes()), torch.get_num_threads(), o.sdp(), o.blas(), cap);
-                for (long[] shape : o.latents()) {
-                    rows.add(benchmark(dit, cfg, shape, o, device, dtype, firstOutputs));
+        for (boolean fp8 : o.fp8()) {
+            for (int streamedBlocks : o.streamedBlocks()) {
+                BlockStreaming streaming = new BlockStreaming(streamedBlocks, o.prefetchDepth());
+                long t0 = System.nanoTime();
+                try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, device, dtype, 0, streaming,
+                        fp8)) {
+                    CudaMemory.synchronize();
+                    System.out.printf(Locale.ROOT, "%nDiT %s, random %s weights%s on %s, %d blocks streamed (prefetch "
+                                    + "depth %d, slots %.2f GiB): built in %.1f s, %.2f GiB allocated (DitMemory: "
+                                    + "%.2f GiB of weights on the device); %d CPU threads; SDPA: %s; BLAS: %s; "
+                                    + "memory cap: %s%n", o.config(), o.dtype(), fp8 ? ", block Linears FP8" : "",
+                            o.device(), streamedBlocks, o.prefetchDepth(), CudaMemory.gib(dit.streamingSlotBytes()),
+                            (System.nanoTime() - t0) / 1e9, CudaMemory.gib(CudaMemory.allocatedBytes()),
+                            CudaMemory.gib(deviceWeightBytes(cfg, dtype, fp8, dit)), torch.get_num_threads(), o.sdp(),
+                            o.blas(), cap);
+                    for (long[] shape : o.latents()) {
+                        rows.add(benchmark(dit, cfg, shape, o, fp8, device, dtype, firstOutputs));
+                    }
                 }
             }
         }
         firstOutputs.values().forEach(Tensor::releaseReference);
         System.out.println();
-        System.out.println("| what | shape | streamed blocks | median | min | peak GPU memory | copied per step | "
-                + "TFLOP/s | SDPA | output vs first |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println("| what | shape | streamed blocks | block weights | median | min | peak GPU memory | "
+                + "copied per step | TFLOP/s | SDPA | output vs first |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         rows.forEach(System.out::println);
         System.out.println();
         System.out.println(PYTHON_FIGURES);
     }
 
-    private static String benchmark(HunyuanVideoTransformer dit, DitConfig cfg, long[] shape, Options o,
+    /**
+     * The device bytes of {@code dit}'s weights as {@link DitMemory} plans them: the non-block weights, the resident
+     * blocks and the streaming slots.
+     */
+    private static long deviceWeightBytes(DitConfig cfg, ScalarType dtype, boolean fp8, HunyuanVideoTransformer dit) {
+        long[] blocks = DitMemory.blockBytes(cfg, dtype, fp8);
+        long resident = Arrays.stream(blocks, 0, blocks.length - dit.streaming().streamedBlocks()).sum();
+        return DitMemory.nonBlockBytes(cfg, dtype, fp8) + resident + dit.streamingSlotBytes();
+    }
+
+    private static String benchmark(HunyuanVideoTransformer dit, DitConfig cfg, long[] shape, Options o, boolean fp8,
                                     Device device, ScalarType dtype, Map<String, Tensor> firstOutputs) {
         long[] grid = {shape[2] / cfg.patchSize().get(0), shape[3] / cfg.patchSize().get(1),
                 shape[4] / cfg.patchSize().get(2)};
@@ -169,7 +192,7 @@ public final class DitBench {
             }
             long peak = CudaMemory.peakAllocatedBytes();
             double copiedPerStep = (dit.streamedBytesCopied() - copiedBefore) / (double) o.runs();
-            String key = Arrays.toString(shape);
+            String key = Arrays.toString(shape) + (fp8 ? " FP8" : "");
             String sameAsFirst;
             if (firstOutputs.containsKey(key)) {
                 sameAsFirst = torch.equal(last[0], firstOutputs.get(key)) ? "bit-identical" : String.format(
@@ -185,10 +208,10 @@ public final class DitBench {
             double[] sorted = times.clone();
             Arrays.sort(sorted);
             double median = sorted[sorted.length / 2];
-            return String.format(Locale.ROOT, "| %s | latent %s | %d | %.2f s | %.2f s | %.2f GiB | %.1f GB | %.0f | %s "
-                            + "| %s |", what, Arrays.toString(shape), dit.streaming().streamedBlocks(), median,
-                    sorted[0], CudaMemory.gib(peak), copiedPerStep / 1e9, flops / median / 1e12, backend,
-                    sameAsFirst);
+            return String.format(Locale.ROOT, "| %s | latent %s | %d | %s | %.2f s | %.2f s | %.2f GiB | %.1f GB | %.0f "
+                            + "| %s | %s |", what, Arrays.toString(shape), dit.streaming().streamedBlocks(),
+                    fp8 ? "FP8" : o.dtype(), median, sorted[0], CudaMemory.gib(peak), copiedPerStep / 1e9,
+                    flops / median / 1e12, backend, sameAsFirst);
         }
     }
 
@@ -342,6 +365,7 @@ public final class DitBench {
         String blas = "default";
         List<Integer> streamedBlocks = List.of(0);
         int prefetchDepth = 1;
+        List<Boolean> fp8 = List.of(false);
         long maxGpuMemory = 0;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -376,6 +400,7 @@ public final class DitBench {
                 case "--streamed-blocks" -> streamedBlocks = Arrays.stream(v.split(",")).map(String::trim)
                         .map(Integer::parseInt).toList();
                 case "--prefetch-depth" -> prefetchDepth = positive(a, v);
+                case "--fp8" -> fp8 = Arrays.stream(v.split(",")).map(String::trim).map(DitBench::bool).toList();
                 case MemoryCap.OPTION -> maxGpuMemory = MemoryCap.parse(v);
                 default -> throw new IllegalArgumentException("unknown option " + a + " (see the class Javadoc)");
             }
@@ -384,7 +409,15 @@ public final class DitBench {
             throw new IllegalArgumentException("--text-valid " + textValid + " exceeds --text-len " + textLen);
         }
         return new Options(device, dtype, config, latents, textLen, textValid, warmup, runs, sdp, probe, breakdown,
-                blas, streamedBlocks, prefetchDepth, maxGpuMemory);
+                blas, streamedBlocks, prefetchDepth, fp8, maxGpuMemory);
+    }
+
+    /** {@code true} or {@code false}, nothing else (a typo must not silently run the other model). */
+    private static boolean bool(String v) {
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("--fp8 takes true, false or a list of them, got " + v);
+        }
+        return Boolean.parseBoolean(v);
     }
 
     private static int positive(String name, String v) {

@@ -15,8 +15,8 @@ class DitBenchSmokeTest {
                 "tiny", "--latents", "1x16x5x8x12,2x16x1x4x4", "--text-len", "12", "--text-valid", "5", "--runs", "1",
                 "--breakdown", "true"}));
         assertTrue(out.contains("; memory cap: none"), out);
-        assertTrue(out.contains("| DiT forward 64×96×17 | latent [1, 16, 5, 8, 12] | 0 |"), out);
-        assertTrue(out.contains("| DiT forward 32×32×1 | latent [2, 16, 1, 4, 4] | 0 |"), out);
+        assertTrue(out.contains("| DiT forward 64×96×17 | latent [1, 16, 5, 8, 12] | 0 | fp32 |"), out);
+        assertTrue(out.contains("| DiT forward 32×32×1 | latent [2, 16, 1, 4, 4] | 0 | fp32 |"), out);
         for (String stage : new String[]{"double: attention ", "single: attention ", "single: q/k RMSNorm + RoPE",
                 "double: fc1 GEMM + GELU", "gated residual: bias pass", "embeddings + token refiner", "final layer"}) {
             assertTrue(out.contains(stage), stage + " missing from\n" + out);
@@ -35,6 +35,22 @@ class DitBenchSmokeTest {
             assertTrue(out.lines().anyMatch(l -> l.startsWith(row + streamed + " |") && l.endsWith("| bit-identical |")),
                     streamed + " streamed blocks:\n" + out);
         }
+    }
+
+    @Test
+    void fp8ModelsRunAndStreamBitForBit() {
+        String out = Stdout.capture(() -> DitBench.main(new String[]{"--device", "cpu", "--dtype", "fp32", "--config",
+                "tiny", "--latents", "1x16x5x8x12", "--text-len", "12", "--text-valid", "5", "--runs", "1",
+                "--probe-sdp", "false", "--fp8", "false,true", "--streamed-blocks", "0,4"}));
+        String row = "| DiT forward 64×96×17 | latent [1, 16, 5, 8, 12] | ";
+        assertTrue(out.contains("random fp32 weights, block Linears FP8 on cpu"), out);
+        for (String weights : new String[]{"fp32", "FP8"}) {
+            assertTrue(out.lines().anyMatch(l -> l.startsWith(row + "0 | " + weights + " |") && l.endsWith("| first |")),
+                    weights + ":\n" + out);
+            assertTrue(out.lines().anyMatch(l -> l.startsWith(row + "4 | " + weights + " |")
+                    && l.endsWith("| bit-identical |")), weights + " streamed:\n" + out);
+        }
+        assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--fp8", "yes"}));
     }
 
     @Test

@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Loading a {@link HunyuanVideoTransformer} from its checkpoint files: the official state dict (safetensors, or the
@@ -228,9 +230,11 @@ public final class DitCheckpoint {
      * Loads the official FP8 checkpoint of {@code --use-fp8} (the original's {@code fp8_optimization.py}): the 2-D
      * weights of the block Linears ({@code double_blocks.*}, {@code single_blocks.*}) are float8_e4m3fn and
      * {@code scales} maps each such Linear's module name (e.g. {@code double_blocks.0.img_attn_qkv}) to its per-tensor
-     * scale; everything else is as in {@link #loadOfficial}. Each FP8 weight is dequantised once, here, exactly as the
-     * official forward does on every call ({@code weight.to(dtype) · scale.to(dtype)}): the outputs equal the official
-     * FP8 model's, and the weights take the compute dtype's memory on the device.
+     * scale; everything else is as in {@link #loadOfficial}. The FP8 weights stay float8_e4m3fn on the device, with
+     * their scales rounded to {@code dtype}, and each Linear dequantises its weight into a temporary right before its
+     * GEMM, exactly as the official forward does on every call ({@code weight.to(dtype) · scale.to(dtype)}): the
+     * outputs equal the official FP8 model's, and the block weights take half the bytes of bf16 ones
+     * ({@link DitMemory#blockBytes(DitConfig, ScalarType, boolean)}).
      *
      * @param fp8Weights the {@code *_fp8.pt} tensors under official names
      * @param scales     the {@code *_fp8_map.pt} tensors (one single-element tensor per FP8 Linear, nothing else)
@@ -244,7 +248,7 @@ public final class DitCheckpoint {
     /**
      * {@link #loadFp8(Weights, Weights, DitConfig, Device, ScalarType)} with {@code loras} merged into the weights
      * they target, after dequantisation: the dequantised weight (in {@code dtype}, as the official computes it) plus
-     * the update, rounded once to {@code dtype}.
+     * the update, rounded once to {@code dtype}. Those weights are held in {@code dtype}; the others stay FP8.
      */
     public static HunyuanVideoTransformer loadFp8(Weights fp8Weights, Weights scales, DitConfig cfg, Device device,
                                                   ScalarType dtype, LoraMerge loras) {
@@ -287,15 +291,36 @@ public final class DitCheckpoint {
                     + "Linear of this model, first '" + unexpected.get(0) + "'");
         }
         loras.checkFits(expected);
+        Parameters.Float8Weights kept = fp8BlockLinears(loras.targets(), name -> scales.get(layerOf(name)));
         return build(cfg, Parameters.of(loras.over((name, shape, dev, dt) -> {
-            if (!isFp8Layer(name, shape)) {
+            if (!isFp8Layer(name, shape) || dt == ScalarType.Float8_e4m3fn) {
                 return Parameters.copy(fp8Weights, name, shape, dev, dt);
             }
-            // Dequantised in the model dtype even when a LoRA merge asks for float32: the official weight's values.
+            // A LoRA target: dequantised in the model dtype even when the merge asks for float32, the official
+            // weight's values.
             Tensor w = fp8Weights.get(name).to(dev, dtype);
             w.mul_(scales.get(layerOf(name)).reshape().to(dev, dtype));
             return w.to(dt);
-        }), device, dtype), streaming);
+        }), kept, device, dtype), streaming);
+    }
+
+    /**
+     * The weights {@link #loadFp8} keeps in float8: every block Linear weight but those a LoRA merges into
+     * ({@code except}, which are held dequantised in the compute dtype), with {@code scale} giving each one's scale by
+     * weight name.
+     */
+    static Parameters.Float8Weights fp8BlockLinears(Set<String> except, Function<String, Tensor> scale) {
+        return new Parameters.Float8Weights() {
+            @Override
+            public boolean isFloat8(String name, long[] shape) {
+                return isFp8Layer(name, shape) && !except.contains(name);
+            }
+
+            @Override
+            public Tensor scale(String name) {
+                return scale.apply(name);
+            }
+        };
     }
 
     /** The model bound from {@code params}, which are closed afterwards: the boxes retain what they keep. */

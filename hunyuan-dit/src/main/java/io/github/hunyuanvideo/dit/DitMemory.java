@@ -1,13 +1,16 @@
 package io.github.hunyuanvideo.dit;
 
+import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.StreamedWeights;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import java.util.Set;
+
 /**
  * The DiT's device memory, computed before anything loads: its weights (measured on the meta device through the same
- * binding code that loads them, so reordered or float32-kept parameters count as they are stored) and a calibrated
- * figure for the activations of one forward. For memory planning.
+ * binding code that loads them, so reordered, float32-kept or FP8 parameters count as they are stored) and a
+ * calibrated figure for the activations of one forward. For memory planning.
  */
 public final class DitMemory {
     /**
@@ -25,10 +28,18 @@ public final class DitMemory {
 
     /** Bytes of the weights outside the blocks (embedders, token refiner, final layer), which stay on the device. */
     public static long nonBlockBytes(DitConfig cfg, ScalarType dtype) {
-        long[] blocks = blockBytes(cfg, dtype);
-        long all = StreamedWeights.layerBytes(dtype, p -> HunyuanVideoTransformer.of(cfg, p).close());
+        return nonBlockBytes(cfg, dtype, false);
+    }
+
+    /**
+     * {@link #nonBlockBytes(DitConfig, ScalarType)} of a DiT whose block Linear weights are FP8 if {@code fp8} (as
+     * {@link DitCheckpoint#loadFp8} keeps them); the FP8 format leaves these weights in the compute dtype, so the
+     * figure is the same either way.
+     */
+    public static long nonBlockBytes(DitConfig cfg, ScalarType dtype, boolean fp8) {
+        long all = StreamedWeights.layerBytes(meta(dtype, fp8), p -> HunyuanVideoTransformer.of(cfg, p).close());
         long inBlocks = 0;
-        for (long b : blocks) {
+        for (long b : blockBytes(cfg, dtype, fp8)) {
             inBlocks += b;
         }
         return all - inBlocks;
@@ -36,15 +47,42 @@ public final class DitMemory {
 
     /** Bytes of each block in execution order (double blocks, then single blocks), as a streaming slot holds it. */
     public static long[] blockBytes(DitConfig cfg, ScalarType dtype) {
-        long doubleBytes = StreamedWeights.layerBytes(dtype, p -> DoubleStreamBlock.load(p, "double_blocks.0", cfg)
-                .close());
-        long singleBytes = StreamedWeights.layerBytes(dtype, p -> SingleStreamBlock.load(p, "single_blocks.0", cfg)
-                .close());
+        return blockBytes(cfg, dtype, false);
+    }
+
+    /**
+     * {@link #blockBytes(DitConfig, ScalarType)} with the block Linear weights in float8_e4m3fn plus their scales if
+     * {@code fp8} (as {@link DitCheckpoint#loadFp8} keeps them without LoRA): about half of bf16's.
+     */
+    public static long[] blockBytes(DitConfig cfg, ScalarType dtype, boolean fp8) {
+        long doubleBytes = blockBytes(cfg, 0, meta(dtype, fp8));
+        long singleBytes = blockBytes(cfg, cfg.doubleBlocks(), meta(dtype, fp8));
         long[] bytes = new long[cfg.doubleBlocks() + cfg.singleBlocks()];
         for (int b = 0; b < bytes.length; b++) {
             bytes[b] = b < cfg.doubleBlocks() ? doubleBytes : singleBytes;
         }
         return bytes;
+    }
+
+    /**
+     * Bytes of block {@code index} (double blocks, then single blocks) as {@code meta}, fresh parameters on the meta
+     * device, bind it (each block by its own names: which of its weights are float8 may depend on them).
+     */
+    static long blockBytes(DitConfig cfg, int index, Parameters meta) {
+        return StreamedWeights.layerBytes(meta, p -> {
+            if (index < cfg.doubleBlocks()) {
+                DoubleStreamBlock.load(p, "double_blocks." + index, cfg).close();
+            } else {
+                SingleStreamBlock.load(p, "single_blocks." + (index - cfg.doubleBlocks()), cfg).close();
+            }
+        });
+    }
+
+    /** Meta parameters of {@code dtype}, with every block Linear weight in float8 if {@code fp8}. */
+    private static Parameters meta(ScalarType dtype, boolean fp8) {
+        return Parameters.meta(dtype, fp8 ? DitCheckpoint.fp8BlockLinears(Set.of(), name -> {
+            throw new IllegalStateException("meta parameters ask for no scale");
+        }) : Parameters.Float8Weights.NONE);
     }
 
     /**

@@ -6,9 +6,14 @@ import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.RmsNorm;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import io.github.hunyuanvideo.nn.Scopes;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code MMDoubleStreamBlock}: image and text streams with their own weights and modulation, joined only in one
@@ -142,7 +147,9 @@ final class DoubleStreamBlock implements AutoCloseable {
         long li = normedI.size(1);
         long lt = normedT.size(1);
         long c = projI.outFeatures();
-        Tensor out = torch.empty(new long[]{b, li + lt, c}, projI.weight().options(), new MemoryFormatOptional());
+        Tensor out = torch.empty(new long[]{b, li + lt, c},
+                new TensorOptions(projI.weight().device()).dtype(new ScalarTypeOptional(projI.dtype())),
+                new MemoryFormatOptional());
         projI.forwardInto(out.narrow(1, 0, li), normedI);
         projT.forwardInto(out.narrow(1, li, lt), normedT);
         return out.view(b, li + lt, heads, c / heads);
@@ -159,6 +166,15 @@ final class DoubleStreamBlock implements AutoCloseable {
             Modulation.addGated(x, hidden, s.fc2, mod[5]);
             StageTimer.lap("double: fc2 (gated residual GEMM)");
         }
+    }
+
+    /** Every Linear of the block, image stream first (q, k and v are row blocks of one weight). */
+    List<Linear> linears() {
+        List<Linear> all = new ArrayList<>();
+        for (Stream s : List.of(img, txt)) {
+            all.addAll(List.of(s.mod.linear(), s.q, s.k, s.v, s.proj, s.fc1, s.fc2));
+        }
+        return all;
     }
 
     @Override

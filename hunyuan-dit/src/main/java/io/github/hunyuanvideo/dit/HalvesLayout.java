@@ -10,8 +10,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
+import java.util.function.UnaryOperator;
 
 /**
  * The head-dim layout in which the blocks hold q and k: each rotation pair {@code (2i, 2i+1)} of the official
@@ -36,11 +38,13 @@ final class HalvesLayout {
         long total = Arrays.stream(rows).sum();
         long qk = rows[0] + rows[1];
         Tensor w = p.tensor(prefix + ".weight", new long[]{total, in}, t -> toHalves(t, qk, headDim));
+        Tensor scale = p.scale(prefix + ".weight");
         Tensor b = bias ? p.tensor(prefix + ".bias", new long[]{total}, t -> toHalves(t, qk, headDim)) : null;
         Linear[] out = new Linear[rows.length];
         long start = 0;
         for (int i = 0; i < rows.length; i++) {
-            out[i] = new Linear(w.narrow(0, start, rows[i]), b == null ? null : b.narrow(0, start, rows[i]));
+            // An FP8 weight's row blocks share its per-tensor scale.
+            out[i] = new Linear(w.narrow(0, start, rows[i]), b == null ? null : b.narrow(0, start, rows[i]), scale);
             start += rows[i];
         }
         return out;
@@ -62,6 +66,27 @@ final class HalvesLayout {
             throw new IllegalArgumentException("rows " + rows + " must be a multiple of the even head dim " + headDim
                     + " and at most " + t.size(0));
         }
+        return movingBytes(t, v -> reorder(v, rows, headDim));
+    }
+
+    /**
+     * {@code move(t)} for a {@code move} that only moves elements (copies, concatenations, views): a float8_e4m3fn
+     * tensor is moved as its uint8 view, whose copy and concatenation kernels every libtorch build and device has
+     * (their float8 dispatch varies across builds), and the result viewed back as float8.
+     */
+    static Tensor movingBytes(Tensor t, UnaryOperator<Tensor> move) {
+        if (t.scalar_type().intern() != ScalarType.Float8_e4m3fn) {
+            return move.apply(t);
+        }
+        Tensor out;
+        try (PointerScope scope = new PointerScope()) {
+            out = move.apply(t.view(ScalarType.Byte)).view(ScalarType.Float8_e4m3fn);
+            out.retainReference();
+        }
+        return Scopes.handOut(out);
+    }
+
+    private static Tensor reorder(Tensor t, long rows, long headDim) {
         Tensor out;
         try (PointerScope scope = new PointerScope()) {
             long[] shape = Tensors.shape(t);

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.dit;
 
+import io.github.hunyuanvideo.nn.Linear;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
 import io.github.hunyuanvideo.nn.StageTimer;
@@ -9,6 +10,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.TensorOptions;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -30,7 +33,9 @@ import java.util.function.Supplier;
  *
  * <p>Numerics follow the original's bf16 autocast: every parameter is held in the compute dtype (also the final
  * layer's Linear, which the original stores in float32 but runs in bf16), matmuls run in it, and LayerNorm, RMSNorm
- * and RoPE compute in float32 and round back. Attention keeps the official varlen semantics: at batch 1 the padded
+ * and RoPE compute in float32 and round back. Loaded from an FP8 checkpoint, the block Linear weights are held in
+ * float8_e4m3fn with a per-tensor scale and dequantised into the compute dtype right before each GEMM, as the
+ * original's FP8 forward does. Attention keeps the official varlen semantics: at batch 1 the padded
  * text tokens are dropped (exact), at batch &gt; 1 each sample's padding attends only to itself.
  *
  * <p>Given the {@link StepCacheState} of a generation, a forward may skip the blocks and add the residual they added
@@ -39,6 +44,11 @@ import java.util.function.Supplier;
  * <p>Not thread-safe: one forward at a time.
  */
 public final class HunyuanVideoTransformer implements AutoCloseable {
+    /**
+     * Factor between random FP8 weights' float8 values and their dequantised values: values of standard deviation
+     * 1024/√fan_in (9 to 18 for the full-size model) use e4m3's normal range, far below its maximum of 448.
+     */
+    private static final double RANDOM_FP8_SPREAD = 1024;
     private final DitConfig cfg;
     private final Device device;
     private final ScalarType dtype;
@@ -75,7 +85,7 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         this.device.retainReference();
         try {
             this.streamed = streaming.enabled() && !p.device().is_meta()
-                    ? new StreamedWeights(p.device(), streamedBlockBytes(cfg, p.dtype(), firstStreamed),
+                    ? new StreamedWeights(p.device(), streamedBlockBytes(cfg, p, firstStreamed),
                     streaming.prefetchDepth()) : null;
             // Boxes are bound in the official state-dict order, each in its own scope so that the Java handles of
             // its views are freed as loading goes.
@@ -110,10 +120,16 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
                 : p.placing(streamed.placement(index - firstStreamed), loader);
     }
 
-    /** The slot bytes of each streamed block ({@link DitMemory#blockBytes} from the first streamed one on). */
-    private static long[] streamedBlockBytes(DitConfig cfg, ScalarType dtype, int firstStreamed) {
-        long[] all = DitMemory.blockBytes(cfg, dtype);
-        return Arrays.copyOfRange(all, firstStreamed, all.length);
+    /**
+     * The slot bytes of each streamed block, measured as {@code p} binds it: in {@code p}'s dtype, with the weights
+     * {@code p} keeps in float8 (FP8 blocks move half the bytes; a LoRA-merged layer of an FP8 checkpoint is not FP8).
+     */
+    private static long[] streamedBlockBytes(DitConfig cfg, Parameters p, int firstStreamed) {
+        long[] bytes = new long[cfg.doubleBlocks() + cfg.singleBlocks() - firstStreamed];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = DitMemory.blockBytes(cfg, firstStreamed + i, Parameters.meta(p.dtype(), p.float8Weights()));
+        }
+        return bytes;
     }
 
     /** Runs block {@code index}'s work with its weights on the device (a streamed block's copy awaited). */
@@ -174,6 +190,34 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     }
 
     /**
+     * {@link #randomInit(DitConfig, Device, ScalarType, long, BlockStreaming)}, with the block Linear weights FP8 as
+     * {@link DitCheckpoint#loadFp8} keeps them if {@code fp8}: random float8_e4m3fn values made on the device and a
+     * random per-tensor scale each, so that the dequantised weights have {@link Parameters#random}'s scale (times a
+     * factor in [0.5, 1.5)). For measuring the FP8 model's memory and speed without a checkpoint.
+     */
+    public static HunyuanVideoTransformer randomInit(DitConfig cfg, Device device, ScalarType dtype, long seed,
+                                                     BlockStreaming streaming, boolean fp8) {
+        if (!fp8) {
+            return randomInit(cfg, device, dtype, seed, streaming);
+        }
+        torch.manual_seed(seed);
+        Parameters.Source values = Parameters.randomValues();
+        Parameters.Source fp8Values = (name, shape, dev, dt) -> {
+            if (dt != ScalarType.Float8_e4m3fn) {
+                return values.create(name, shape, dev, dt);
+            }
+            Tensor v = values.create(name, shape, dev, ScalarType.Float);
+            v.mul_(new Scalar(RANDOM_FP8_SPREAD));
+            return v.to(dt);
+        };
+        Parameters.Float8Weights kept = DitCheckpoint.fp8BlockLinears(Set.of(),
+                name -> torch.rand(new long[0]).add_(new Scalar(0.5)).div_(new Scalar(RANDOM_FP8_SPREAD)));
+        try (Parameters p = Parameters.of(fp8Values, kept, device, dtype)) {
+            return of(cfg, p, streaming);
+        }
+    }
+
+    /**
      * Every parameter the model binds, official name → shape, in the official state-dict order, computed on the meta
      * device (nothing is allocated).
      */
@@ -199,6 +243,14 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     /** Which blocks are streamed from host memory. */
     public BlockStreaming streaming() {
         return streaming;
+    }
+
+    /** Every Linear of the double and single blocks, in execution order (for checking how they are held). */
+    List<Linear> blockLinears() {
+        List<Linear> all = new ArrayList<>();
+        doubleBlocks.forEach(b -> all.addAll(b.linears()));
+        singleBlocks.forEach(b -> all.addAll(b.linears()));
+        return all;
     }
 
     /** Device bytes of the streaming slots (0 when every block is resident). */

@@ -87,7 +87,7 @@ final class Modulation implements AutoCloseable {
      */
     static void addGated(Tensor x, Tensor input, Linear layer, Tensor gate) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor w = layer.weight();
+            Tensor w = layer.dequantizedWeight();
             Tensor bias = layer.bias();
             if (x.size(0) == 1) {
                 Tensor g = gate.select(0, 0);
@@ -104,6 +104,11 @@ final class Modulation implements AutoCloseable {
                 x.baddbmm_(input, w.unsqueeze(0).mul(gate.unsqueeze(2)).transpose(1, 2));
             }
         }
+    }
+
+    /** The modulation Linear. */
+    Linear linear() {
+        return linear;
     }
 
     @Override

@@ -10,6 +10,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import io.github.hunyuanvideo.nn.Scopes;
 
+import java.util.List;
+
 /**
  * {@code MMSingleStreamBlock}: one parallel attention + MLP block over the joined {@code [image; text]} sequence.
  * {@code linear1} is held as its q, k, v and MLP row blocks, so each comes out of its own GEMM contiguous (the MLP one
@@ -49,10 +51,12 @@ final class SingleStreamBlock implements AutoCloseable {
         long c = cfg.hiddenSize();
         long m = cfg.mlpHidden();
         Linear[] linear1 = HalvesLayout.projections(p, prefix + ".linear1", c, true, cfg.headDim(), c, c, c, m);
-        Tensor w2 = p.tensor(prefix + ".linear2.weight", new long[]{c, c + m}, w -> columnBlocks(w, c));
+        Tensor w2 = p.tensor(prefix + ".linear2.weight", new long[]{c, c + m},
+                w -> HalvesLayout.movingBytes(w, all -> columnBlocks(all, c)));
+        Tensor scale2 = p.scale(prefix + ".linear2.weight");
         Tensor b2 = p.tensor(prefix + ".linear2.bias", c);
-        Linear attn = new Linear(w2.narrow(0, 0, c * c).view(c, c), b2);
-        Linear mlp = new Linear(w2.narrow(0, c * c, c * m).view(c, m), null);
+        Linear attn = new Linear(w2.narrow(0, 0, c * c).view(c, c), b2, scale2);
+        Linear mlp = new Linear(w2.narrow(0, c * c, c * m).view(c, m), null, scale2);
         RmsNorm qn = HalvesLayout.qkNorm(p, prefix + ".q_norm.weight", cfg.headDim(), cfg.qkNorm());
         RmsNorm kn = HalvesLayout.qkNorm(p, prefix + ".k_norm.weight", cfg.headDim(), cfg.qkNorm());
         Modulation mod = Modulation.load(p, prefix + ".modulation.linear", c, 3);
@@ -118,6 +122,11 @@ final class SingleStreamBlock implements AutoCloseable {
     /** {@code [B, L, hidden]} as {@code [B, L, H, D]}. */
     private Tensor heads(Tensor t) {
         return t.view(t.size(0), t.size(1), heads, t.size(2) / heads);
+    }
+
+    /** Every Linear of the block ({@code linear1}'s and {@code linear2}'s are blocks of one weight each). */
+    List<Linear> linears() {
+        return List.of(linear1Q, linear1K, linear1V, linear1Mlp, linear2Attn, linear2Mlp, modulation.linear());
     }
 
     @Override

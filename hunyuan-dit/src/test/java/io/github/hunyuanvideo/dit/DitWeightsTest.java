@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.dit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.hunyuanvideo.nn.Linear;
 import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.io.SafetensorsWriter;
 import io.github.hunyuanvideo.io.Weights;
@@ -8,6 +9,7 @@ import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -169,6 +171,47 @@ class DitWeightsTest {
                     tiny, new Device("cpu"), ScalarType.Float, "module"));
             assertTrue(e.getMessage().startsWith(pt.resolve("dit_tiny_fp8.pt") + ": ")
                     && e.getMessage().contains("loadFp8"), e.getMessage());
+        }
+    }
+
+    /**
+     * The FP8 checkpoint's weights dequantised as {@code --use-fp8} computes them in float32
+     * ({@code weight.to(float32) · scale.to(float32)}), the rest as stored: the checkpoint that dequantising at load
+     * time bound. Close it after the models built from it.
+     */
+    static MemorySource dequantised(Weights fp8, Weights scales) {
+        MemorySource out = new MemorySource();
+        try (PointerScope scope = new PointerScope()) {
+            for (String name : fp8.names()) {
+                Tensor w = fp8.get(name).to(ScalarType.Float);
+                String layer = name.substring(0, name.length() - ".weight".length());
+                out.put(name, scales.contains(layer) ? w.mul(scales.get(layer).reshape().to(ScalarType.Float)) : w);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void fp8WeightsStayFp8AndComputeAsDequantisedAtLoad() throws IOException {
+        Path pt = ReferenceCase.dir().resolve("pt");
+        try (PointerScope scope = new PointerScope(); ReferenceCase fp8 = ReferenceCase.load("pt/dit_tiny_fp8");
+             Weights weights = Weights.open(pt.resolve("dit_tiny_fp8.pt"));
+             Weights scales = Weights.open(pt.resolve("dit_tiny_fp8_map.pt"));
+             MemorySource plain = dequantised(weights, scales);
+             HunyuanVideoTransformer kept = DitCheckpoint.loadFp8(weights, scales, tiny, new Device("cpu"),
+                     ScalarType.Float);
+             HunyuanVideoTransformer atLoad = DitCheckpoint.loadOfficial(Weights.of(List.of(plain)), tiny,
+                     new Device("cpu"), ScalarType.Float)) {
+            for (Linear l : kept.blockLinears()) {
+                assertEquals(ScalarType.Float8_e4m3fn, l.weight().scalar_type().intern());
+                assertEquals(0, l.scale().dim());
+                assertEquals(ScalarType.Float, l.dtype());
+            }
+            assertTrue(atLoad.blockLinears().stream().allMatch(l -> l.scale() == null
+                    && l.weight().scalar_type().intern() == ScalarType.Float));
+            Tensor out = run(kept);
+            fp8.assertClose("out.x", out, DitReferenceTest.TOL);
+            assertTrue(torch.equal(out, run(atLoad)), "FP8 kept differs from FP8 dequantised at load");
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.github.hunyuanvideo.io.SafetensorsWriter;
 import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
+import io.github.hunyuanvideo.nn.Linear;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
@@ -156,12 +157,7 @@ class LoraReferenceTest {
         try (PointerScope scope = new PointerScope(); LoraAdapter a = LoraAdapter.read(adapterFiles().get(0), scale);
              Weights fp8 = Weights.open(pt.resolve("dit_tiny_fp8.pt"));
              Weights scales = Weights.open(pt.resolve("dit_tiny_fp8_map.pt"));
-             MemorySource dequantised = new MemorySource()) {
-            for (String name : fp8.names()) {
-                Tensor w = fp8.get(name).to(ScalarType.Float);
-                String layer = name.substring(0, name.length() - ".weight".length());
-                dequantised.put(name, scales.contains(layer) ? w.mul(scales.get(layer).to(ScalarType.Float)) : w);
-            }
+             MemorySource dequantised = DitWeightsTest.dequantised(fp8, scales)) {
             LoraMerge merge = LoraMerge.of(cfg, List.of(a), false);
             try (HunyuanVideoTransformer fromFp8 = DitCheckpoint.loadFp8(fp8, scales, cfg, CPU, ScalarType.Float,
                     merge);
@@ -170,6 +166,45 @@ class LoraReferenceTest {
                 DitInputs in = DitReferenceTest.inputs(lora);
                 double err = Tensors.relativeError(fromFp8.forward(in), fromDequantised.forward(in));
                 assertTrue(err <= MERGED_TOL, "FP8 + LoRA vs dequantised + LoRA: " + err);
+            }
+        }
+    }
+
+    @Test
+    void onFp8OnlyTheLayersALoraTargetsAreHeldDequantised() throws IOException {
+        String doubleBlock = "diffusion_model.double_blocks.0.";
+        String singleBlock = "diffusion_model.single_blocks.1.";
+        Path partial = rewrite(adapterFiles().get(0), t -> {
+            t.keySet().removeIf(k -> !k.startsWith(doubleBlock) && !k.startsWith(singleBlock));
+            return t;
+        });
+        Path pt = ReferenceCase.dir().resolve("pt");
+        int blocks = cfg.doubleBlocks() + cfg.singleBlocks();
+        try (PointerScope scope = new PointerScope(); LoraAdapter a = LoraAdapter.read(partial, scale);
+             Weights fp8 = Weights.open(pt.resolve("dit_tiny_fp8.pt"));
+             Weights scales = Weights.open(pt.resolve("dit_tiny_fp8_map.pt"));
+             MemorySource dequantised = DitWeightsTest.dequantised(fp8, scales)) {
+            LoraMerge merge = LoraMerge.of(cfg, List.of(a), false);
+            try (HunyuanVideoTransformer fromFp8 = DitCheckpoint.loadFp8(fp8, scales, cfg, CPU, ScalarType.Float,
+                    merge);
+                 HunyuanVideoTransformer streamed = DitCheckpoint.loadFp8(fp8, scales, cfg, CPU, ScalarType.Float,
+                         merge, new BlockStreaming(blocks, 1));
+                 HunyuanVideoTransformer fromDequantised = DitCheckpoint.loadOfficial(
+                         Weights.of(List.of(dequantised)), cfg, CPU, ScalarType.Float, merge)) {
+                // Execution order: double block 0's 14 Linears (both streams) come first, single block 1's 7 last.
+                List<Linear> linears = fromFp8.blockLinears();
+                int n = linears.size();
+                for (int i = 0; i < n; i++) {
+                    boolean merged = i < 14 || i >= n - 7;
+                    assertEquals(merged, linears.get(i).scale() == null, "Linear " + i);
+                    assertEquals(merged ? ScalarType.Float : ScalarType.Float8_e4m3fn,
+                            linears.get(i).weight().scalar_type().intern(), "Linear " + i);
+                }
+                DitInputs in = DitReferenceTest.inputs(lora);
+                Tensor out = fromFp8.forward(in);
+                assertTrue(torch.equal(out, fromDequantised.forward(in)), "FP8 + LoRA vs dequantised + LoRA");
+                // Streaming slots fit the larger merged blocks.
+                assertTrue(torch.equal(out, streamed.forward(in)), "streamed FP8 + LoRA vs resident");
             }
         }
     }

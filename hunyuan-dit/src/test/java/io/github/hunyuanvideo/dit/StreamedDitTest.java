@@ -1,6 +1,8 @@
 package io.github.hunyuanvideo.dit;
 
+import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
+import io.github.hunyuanvideo.nn.StreamedWeights;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -13,7 +15,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -25,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Block streaming changes nothing but where the weights live: the tiny official DiT with some or all blocks streamed
  * through device slots gives bit-identical outputs to the resident model, call after call (the ring wraps between
- * steps), and under a step cache whose decisions use a streamed block.
+ * steps), and under a step cache whose decisions use a streamed block; so does the FP8 checkpoint, whose blocks
+ * stream in float8.
  */
 class StreamedDitTest {
     private static ReferenceCase ref;
@@ -78,6 +84,39 @@ class StreamedDitTest {
                 }
             }
             assertTrue(streamed.streamedBytesCopied() > 0);
+        }
+    }
+
+    @Test
+    void streamedFp8BlocksEqualResidentFp8BitForBit() throws IOException {
+        Path pt = ReferenceCase.dir().resolve("pt");
+        int blocks = cfg.doubleBlocks() + cfg.singleBlocks();
+        try (PointerScope scope = new PointerScope();
+             Weights weights = Weights.open(pt.resolve("dit_tiny_fp8.pt"));
+             Weights scales = Weights.open(pt.resolve("dit_tiny_fp8_map.pt"));
+             HunyuanVideoTransformer fp8 = DitCheckpoint.loadFp8(weights, scales, cfg, new Device("cpu"),
+                     ScalarType.Float)) {
+            Tensor expectedFp8 = fp8.forward(DitReferenceTest.inputs(ref));
+            long[] fp8Bytes = DitMemory.blockBytes(cfg, ScalarType.Float, true);
+            long[] floatBytes = DitMemory.blockBytes(cfg, ScalarType.Float);
+            for (BlockStreaming streaming : List.of(new BlockStreaming(blocks, 1),
+                    new BlockStreaming(Math.max(1, blocks / 2), 3))) {
+                try (HunyuanVideoTransformer streamed = DitCheckpoint.loadFp8(weights, scales, cfg,
+                        new Device("cpu"), ScalarType.Float, LoraMerge.none(), streaming)) {
+                    // The slots are sized by the FP8 figures: about a quarter of float32's.
+                    long slots = StreamedWeights.slotsFor(streaming.streamedBlocks(), streaming.prefetchDepth());
+                    int first = blocks - streaming.streamedBlocks();
+                    long largest = Arrays.stream(fp8Bytes, first, blocks).max().orElseThrow();
+                    assertEquals(slots * largest, streamed.streamingSlotBytes(), streaming.toString());
+                    assertTrue(2 * largest < Arrays.stream(floatBytes, first, blocks).max().orElseThrow());
+                    assertTrue(streamed.blockLinears().stream()
+                            .allMatch(l -> l.weight().scalar_type().intern() == ScalarType.Float8_e4m3fn));
+                    for (int call = 0; call < 2; call++) {
+                        assertTrue(torch.equal(streamed.forward(DitReferenceTest.inputs(ref)), expectedFp8),
+                                streaming + ", call " + call + " differs from the resident FP8 model");
+                    }
+                }
+            }
         }
     }
 

@@ -27,6 +27,10 @@ import java.util.function.UnaryOperator;
  * ({@link #random}, for benchmarks) or from nothing at all ({@link #shapesOf}: the names and shapes a model binds,
  * computed on the meta device).
  *
+ * <p>Parameters may keep some weights in float8_e4m3fn with a per-tensor scale ({@link Float8Weights}, e.g. the
+ * block Linears of an FP8 checkpoint): such a weight is bound in float8 as the source holds it, and {@link #scale}
+ * gives its scale, which {@link #linear} passes on to the {@link Linear} (which dequantises per call).
+ *
  * <p>Every tensor handed out is owned by this object until {@link #close}; a part that keeps a tensor longer retains
  * it. A model therefore either keeps its {@code Parameters} open for its own lifetime, or closes them once its boxes
  * have retained what they hold (then a tensor reordered at load time, see {@link #tensor(String, long[],
@@ -53,16 +57,51 @@ public final class Parameters implements AutoCloseable {
         Tensor place(String name, Tensor value);
     }
 
+    /**
+     * Which weights are kept in float8_e4m3fn with a per-tensor scale, and those scales. The source is asked for such
+     * a weight in float8_e4m3fn; the scale is rounded to the model dtype (as the original's
+     * {@code fp8_scale.to(dtype)}) and kept on the device next to the weight.
+     */
+    public interface Float8Weights {
+        /** No weight in float8. */
+        Float8Weights NONE = new Float8Weights() {
+            @Override
+            public boolean isFloat8(String name, long[] shape) {
+                return false;
+            }
+
+            @Override
+            public Tensor scale(String name) {
+                throw new IllegalStateException("no float8 weights");
+            }
+        };
+
+        /** Whether weight {@code name} of {@code shape} is kept in float8. */
+        boolean isFloat8(String name, long[] shape);
+
+        /**
+         * The per-tensor scale of float8 weight {@code name}: a single value on any device in any dtype. Asked only
+         * when the weight is bound with values (never on the meta device).
+         */
+        Tensor scale(String name);
+    }
+
+    private static final ScalarType FLOAT8 = ScalarType.Float8_e4m3fn;
+
     private final Source source;
+    private final Float8Weights float8;
     private final Device device;
     private final ScalarType dtype;
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
     private final List<Tensor> owned = new ArrayList<>();
+    /** Float8 weight name → its bound scale. */
+    private final Map<String, Tensor> scales = new LinkedHashMap<>();
     /** Where values bound now go; {@code null} = the source's tensor itself. */
     private Placement placement;
 
-    private Parameters(Source source, Device device, ScalarType dtype) {
+    private Parameters(Source source, Float8Weights float8, Device device, ScalarType dtype) {
         this.source = source;
+        this.float8 = float8;
         this.device = new Device(device.type(), device.index());
         this.dtype = dtype.intern();
         this.device.retainReference();
@@ -79,7 +118,15 @@ public final class Parameters implements AutoCloseable {
 
     /** Parameters from {@code source}: for checkpoints whose names or layout differ from the model's. */
     public static Parameters of(Source source, Device device, ScalarType dtype) {
-        return new Parameters(source, device, dtype);
+        return of(source, Float8Weights.NONE, device, dtype);
+    }
+
+    /**
+     * Parameters from {@code source}, the weights {@code float8} names kept in float8_e4m3fn with their scales (the
+     * source is asked for them in float8_e4m3fn).
+     */
+    public static Parameters of(Source source, Float8Weights float8, Device device, ScalarType dtype) {
+        return new Parameters(source, float8, device, dtype);
     }
 
     /**
@@ -110,7 +157,7 @@ public final class Parameters implements AutoCloseable {
      */
     public static Parameters random(Device device, ScalarType dtype, long seed) {
         torch.manual_seed(seed);
-        return new Parameters(randomValues(), device, dtype);
+        return of(randomValues(), device, dtype);
     }
 
     /**
@@ -152,9 +199,20 @@ public final class Parameters implements AutoCloseable {
      * model part binds (close them afterwards).
      */
     public static Parameters meta(ScalarType dtype) {
-        return new Parameters((name, shape, dev, dt) -> torch.empty(shape,
-                new TensorOptions(dev).dtype(new ScalarTypeOptional(dt)), new MemoryFormatOptional()),
-                new Device("meta"), dtype);
+        return meta(dtype, Float8Weights.NONE);
+    }
+
+    /**
+     * {@link #meta(ScalarType)} with the weights {@code float8} names in float8_e4m3fn and their (meta) scales: what a
+     * model part binds with those weights kept in float8. {@code float8}'s scales are not asked for.
+     */
+    public static Parameters meta(ScalarType dtype, Float8Weights float8) {
+        return new Parameters(Parameters::metaTensor, float8, new Device("meta"), dtype);
+    }
+
+    private static Tensor metaTensor(String name, long[] shape, Device device, ScalarType dtype) {
+        return torch.empty(shape, new TensorOptions(device).dtype(new ScalarTypeOptional(dtype)),
+                new MemoryFormatOptional());
     }
 
     /**
@@ -184,14 +242,17 @@ public final class Parameters implements AutoCloseable {
         }
     }
 
-    /** Parameter {@code name} of {@code shape} in the model dtype. */
+    /**
+     * Parameter {@code name} of {@code shape} in the model dtype, or in float8_e4m3fn for a weight kept in float8
+     * (see {@link #scale}).
+     */
     public Tensor tensor(String name, long... shape) {
         return own(name, shape, false, null);
     }
 
     /**
      * Parameter {@code name} of {@code shape}, stored as {@code layout} makes it (e.g. rows reordered for a fused
-     * kernel); only the result is kept.
+     * kernel); only the result is kept. A weight kept in float8 reaches {@code layout} in float8_e4m3fn.
      */
     public Tensor tensor(String name, long[] shape, UnaryOperator<Tensor> layout) {
         return own(name, shape, false, layout);
@@ -206,9 +267,22 @@ public final class Parameters implements AutoCloseable {
         return own(name, shape, true, null);
     }
 
-    /** A linear layer (closed by its owner) {@code prefix.weight [out, in]}, with {@code prefix.bias [out]} if {@code bias}. */
+    /**
+     * A linear layer (closed by its owner) {@code prefix.weight [out, in]}, with {@code prefix.bias [out]} if
+     * {@code bias}; an FP8 layer if the weight is kept in float8.
+     */
     public Linear linear(String prefix, long out, long in, boolean bias) {
-        return new Linear(tensor(prefix + ".weight", out, in), bias ? tensor(prefix + ".bias", out) : null);
+        String weight = prefix + ".weight";
+        Tensor w = tensor(weight, out, in);
+        return new Linear(w, bias ? tensor(prefix + ".bias", out) : null, scale(weight));
+    }
+
+    /**
+     * The scale of weight {@code name}, bound with it, if it is kept in float8_e4m3fn: a 0-d tensor in the model dtype
+     * on the device (or in the weight's placement); {@code null} for a weight in the model dtype.
+     */
+    public Tensor scale(String name) {
+        return scales.get(name);
     }
 
     /** An RMSNorm of weight {@code name [dim]}. */
@@ -247,32 +321,58 @@ public final class Parameters implements AutoCloseable {
         return dtype;
     }
 
+    /** Which weights these parameters keep in float8 ({@link Float8Weights#NONE} for none). */
+    public Float8Weights float8Weights() {
+        return float8;
+    }
+
     /** Every parameter handed out so far, name → shape, in binding order. */
     public Map<String, long[]> shapes() {
         return Collections.unmodifiableMap(shapes);
     }
 
-    /** Creates the tensor in a scope of its own (its temporaries die there) and keeps one reference to it. */
+    /**
+     * Creates the tensor (and a float8 weight's scale, placed right after it) in a scope of its own (its temporaries
+     * die there) and keeps one reference to each.
+     */
     private Tensor own(String name, long[] shape, boolean asFloat, UnaryOperator<Tensor> layout) {
         if (shapes.put(name, shape.clone()) != null) {
             throw new IllegalStateException("parameter '" + name + "' bound twice");
         }
+        boolean isFloat8 = float8.isFloat8(name, shape);
+        if (isFloat8 && asFloat) {
+            throw new IllegalStateException("parameter '" + name + "' is kept in float8, not float32");
+        }
         Tensor t;
         try (PointerScope ignored = new PointerScope()) {
-            t = source.create(name, shape, device, dtype);
+            t = source.create(name, shape, device, isFloat8 ? FLOAT8 : dtype);
+            if (isFloat8 && t.scalar_type().intern() != FLOAT8) {
+                throw new IllegalStateException("source gave '" + name + "' in " + t.scalar_type().intern()
+                        + ", not in float8_e4m3fn");
+            }
             if (layout != null) {
                 t = layout.apply(t);
             }
             if (asFloat && t.scalar_type().intern() != ScalarType.Float) {
                 t = t.to(ScalarType.Float);
             }
-            if (placement != null) {
-                t = placement.place(name, t);
+            t = placed(name, t);
+            if (isFloat8) {
+                Tensor s = placed(name + " (scale)", device.is_meta() ? metaTensor(name, new long[0], device, dtype)
+                        : float8.scale(name).reshape().to(device, dtype));
+                scales.put(name, s);
+                owned.add(s);
             }
-            t.retainReference();
         }
         owned.add(t);
         return t;
+    }
+
+    /** {@code t} where the current placement puts it, holding one reference for this object. */
+    private Tensor placed(String name, Tensor t) {
+        Tensor kept = placement == null ? t : placement.place(name, t);
+        kept.retainReference();
+        return kept;
     }
 
     /**
@@ -283,6 +383,7 @@ public final class Parameters implements AutoCloseable {
     public void close() {
         owned.forEach(Tensor::releaseReference);
         owned.clear();
+        scales.clear();
         device.releaseReference();
     }
 }

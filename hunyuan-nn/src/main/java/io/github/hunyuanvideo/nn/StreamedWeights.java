@@ -125,8 +125,20 @@ public final class StreamedWeights implements AutoCloseable {
      * allocated. {@code bind} builds the layer from the parameters it is given and closes it.
      */
     public static long layerBytes(ScalarType dtype, Consumer<Parameters> bind) {
+        return layerBytes(Parameters.meta(dtype), bind);
+    }
+
+    /**
+     * {@link #layerBytes(ScalarType, Consumer)} binding through {@code meta}, fresh parameters on the meta device
+     * (say {@link Parameters#meta(ScalarType, Parameters.Float8Weights)}: weights kept in float8 count as such),
+     * which this closes.
+     */
+    public static long layerBytes(Parameters meta, Consumer<Parameters> bind) {
         long[] total = {0};
-        try (PointerScope scope = new PointerScope(); Parameters p = Parameters.meta(dtype)) {
+        try (PointerScope scope = new PointerScope(); Parameters p = meta) {
+            if (!p.device().is_meta()) {
+                throw new IllegalArgumentException("layer bytes are measured with parameters on the meta device");
+            }
             p.placing((name, value) -> {
                 total[0] = align(total[0]) + value.nbytes();
                 return value;
