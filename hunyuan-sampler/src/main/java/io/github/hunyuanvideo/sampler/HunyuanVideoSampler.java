@@ -376,8 +376,8 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      * benchmarks and smoke tests at any size. It has no text encoders; generate with
      * {@link #predict(GenerationRequest, PromptEmbeddings, PromptEmbeddings, ProgressListener, CancellationToken)}.
      *
-     * @param config device, precisions, tiling and memory budget ({@code loadTextEncoders} is ignored: the plan
-     *               counts no text encoder)
+     * @param config device, precisions (FP8 block weights with {@code useFp8}), tiling and memory budget
+     *               ({@code loadTextEncoders} is ignored: the plan counts no text encoder)
      * @param ditConfig the DiT's hyperparameters (e.g. {@link DitConfig#cfgDistill()})
      * @param vaeConfig the VAE's (e.g. {@link VaeConfig#official()})
      */
@@ -398,7 +398,8 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         LOG.info("{}", plan.describe());
         capAllocator(plan);
         HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(ditConfig, device,
-                config.precision().scalarType(), seed, new BlockStreaming(plan.streamedBlocks(), plan.prefetchDepth()));
+                config.precision().scalarType(), seed, new BlockStreaming(plan.streamedBlocks(), plan.prefetchDepth()),
+                config.useFp8());
         try {
             return new HunyuanVideoSampler(config, dit, CausalVideoVae.withRandomWeights(vaeConfig, device,
                     config.vaePrecision().scalarType(), seed + 1), null, plan);

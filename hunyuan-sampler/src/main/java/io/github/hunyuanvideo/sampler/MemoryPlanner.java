@@ -174,7 +174,8 @@ final class MemoryPlanner {
         }
         long[] videoLatents = latents.clone();
         videoLatents[0] = Math.max(1, config.largestRequest().batch());
-        return new Sizes(DitMemory.nonBlockBytes(dit, ditDtype), DitMemory.blockBytes(dit, ditDtype),
+        return new Sizes(DitMemory.nonBlockBytes(dit, ditDtype, config.useFp8()),
+                DitMemory.blockBytes(dit, ditDtype, config.useFp8()),
                 DitMemory.activationBytes(dit, ditDtype, latents, config.textLen()), llmBytes, textActivation,
                 VaeMemory.weightBytes(vae, vaeDtype), vaeDecode(vae, vaeDtype, videoLatents, config.vaeTiling()));
     }
