@@ -1,6 +1,11 @@
 package io.github.hunyuanvideo.bench;
 
 import io.github.hunyuanvideo.dit.BlockStreaming;
+import io.github.hunyuanvideo.sampler.HunyuanVideoSampler;
+import io.github.hunyuanvideo.sampler.MemoryPlan;
+import io.github.hunyuanvideo.sampler.RequestSize;
+import io.github.hunyuanvideo.sampler.SamplerConfig;
+import io.github.hunyuanvideo.vae.VaeConfig;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.dit.DitMemory;
@@ -14,6 +19,7 @@ import org.bytedeco.pytorch.Context;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -22,6 +28,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,15 +62,18 @@ import java.util.Map;
  *   <li>{@code --probe-sdp true|false} (default true), {@code --breakdown true|false} (default false)</li>
  *   <li>{@code --blas default|cublas|cublaslt}: libtorch's preferred GEMM library (default: libtorch's choice)</li>
  *   <li>{@code --streamed-blocks N,M,...}: one model per entry, with its last N blocks streamed from host memory
- *       ({@link BlockStreaming}; default 0: all resident), each built from the same seeded weights and run on the
- *       same inputs; every row says whether its output equals the first model's bit for bit</li>
+ *       ({@link BlockStreaming}; default: all resident, or the sampler's memory plan under {@code --max-gpu-memory}),
+ *       each built from the same seeded weights and run on the same inputs; every row says whether its output equals
+ *       the first model's bit for bit, and for streamed models the time the copies take at the measured
+ *       host-to-device bandwidth and how much of it shows (the step's time over the resident row's)</li>
  *   <li>{@code --prefetch-depth N} streamed blocks copied ahead (default 1)</li>
  *   <li>{@code --fp8 false|true|false,true}: one model per entry (times each {@code --streamed-blocks} entry);
  *       {@code true} holds the block Linear weights as an FP8 checkpoint loads them (random float8_e4m3fn values and a
  *       random per-tensor scale each, made on the device, dequantised before each GEMM), for the device bytes of its
  *       weights and its time per step against the model in the compute dtype (default false)</li>
  *   <li>{@code --max-gpu-memory SIZE} ({@code 24G}, {@code 12GiB}, {@code 16000M}): cap the CUDA caching allocator
- *       of device 0 at SIZE before anything is built (default: no cap); printed in the header</li>
+ *       of device 0 at SIZE before anything is built (default: no cap); printed in the header. Without
+ *       {@code --streamed-blocks}, the blocks the sampler's plan for this budget streams</li>
  * </ul>
  * GPU: {@code java ... io.github.hunyuanvideo.bench.DitBench}; CPU smoke test:
  * {@code ... DitBench --device cpu --dtype fp32 --config tiny --latents 1x16x5x16x16 --runs 1}.
@@ -105,12 +115,18 @@ public final class DitBench {
                     : torch.BlasBackend.Cublaslt);
         }
         String cap = MemoryCap.apply(o.maxGpuMemory(), device);
+        List<Integer> streamedSettings = o.streamedBlocks() != null ? o.streamedBlocks()
+                : List.of(plannedStreamedBlocks(o, cfg));
+        // bytes per second of one page-locked host-to-device copy, to put the streamed bytes in time
+        double copyBandwidth = device.is_cuda() && streamedSettings.stream().anyMatch(n -> n > 0)
+                ? hostToDeviceBandwidth(device) : Double.NaN;
+        Map<String, Double> residentMedians = new LinkedHashMap<>();
         List<String> rows = new ArrayList<>();
         // each shape's output of the first model of its weights (FP8 or not), which every other streaming setting
         // must equal bit for bit
         Map<String, Tensor> firstOutputs = new LinkedHashMap<>();
         for (boolean fp8 : o.fp8()) {
-            for (int streamedBlocks : o.streamedBlocks()) {
+            for (int streamedBlocks : streamedSettings) {
                 BlockStreaming streaming = new BlockStreaming(streamedBlocks, o.prefetchDepth());
                 long t0 = System.nanoTime();
                 try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, device, dtype, 0, streaming,
@@ -125,7 +141,8 @@ public final class DitBench {
                             CudaMemory.gib(deviceWeightBytes(cfg, dtype, fp8, dit)), torch.get_num_threads(), o.sdp(),
                             o.blas(), cap);
                     for (long[] shape : o.latents()) {
-                        rows.add(benchmark(dit, cfg, shape, o, fp8, device, dtype, firstOutputs));
+                        rows.add(benchmark(dit, cfg, shape, o, fp8, device, dtype, firstOutputs, residentMedians,
+                                copyBandwidth));
                     }
                 }
             }
@@ -133,8 +150,8 @@ public final class DitBench {
         firstOutputs.values().forEach(Tensor::releaseReference);
         System.out.println();
         System.out.println("| what | shape | streamed blocks | block weights | median | min | peak GPU memory | "
-                + "copied per step | TFLOP/s | SDPA | output vs first |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+                + "copied per step | copy time | exposed | TFLOP/s | SDPA | output vs first |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         rows.forEach(System.out::println);
         System.out.println();
         System.out.println(PYTHON_FIGURES);
@@ -150,8 +167,60 @@ public final class DitBench {
         return DitMemory.nonBlockBytes(cfg, dtype, fp8) + resident + dit.streamingSlotBytes();
     }
 
+    /**
+     * The streamed block count of the sampler's memory plan for {@code --max-gpu-memory} and the largest of the
+     * latents (its DiT alone: no text encoder counted; the plan is printed). 0 without a budget.
+     */
+    private static int plannedStreamedBlocks(Options o, DitConfig cfg) {
+        if (o.maxGpuMemory() == 0) {
+            return 0;
+        }
+        long[] largest = o.latents().stream().max(Comparator.comparingLong(s -> s[0] * s[2] * s[3] * s[4]))
+                .orElseThrow();
+        SamplerConfig config = SamplerConfig.builder().device(o.device()).ditConfig(cfg).loadTextEncoders(false)
+                .precision(o.dtype()).deviceMemoryBudget(o.maxGpuMemory()).prefetchDepth(o.prefetchDepth())
+                .largestRequest(new RequestSize((int) largest[3] * 8, (int) largest[4] * 8,
+                        (int) (largest[2] - 1) * 4 + 1, (int) largest[0]))
+                .useFp8(o.fp8().contains(true)).build();
+        MemoryPlan plan = HunyuanVideoSampler.planMemory(config, cfg, VaeConfig.official(), null, null);
+        System.out.println(plan.describe());
+        return plan.streamedBlocks();
+    }
+
+    /** Bytes per second of a 1 GiB page-locked host-to-device copy (median of 3). */
+    private static double hostToDeviceBandwidth(Device device) {
+        long bytes = 1L << 30;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor host = torch.empty(new long[]{bytes}, new TensorOptions(ScalarType.Byte),
+                    new MemoryFormatOptional()).pin_memory();
+            Tensor target = torch.empty(new long[]{bytes}, new TensorOptions(device).dtype(
+                    new ScalarTypeOptional(ScalarType.Byte)), new MemoryFormatOptional());
+            double[] t = new double[3];
+            for (int i = -1; i < t.length; i++) {
+                CudaMemory.synchronize();
+                long start = System.nanoTime();
+                target.copy_(host, true);
+                CudaMemory.synchronize();
+                if (i >= 0) {
+                    t[i] = (System.nanoTime() - start) / 1e9;
+                }
+            }
+            Arrays.sort(t);
+            double bandwidth = bytes / t[1];
+            System.out.printf(Locale.ROOT, "%nhost-to-device copy from page-locked memory: %.1f GB/s%n",
+                    bandwidth / 1e9);
+            return bandwidth;
+        }
+    }
+
+    /**
+     * One row: the median step of {@code dit} on latents of {@code shape}; its copy time is the streamed bytes at
+     * {@code copyBandwidth}, and the exposed part is how much slower the step is than the resident model's of the
+     * same weights and shape ({@code residentMedians}, filled by the resident rows).
+     */
     private static String benchmark(HunyuanVideoTransformer dit, DitConfig cfg, long[] shape, Options o, boolean fp8,
-                                    Device device, ScalarType dtype, Map<String, Tensor> firstOutputs) {
+                                    Device device, ScalarType dtype, Map<String, Tensor> firstOutputs,
+                                    Map<String, Double> residentMedians, double copyBandwidth) {
         long[] grid = {shape[2] / cfg.patchSize().get(0), shape[3] / cfg.patchSize().get(1),
                 shape[4] / cfg.patchSize().get(2)};
         long imageTokens = grid[0] * grid[1] * grid[2];
@@ -208,10 +277,21 @@ public final class DitBench {
             double[] sorted = times.clone();
             Arrays.sort(sorted);
             double median = sorted[sorted.length / 2];
-            return String.format(Locale.ROOT, "| %s | latent %s | %d | %s | %.2f s | %.2f s | %.2f GiB | %.1f GB | %.0f "
-                            + "| %s | %s |", what, Arrays.toString(shape), dit.streaming().streamedBlocks(),
-                    fp8 ? "FP8" : o.dtype(), median, sorted[0], CudaMemory.gib(peak), copiedPerStep / 1e9,
-                    flops / median / 1e12, backend, sameAsFirst);
+            String copyTime = "–";
+            String exposed = "–";
+            if (dit.streaming().enabled()) {
+                copyTime = Double.isNaN(copyBandwidth) ? "n/a" : String.format(Locale.ROOT, "%.2f s",
+                        copiedPerStep / copyBandwidth);
+                Double resident = residentMedians.get(key);
+                exposed = resident == null ? "n/a (no resident row)" : String.format(Locale.ROOT, "%+.2f s",
+                        median - resident);
+            } else {
+                residentMedians.put(key, median);
+            }
+            return String.format(Locale.ROOT, "| %s | latent %s | %d | %s | %.2f s | %.2f s | %.2f GiB | %.1f GB | %s "
+                            + "| %s | %.0f | %s | %s |", what, Arrays.toString(shape), dit.streaming().streamedBlocks(),
+                    fp8 ? "FP8" : o.dtype(), median, sorted[0], CudaMemory.gib(peak), copiedPerStep / 1e9, copyTime,
+                    exposed, flops / median / 1e12, backend, sameAsFirst);
         }
     }
 
@@ -363,7 +443,7 @@ public final class DitBench {
         boolean probe = true;
         boolean breakdown = false;
         String blas = "default";
-        List<Integer> streamedBlocks = List.of(0);
+        List<Integer> streamedBlocks = null;
         int prefetchDepth = 1;
         List<Boolean> fp8 = List.of(false);
         long maxGpuMemory = 0;
