@@ -5,6 +5,7 @@ import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.vae.CausalVideoVae;
 import io.github.hunyuanvideo.vae.TilingConfig;
 import io.github.hunyuanvideo.vae.VaeConfig;
+import io.github.hunyuanvideo.vae.VaeMemory;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -16,11 +17,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Tiled VAE decode benchmark: the full-size {@code 884-16c-hy} VAE with seeded random weights, official tiles,
- * decoding latents of the 544p and 720p videos; prints a markdown table with the median time and the peak CUDA memory
- * ({@code torch.cuda.max_memory_allocated}: the caching allocator's peak of allocated bytes, weights included).
+ * decoding latents of the 544p and 720p videos; prints a markdown table with the median time, the peak CUDA memory
+ * ({@code torch.cuda.max_memory_allocated}: the caching allocator's peak of allocated bytes, weights included) and,
+ * next to it, the estimate of {@link VaeMemory} (weights + decode) for the row's tiling.
  *
  * <p>Arguments (all optional):
  * <ul>
@@ -35,6 +39,9 @@ import java.util.Locale;
  *   <li>{@code --cudnn-benchmark true|false} cuDNN autotuning ({@code torch.backends.cudnn.benchmark}), default
  *       true</li>
  *   <li>{@code --tile-px P}, {@code --tile-frames F} tile sizes, default the config's (256 px, 64 frames)</li>
+ *   <li>{@code --max-gpu-memory SIZE} (e.g. {@code 8G}, {@code 6GiB}, {@code 4000M}; units are powers of 1024) a
+ *       device-memory budget for weights and decode: each row's tiling is {@link TilingConfig#fitting} for the budget
+ *       minus {@link VaeMemory#weightBytes}; not with {@code --tile-px}/{@code --tile-frames}</li>
  *   <li>{@code --small} a tiny VAE (widths 8..32) and latent 1x16x9x6x10, to check on a CPU that the program runs</li>
  * </ul>
  * Example (GPU): {@code java -cp ... io.github.hunyuanvideo.bench.VaeBench}; smoke test:
@@ -43,12 +50,16 @@ import java.util.Locale;
 public final class VaeBench {
     private static final String PYTHON_FIGURE = "Python (official, random fp16 weights, official tiles, H100 80GB "
             + "HBM3, torch 2.11): 544×960×129 in 19.7 s, peak 22.4 GiB (VAE alone)";
+    /** A number, then optionally K/M/G/T with or without B/iB, or just B. */
+    private static final Pattern MEMORY_SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(?:([kmgt])(?:i?b)?|b)?",
+            Pattern.CASE_INSENSITIVE);
 
     private VaeBench() {
     }
 
     private record Options(String device, Precision dtype, List<long[]> shapes, List<String> modes, int runs,
-                           int warmup, boolean cudnnBenchmark, Integer tilePx, Integer tileFrames, boolean small) {
+                           int warmup, boolean cudnnBenchmark, Integer tilePx, Integer tileFrames, Long maxGpuMemory,
+                           boolean small) {
     }
 
     public static void main(String[] args) {
@@ -62,31 +73,42 @@ public final class VaeBench {
             torch.globalContext().setBenchmarkCuDNN(true);
         }
         VaeConfig config = o.small() ? smallConfig() : VaeConfig.official();
-        TilingConfig tiling = new TilingConfig(o.tilePx() != null ? o.tilePx() : config.sampleSize(),
+        TilingConfig given = new TilingConfig(o.tilePx() != null ? o.tilePx() : config.sampleSize(),
                 o.tileFrames() != null ? o.tileFrames() : config.sampleTsize(), 0.25, true, true);
+        ScalarType dtype = o.dtype().scalarType();
+        long weightEstimate = VaeMemory.weightBytes(config, dtype);
+        List<TilingConfig> tilings = new ArrayList<>();
         for (long[] s : o.shapes()) {
             if (s.length != 5 || s[1] != config.latentChannels()) {
                 throw new IllegalArgumentException("--shapes entry " + Arrays.toString(s) + " must be Bx"
                         + config.latentChannels() + "xTxHxW");
             }
+            // chosen before anything loads, so a budget too small fails at once
+            tilings.add(o.maxGpuMemory() == null ? given : TilingConfig.fitting(config, dtype, s,
+                    o.maxGpuMemory() - weightEstimate, "--max-gpu-memory"));
         }
         long t0 = System.nanoTime();
-        try (CausalVideoVae vae = CausalVideoVae.withRandomWeights(config, device, o.dtype().scalarType(), 0)) {
-            vae.setTiling(tiling);
+        try (CausalVideoVae vae = CausalVideoVae.withRandomWeights(config, device, dtype, 0)) {
             CudaMemory.synchronize();
             double buildS = (System.nanoTime() - t0) / 1e9;
             long weights = CudaMemory.allocatedBytes();
-            System.out.printf(Locale.ROOT, "%nVAE %s, %s weights on %s (built in %.1f s, %.2f GiB on the GPU), "
-                            + "tiles %d px / %d frames, overlap %.2f, cuDNN benchmark %s, %d CPU threads%n%n",
+            System.out.printf(Locale.ROOT, "%nVAE %s, %s weights on %s (built in %.1f s, %.2f GiB on the GPU, "
+                            + "estimated %.2f GiB), %s, overlap %.2f, cuDNN benchmark %s, %d CPU threads%n%n",
                     o.small() ? "small (test widths)" : "884-16c-hy", o.dtype(), o.device(), buildS,
-                    CudaMemory.gib(weights), tiling.spatialTileSize(), tiling.temporalTileFrames(),
-                    tiling.overlapFactor(), device.is_cuda() ? o.cudnnBenchmark() : "n/a", torch.get_num_threads());
-            System.out.println("| latent | video | mode | median s | min s | max s | peak allocated GiB | "
-                    + "reserved GiB after |");
-            System.out.println("|---|---|---|---|---|---|---|---|");
-            for (long[] shape : o.shapes()) {
+                    CudaMemory.gib(weights), CudaMemory.gib(weightEstimate), o.maxGpuMemory() == null
+                            ? "tiles as given" : String.format(Locale.ROOT, "tiles fitting --max-gpu-memory %.2f GiB",
+                            CudaMemory.gib(o.maxGpuMemory())),
+                    given.overlapFactor(), device.is_cuda() ? o.cudnnBenchmark() : "n/a", torch.get_num_threads());
+            System.out.println("| latent | video | tiles px / frames | mode | median s | min s | max s | "
+                    + "peak allocated GiB | estimated GiB | reserved GiB after |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+            for (int i = 0; i < o.shapes().size(); i++) {
+                long[] shape = o.shapes().get(i);
+                TilingConfig tiling = tilings.get(i);
+                vae.setTiling(tiling);
+                long estimate = weightEstimate + VaeMemory.decodeBytes(config, dtype, shape, tiling);
                 for (String mode : o.modes()) {
-                    row(vae, config, device, shape, mode, o);
+                    row(vae, config, device, shape, mode, estimate, o);
                 }
             }
             System.out.println();
@@ -94,8 +116,9 @@ public final class VaeBench {
         }
     }
 
+    /** One table row; {@code estimate}: weights + decode by {@link VaeMemory} (for the buffer mode). */
     private static void row(CausalVideoVae vae, VaeConfig config, Device device, long[] shape, String mode,
-                            Options o) {
+                            long estimate, Options o) {
         double[] times = new double[o.runs()];
         long peak = 0;
         long[] video = {0};
@@ -128,9 +151,12 @@ public final class VaeBench {
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
                 : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         String out = video[0] + "×" + config.decodedSize(shape[3]) + "×" + config.decodedSize(shape[4]);
-        System.out.printf(Locale.ROOT, "| %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f |%n",
-                String.join("×", Arrays.stream(shape).mapToObj(Long::toString).toList()), out, mode, median,
-                sorted[0], sorted[sorted.length - 1], CudaMemory.gib(peak), CudaMemory.gib(CudaMemory.reservedBytes()));
+        TilingConfig tiling = vae.tiling();
+        System.out.printf(Locale.ROOT, "| %s | %s | %d / %d | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |%n",
+                String.join("×", Arrays.stream(shape).mapToObj(Long::toString).toList()), out,
+                tiling.spatialTileSize(), tiling.temporalTileFrames(), mode, median, sorted[0],
+                sorted[sorted.length - 1], CudaMemory.gib(peak), CudaMemory.gib(estimate),
+                CudaMemory.gib(CudaMemory.reservedBytes()));
     }
 
     /** The vae_tiny widths with 16 latent channels, so the default latent layout stays valid. */
@@ -148,6 +174,7 @@ public final class VaeBench {
         boolean cudnn = true;
         Integer tilePx = null;
         Integer tileFrames = null;
+        Long maxGpuMemory = null;
         boolean small = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -169,14 +196,18 @@ public final class VaeBench {
                 case "--cudnn-benchmark" -> cudnn = Boolean.parseBoolean(value(args, ++i, a));
                 case "--tile-px" -> tilePx = positive(value(args, ++i, a), a, 1);
                 case "--tile-frames" -> tileFrames = positive(value(args, ++i, a), a, 1);
+                case "--max-gpu-memory" -> maxGpuMemory = memorySizeBytes(value(args, ++i, a), a);
                 default -> throw new IllegalArgumentException("unknown argument " + a + " (see the class Javadoc)");
             }
+        }
+        if (maxGpuMemory != null && (tilePx != null || tileFrames != null)) {
+            throw new IllegalArgumentException("--max-gpu-memory chooses the tiles: give it or --tile-px/--tile-frames");
         }
         if (shapes == null) {
             shapes = small ? List.of(new long[]{1, 16, 9, 6, 10})
                     : List.of(new long[]{1, 16, 33, 68, 120}, new long[]{1, 16, 33, 90, 160});
         }
-        return new Options(device, dtype, shapes, modes, runs, warmup, cudnn, tilePx, tileFrames, small);
+        return new Options(device, dtype, shapes, modes, runs, warmup, cudnn, tilePx, tileFrames, maxGpuMemory, small);
     }
 
     private static List<long[]> parseShapes(String s) {
@@ -189,6 +220,24 @@ public final class VaeBench {
             }
         }
         return out;
+    }
+
+    /**
+     * {@code 8G}, {@code 6GiB}, {@code 4000M}, {@code 1.5g}, {@code 123} (bytes): a number with an optional K/M/G/T
+     * unit, each a power of 1024 (as {@code -Xmx}), with or without {@code B}/{@code iB}. A stand-in until the shared
+     * {@code MemorySize} parser of hunyuan-nn replaces it.
+     */
+    static long memorySizeBytes(String v, String flag) {
+        Matcher m = MEMORY_SIZE.matcher(v.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException(flag + " must be a size such as 8G, 6GiB or 4000M, got '" + v + "'");
+        }
+        int power = m.group(2) == null ? 0 : "KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1;
+        double bytes = Double.parseDouble(m.group(1)) * Math.pow(1024, power);
+        if (bytes < 1 || bytes >= Long.MAX_VALUE) {
+            throw new IllegalArgumentException(flag + " must be at least 1 byte and below 8 EiB, got '" + v + "'");
+        }
+        return (long) bytes;
     }
 
     private static String value(String[] args, int i, String flag) {

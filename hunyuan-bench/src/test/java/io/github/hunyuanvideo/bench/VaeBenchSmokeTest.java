@@ -3,7 +3,11 @@ package io.github.hunyuanvideo.bench;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import io.github.hunyuanvideo.io.testing.Stdout;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,8 +18,38 @@ class VaeBenchSmokeTest {
         String out = Stdout.capture(() -> VaeBench.main(new String[]{"--device", "cpu", "--small", "--dtype", "fp32",
                 "--shapes", "1x16x5x5x5", "--runs", "1", "--warmup", "0", "--modes", "buffer,sink"}));
         // 5 latent frames / 5×5 latent pixels with the small VAE's 4-latent tiles: tiled both ways, 17×40×40 out
-        assertTrue(out.contains("| 1×16×5×5×5 | 17×40×40 | buffer |"), out);
-        assertTrue(out.contains("| 1×16×5×5×5 | 17×40×40 | sink |"), out);
+        assertTrue(out.contains("| 1×16×5×5×5 | 17×40×40 | 32 / 16 | buffer |"), out);
+        assertTrue(out.contains("| 1×16×5×5×5 | 17×40×40 | 32 / 16 | sink |"), out);
+    }
+
+    /** A budget that fits the small VAE's own tiles keeps them; one below its weights names the option. */
+    @Test
+    void memoryBudgetChoosesTheTiles() {
+        String out = Stdout.capture(() -> VaeBench.main(new String[]{"--device", "cpu", "--small", "--dtype", "fp32",
+                "--shapes", "1x16x5x5x5", "--runs", "1", "--warmup", "0", "--max-gpu-memory", "1GiB"}));
+        assertTrue(out.contains("tiles fitting --max-gpu-memory 1.00 GiB"), out);
+        assertTrue(out.contains("| 1×16×5×5×5 | 17×40×40 | 32 / 16 | buffer |"), out);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VaeBench.main(new String[]{
+                "--device", "cpu", "--small", "--shapes", "1x16x5x5x5", "--max-gpu-memory", "1K"}));
+        assertTrue(e.getMessage().startsWith("--max-gpu-memory: the VAE decode of 40x40x17 needs at least"),
+                e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> VaeBench.main(new String[]{"--small", "--max-gpu-memory",
+                "1G", "--tile-px", "64"}));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"8G, 8589934592", "6GiB, 6442450944", "4000M, 4194304000", "1.5g, 1610612736", "512 MB, 536870912",
+            "123, 123", "2kib, 2048", "3T, 3298534883328", "7b, 7"})
+    void memorySizes(String text, long bytes) {
+        assertEquals(bytes, VaeBench.memorySizeBytes(text, "--max-gpu-memory"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "G", "8X", "-1G", "8GG", "0", "0.1"})
+    void badMemorySizesAreNamed(String text) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> VaeBench.memorySizeBytes(text, "--max-gpu-memory"));
+        assertTrue(e.getMessage().startsWith("--max-gpu-memory"), e.getMessage());
     }
 
     @Test
