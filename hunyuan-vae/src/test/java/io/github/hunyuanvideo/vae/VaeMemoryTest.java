@@ -44,6 +44,18 @@ class VaeMemoryTest {
     }
 
     /**
+     * Streamed, the encoder and the decoder each take two slots of their largest part, a 512-wide resnet: two
+     * 3×3×3 convolutions of 512 × 512 weights with their biases in the model dtype, and two GroupNorms of float32
+     * weight and bias, every tensor a multiple of 512 bytes (in fp16 108 MiB, against 0.46 GiB resident).
+     */
+    @ParameterizedTest
+    @CsvSource({"Half, 2", "Float, 4"})
+    void streamedWeightsAreFourSlotsOfAResnet(ScalarType dtype, long bytesPerValue) {
+        long resnet = 2 * (512L * 512 * 27 + 512) * bytesPerValue + 4 * 512 * 4;
+        assertEquals(4 * resnet, VaeMemory.streamedWeightBytes(OFFICIAL, dtype));
+    }
+
+    /**
      * A tile at least as large along both axes never needs less, for every pair of candidate tilings, on latents that
      * every candidate tiles in time and space (a clip that fits one temporal tile skips the temporal loop and its
      * separate output buffer, so there a larger tile can need less).
