@@ -3,9 +3,6 @@ package io.github.hunyuanvideo.bench;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import io.github.hunyuanvideo.io.testing.Stdout;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -37,19 +34,27 @@ class VaeBenchSmokeTest {
                 "1G", "--tile-px", "64"}));
     }
 
-    @ParameterizedTest
-    @CsvSource({"8G, 8589934592", "6GiB, 6442450944", "4000M, 4194304000", "1.5g, 1610612736", "512 MB, 536870912",
-            "123, 123", "2kib, 2048", "3T, 3298534883328", "7b, 7"})
-    void memorySizes(String text, long bytes) {
-        assertEquals(bytes, VaeBench.memorySizeBytes(text, "--max-gpu-memory"));
+    /** The sizes are the shared {@code MemorySize}'s (tested in hunyuan-nn); a bad one names the option. */
+    @Test
+    void badMemorySizeIsNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VaeBench.main(new String[]{
+                "--device", "cpu", "--small", "--max-gpu-memory", "8X"}));
+        assertTrue(e.getMessage().startsWith("--max-gpu-memory: '8X' is not a size"), e.getMessage());
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"", "G", "8X", "-1G", "8GG", "0", "0.1"})
-    void badMemorySizesAreNamed(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> VaeBench.memorySizeBytes(text, "--max-gpu-memory"));
-        assertTrue(e.getMessage().startsWith("--max-gpu-memory"), e.getMessage());
+    /** One model per {@code --streamed} entry; the streamed one copies its weights to the device on every decode. */
+    @Test
+    void residentAndStreamedRowsFollowEachOther() {
+        String out = Stdout.capture(() -> VaeBench.main(new String[]{"--device", "cpu", "--small", "--dtype", "fp32",
+                "--shapes", "1x16x5x5x5", "--runs", "1", "--warmup", "0", "--streamed", "false,true"}));
+        assertTrue(out.contains("fp32 weights resident on cpu"), out);
+        assertTrue(out.contains("fp32 weights streamed on cpu"), out);
+        assertTrue(out.contains("| 1×16×5×5×5 | 17×40×40 | 32 / 16 | buffer | resident |"), out);
+        assertTrue(out.contains("| 1×16×5×5×5 | 17×40×40 | 32 / 16 | buffer | streamed |"), out);
+        assertTrue(out.indexOf("| resident |") < out.indexOf("| streamed |"), out);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VaeBench.main(new String[]{
+                "--device", "cpu", "--small", "--streamed", "yes"}));
+        assertEquals("--streamed entries are true or false, got 'yes'", e.getMessage());
     }
 
     @Test
