@@ -166,6 +166,7 @@ class VaeMemoryTest {
                 new long[]{1, 4, 33, 68, 120}, TilingConfig.of(OFFICIAL)));
         assertThrows(IllegalArgumentException.class, () -> VaeMemory.decodeBytes(OFFICIAL, ScalarType.Long,
                 latents("1x16x33x68x120"), TilingConfig.of(OFFICIAL)));
+        assertThrows(IllegalArgumentException.class, () -> VaeMemory.streamedWeightBytes(OFFICIAL, ScalarType.Long));
     }
 
     private static long bytes(String shape, TilingConfig t, ScalarType dtype) {
