@@ -5,6 +5,7 @@ import io.github.hunyuanvideo.nn.Cancellation;
 import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
+import io.github.hunyuanvideo.nn.StreamedWeights;
 import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -36,31 +38,107 @@ import java.util.function.BooleanSupplier;
  * written to the output (or handed to a {@link FrameSink}) at once, so decoding holds one tile's activations plus the
  * output, never all tiles.
  *
+ * <p><b>Streaming.</b> Loaded {@code streamed}, the weights live in host memory and come to the device part by part
+ * while they run, as the original's {@code --use-cpu-offload} does: the encoder and the decoder each bind their parts
+ * (conv_in; every resnet, the attention, every resampler; the output norm with conv_out; and {@code quant_conv},
+ * {@code post_quant_conv}) as the layers of one {@link StreamedWeights} with two device slots. Each part's forward
+ * waits for its copy and lets the next part's copy start, so a tiled decode, which runs the decoder once per tile,
+ * cycles through the slots. Results are bit-identical to the resident model's; the device holds
+ * {@link VaeMemory#streamedWeightBytes} instead of {@link VaeMemory#weightBytes}. The slots are shared: a streamed VAE
+ * runs one encode or decode at a time.
+ *
  * <p><b>Ownership.</b> The weights live in the model's {@link Parameters} until {@link #close}. Returned tensors belong
  * to the caller's innermost {@link PointerScope} if there is one, else to the caller. They are created under
  * {@link InferenceMode}: update them in place only inside one.
  */
 public final class CausalVideoVae implements AutoCloseable {
+    /** Streamed parts copied ahead of the one computing: two device slots per coder. */
+    static final int PREFETCH_DEPTH = 1;
+
     private static final Set<ScalarType> FLOATING = Set.of(ScalarType.Float, ScalarType.Half, ScalarType.BFloat16,
             ScalarType.Double);
 
     private final VaeConfig config;
     private final Parameters params;
+    private final PartWeights partWeights;
     private final Encoder encoder;
     private final Decoder decoder;
-    private final CausalConv3d quantConv;
-    private final CausalConv3d postQuantConv;
+    private final Part quantConv;
+    private final Part postQuantConv;
     private volatile Tiler tiler;
 
-    private CausalVideoVae(Parameters params, VaeConfig config) {
+    /**
+     * Binds the encoder, the decoder, quant_conv and post_quant_conv, in the official order; quant_conv is the
+     * encoder's last part and post_quant_conv the decoder's last (it runs first: the decoder's ring starts a tile at
+     * its last layer and wraps to conv_in, still the cyclic order {@link StreamedWeights} prefetches for).
+     */
+    private CausalVideoVae(Parameters params, VaeConfig config, PartWeights partWeights) {
         this.config = config;
         this.params = params;
-        this.encoder = Encoder.load(params, config);
-        this.decoder = Decoder.load(params, config);
+        this.partWeights = partWeights;
+        this.encoder = Encoder.load(params, partWeights.encoderParts(), config);
+        this.decoder = Decoder.load(params, partWeights.decoderParts(), config);
         int latent = config.latentChannels();
-        this.quantConv = CausalConv3d.load(params, "quant_conv", 2 * latent, 2 * latent, 1);
-        this.postQuantConv = CausalConv3d.load(params, "post_quant_conv", latent, latent, 1);
+        this.quantConv = partWeights.encoderParts().bind(params,
+                q -> CausalConv3d.load(q, "quant_conv", 2 * latent, 2 * latent, 1)::forward);
+        this.postQuantConv = partWeights.decoderParts().bind(params,
+                q -> CausalConv3d.load(q, "post_quant_conv", latent, latent, 1)::forward);
         this.tiler = new Tiler(TilingConfig.of(config), config);
+    }
+
+    /**
+     * How the encoder's and the decoder's parts are bound, and the streamed weights that hold them ({@code null} when
+     * the parts are resident, or only measured).
+     */
+    private record PartWeights(PartBinder encoderParts, PartBinder decoderParts, StreamedWeights encoderSlots,
+                               StreamedWeights decoderSlots) {
+        static final PartWeights RESIDENT = new PartWeights(PartBinder.RESIDENT, PartBinder.RESIDENT, null, null);
+
+        /** Host copies and device slots for every part of a VAE of {@code config} in {@code p}'s dtype. */
+        static PartWeights streamed(VaeConfig config, Parameters p) {
+            long[][] bytes = partBytes(config, p.dtype());
+            StreamedWeights encoderSlots = new StreamedWeights(p.device(), bytes[0], PREFETCH_DEPTH);
+            try {
+                StreamedWeights decoderSlots = new StreamedWeights(p.device(), bytes[1], PREFETCH_DEPTH);
+                return new PartWeights(PartBinder.streaming(encoderSlots), PartBinder.streaming(decoderSlots),
+                        encoderSlots, decoderSlots);
+            } catch (RuntimeException e) {
+                encoderSlots.close();
+                throw e;
+            }
+        }
+
+        boolean streamed() {
+            return encoderSlots != null;
+        }
+
+        long deviceBytes() {
+            return streamed() ? encoderSlots.deviceBytes() + decoderSlots.deviceBytes() : 0;
+        }
+
+        long bytesCopied() {
+            return streamed() ? encoderSlots.bytesCopied() + decoderSlots.bytesCopied() : 0;
+        }
+
+        void close() {
+            Scopes.closeAll(encoderSlots, decoderSlots);
+        }
+    }
+
+    /**
+     * The slot bytes of each part in {@code dtype} ({@link StreamedWeights#layerBytes}), in binding order:
+     * {@code [0]} the encoder's (quant_conv last), {@code [1]} the decoder's (post_quant_conv last). Measured on the
+     * meta device.
+     */
+    static long[][] partBytes(VaeConfig config, ScalarType dtype) {
+        List<Long> encoderBytes = new ArrayList<>();
+        List<Long> decoderBytes = new ArrayList<>();
+        try (PointerScope scope = new PointerScope(); Parameters p = Parameters.meta(dtype)) {
+            new CausalVideoVae(p, config, new PartWeights(PartBinder.measuring(dtype, encoderBytes),
+                    PartBinder.measuring(dtype, decoderBytes), null, null)).closeBoxes();
+        }
+        return new long[][]{encoderBytes.stream().mapToLong(Long::longValue).toArray(),
+                decoderBytes.stream().mapToLong(Long::longValue).toArray()};
     }
 
     /**
@@ -72,17 +150,30 @@ public final class CausalVideoVae implements AutoCloseable {
      *                                  before copying any
      */
     public static CausalVideoVae load(Weights w, VaeConfig config, Device device, ScalarType dtype) {
-        return load(w, config, device, dtype, "VAE checkpoint");
+        return load(w, config, device, dtype, false);
     }
 
-    private static CausalVideoVae load(Weights w, VaeConfig config, Device device, ScalarType dtype, String what) {
+    /**
+     * As {@link #load(Weights, VaeConfig, Device, ScalarType)}; {@code streamed} keeps the weights in host memory
+     * (read there, never passing through the device) and streams them to {@code device} part by part as they run
+     * (see the class comment).
+     */
+    public static CausalVideoVae load(Weights w, VaeConfig config, Device device, ScalarType dtype, boolean streamed) {
+        return load(w, config, device, dtype, streamed, "VAE checkpoint");
+    }
+
+    private static CausalVideoVae load(Weights w, VaeConfig config, Device device, ScalarType dtype, boolean streamed,
+                                       String what) {
         Objects.requireNonNull(w, "weights");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(device, "device");
         checkDevice(device, dtype);
         Weights canonical = canonicalNames(w);
         Parameters.checkExactly(canonical, expectedShapes(config), what);
-        return build(Parameters.of(canonical, device, dtype), config);
+        // streamed, every parameter goes to a host copy: read it there (the Device belongs to the binding's scope)
+        Parameters p = streamed ? Parameters.of((name, shape, dev, dt) -> Parameters.copy(canonical, name, shape,
+                new Device("cpu"), dt), device, dtype) : Parameters.of(canonical, device, dtype);
+        return build(p, config, streamed);
     }
 
     /**
@@ -92,6 +183,15 @@ public final class CausalVideoVae implements AutoCloseable {
      * @throws NoSuchFileException naming the folder or file that is missing
      */
     public static CausalVideoVae fromPretrained(Path vaeDir, Device device, ScalarType dtype) throws IOException {
+        return fromPretrained(vaeDir, device, dtype, false);
+    }
+
+    /**
+     * As {@link #fromPretrained(Path, Device, ScalarType)}; {@code streamed} keeps the weights in host memory and
+     * streams them to {@code device} part by part as they run (see the class comment).
+     */
+    public static CausalVideoVae fromPretrained(Path vaeDir, Device device, ScalarType dtype, boolean streamed)
+            throws IOException {
         if (!Files.isDirectory(vaeDir)) {
             throw new NoSuchFileException(vaeDir.toString(), null, "VAE folder not found");
         }
@@ -103,7 +203,7 @@ public final class CausalVideoVae implements AutoCloseable {
                 .orElseThrow(() -> new NoSuchFileException(vaeDir.toString(), null,
                         "no VAE weights: none of " + candidates + " exists"));
         try (Weights w = Weights.open(checkpoint)) {
-            return load(w, config, device, dtype, "VAE checkpoint " + checkpoint);
+            return load(w, config, device, dtype, streamed, "VAE checkpoint " + checkpoint);
         }
     }
 
@@ -112,15 +212,29 @@ public final class CausalVideoVae implements AutoCloseable {
      * {@link Parameters#random} draws them (which seeds libtorch's default generators).
      */
     public static CausalVideoVae withRandomWeights(VaeConfig config, Device device, ScalarType dtype, long seed) {
-        checkDevice(device, dtype);
-        return build(Parameters.random(device, dtype, seed), config);
+        return withRandomWeights(config, device, dtype, seed, false);
     }
 
-    /** The VAE owning {@code p}, which is closed if building fails. */
-    private static CausalVideoVae build(Parameters p, VaeConfig config) {
+    /**
+     * As {@link #withRandomWeights(VaeConfig, Device, ScalarType, long)} (the same values); {@code streamed} keeps
+     * them in host memory and streams them to {@code device} part by part as they run (see the class comment).
+     */
+    public static CausalVideoVae withRandomWeights(VaeConfig config, Device device, ScalarType dtype, long seed,
+                                                   boolean streamed) {
+        checkDevice(device, dtype);
+        return build(Parameters.random(device, dtype, seed), config, streamed);
+    }
+
+    /** The VAE owning {@code p}, which is closed, with any streamed weights, if building fails. */
+    private static CausalVideoVae build(Parameters p, VaeConfig config, boolean streamed) {
+        PartWeights parts = null;
         try {
-            return new CausalVideoVae(p, config);
+            parts = streamed ? PartWeights.streamed(config, p) : PartWeights.RESIDENT;
+            return new CausalVideoVae(p, config, parts);
         } catch (RuntimeException e) {
+            if (parts != null) {
+                parts.close();
+            }
             p.close();
             throw e;
         }
@@ -132,7 +246,7 @@ public final class CausalVideoVae implements AutoCloseable {
      */
     public static Map<String, long[]> expectedShapes(VaeConfig config) {
         // shapesOf closes the parameters itself, so only the boxes are closed here
-        return Parameters.shapesOf(p -> new CausalVideoVae(p, config).closeBoxes());
+        return Parameters.shapesOf(p -> new CausalVideoVae(p, config, PartWeights.RESIDENT).closeBoxes());
     }
 
     /**
@@ -156,6 +270,21 @@ public final class CausalVideoVae implements AutoCloseable {
     /** The dtype of the weights and of the computation (GroupNorm aside). */
     public ScalarType dtype() {
         return params.dtype();
+    }
+
+    /** Whether the weights live in host memory and are streamed to the device part by part. */
+    public boolean streamed() {
+        return partWeights.streamed();
+    }
+
+    /** Device bytes of the streaming slots (0 when resident): {@link VaeMemory#streamedWeightBytes}. */
+    public long streamingSlotBytes() {
+        return partWeights.deviceBytes();
+    }
+
+    /** Bytes of streamed weights copied to the device so far (0 when resident). */
+    public long streamedBytesCopied() {
+        return partWeights.bytesCopied();
     }
 
     public TilingConfig tiling() {
@@ -249,19 +378,20 @@ public final class CausalVideoVae implements AutoCloseable {
         return decoder;
     }
 
-    CausalConv3d quantConv() {
+    Part quantConv() {
         return quantConv;
     }
 
-    CausalConv3d postQuantConv() {
+    Part postQuantConv() {
         return postQuantConv;
     }
 
-    /** Releases the weights. */
+    /** Releases the weights (and, streamed, their host copies and device slots). */
     @Override
     public void close() {
         closeBoxes();
         params.close();
+        partWeights.close();
     }
 
     /** Closes what the boxes hold besides the parameters (the attention projections). */

@@ -9,41 +9,41 @@ import java.util.List;
 
 /**
  * {@code DecoderCausal3D}: conv_in, the mid block, the up blocks (widths reversed), then GroupNorm, SiLU and conv_out
- * to the video channels.
+ * to the video channels. Its parts, in the order they run: conv_in, the mid block's resnets and attention, each up
+ * block's resnets and upsampler, and the output norm with conv_out.
  */
 final class Decoder implements AutoCloseable {
     private static final String PREFIX = "decoder";
 
-    private final CausalConv3d convIn;
+    private final Part convIn;
     private final UNetMidBlock midBlock;
     private final List<UpDecoderBlock> upBlocks;
-    private final GroupNorm normOut;
-    private final CausalConv3d convOut;
+    private final Part outputHead;
 
-    private Decoder(CausalConv3d convIn, UNetMidBlock midBlock, List<UpDecoderBlock> upBlocks, GroupNorm normOut,
-                    CausalConv3d convOut) {
+    private Decoder(Part convIn, UNetMidBlock midBlock, List<UpDecoderBlock> upBlocks, Part outputHead) {
         this.convIn = convIn;
         this.midBlock = midBlock;
         this.upBlocks = upBlocks;
-        this.normOut = normOut;
-        this.convOut = convOut;
+        this.outputHead = outputHead;
     }
 
-    static Decoder load(Parameters p, VaeConfig c) {
+    /** Binds the decoder of {@code c}, its parts through {@code parts}, in the order they run. */
+    static Decoder load(Parameters p, PartBinder parts, VaeConfig c) {
         List<Integer> widths = c.blockOutChannels();
         int top = widths.get(widths.size() - 1);
-        CausalConv3d convIn = CausalConv3d.load(p, PREFIX + ".conv_in.conv", c.latentChannels(), top, 3);
-        UNetMidBlock mid = UNetMidBlock.load(p, PREFIX + ".mid_block", top, c.normNumGroups(),
+        Part convIn = parts.bind(p,
+                q -> CausalConv3d.load(q, PREFIX + ".conv_in.conv", c.latentChannels(), top, 3)::forward);
+        UNetMidBlock mid = UNetMidBlock.load(p, parts, PREFIX + ".mid_block", top, c.normNumGroups(),
                 c.midBlockAddAttention());
         List<UpDecoderBlock> blocks = new ArrayList<>();
         int in = top;
         for (int i = 0; i < c.blocks(); i++) {
-            blocks.add(UpDecoderBlock.load(p, PREFIX + ".up_blocks." + i, c, i, in));
+            blocks.add(UpDecoderBlock.load(p, parts, PREFIX + ".up_blocks." + i, c, i, in));
             in = widths.get(c.blocks() - 1 - i);
         }
-        GroupNorm normOut = GroupNorm.load(p, PREFIX + ".conv_norm_out", widths.get(0), c.normNumGroups());
-        CausalConv3d convOut = CausalConv3d.load(p, PREFIX + ".conv_out.conv", widths.get(0), c.outChannels(), 3);
-        return new Decoder(convIn, mid, List.copyOf(blocks), normOut, convOut);
+        Part outputHead = parts.bind(p, q -> Part.outputHead(q, PREFIX, widths.get(0), c.outChannels(),
+                c.normNumGroups()));
+        return new Decoder(convIn, mid, List.copyOf(blocks), outputHead);
     }
 
     /** z [B, latent, T, H, W] (after post_quant_conv) in the model dtype → [B, C_out, T', H', W']. */
@@ -61,7 +61,7 @@ final class Decoder implements AutoCloseable {
                 h = next;
                 probe.record(PREFIX + ".up_blocks." + i, h);
             }
-            Tensor out = convOut.forwardPadded(normOut.siluPadded(h, convOut.kernel()));
+            Tensor out = outputHead.forward(h);
             h.close();
             probe.record(PREFIX, out);
             return out;

@@ -4,7 +4,7 @@ import io.github.hunyuanvideo.nn.Parameters;
 import org.bytedeco.pytorch.Tensor;
 
 /** {@code DownsampleCausal3D}: a k = 3 causal convolution with stride {@code (s_t, s_s, s_s)}. */
-final class DownsampleCausal3d {
+final class DownsampleCausal3d implements Part {
     private final CausalConv3d conv;
 
     private DownsampleCausal3d(CausalConv3d conv) {
@@ -17,7 +17,8 @@ final class DownsampleCausal3d {
                 timeStride, spaceStride, spaceStride));
     }
 
-    Tensor forward(Tensor x) {
+    @Override
+    public Tensor forward(Tensor x) {
         return conv.forward(x);
     }
 }

@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * (frame, h, w) order, and a frame-causal mask under which a token sees every token of its own and earlier frames.
  * Closing it releases the projections' references to their weights.
  */
-final class MidBlockAttention implements AutoCloseable {
+final class MidBlockAttention implements Part {
     private final GroupNorm norm;
     private final Linear toQ;
     private final Linear toK;
@@ -41,7 +41,8 @@ final class MidBlockAttention implements AutoCloseable {
     }
 
     /** {@code x + attention(x)} for x [B, C, T, H, W]. */
-    Tensor forward(Tensor x) {
+    @Override
+    public Tensor forward(Tensor x) {
         return Scopes.scoped(() -> {
             long b = x.size(0);
             long c = x.size(1);

@@ -6,13 +6,12 @@ import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.UnaryOperator;
 
 /**
  * {@code ResnetBlockCausal3D}: {@code h = conv1(silu(norm1(x)))}, {@code h = conv2(silu(norm2(h)))},
  * {@code out = shortcut(x) + h}; the shortcut is a k = 1 causal convolution when the width changes.
  */
-final class ResnetBlockCausal3d {
+final class ResnetBlockCausal3d implements Part {
     private final GroupNorm norm1;
     private final CausalConv3d conv1;
     private final GroupNorm norm2;
@@ -38,28 +37,30 @@ final class ResnetBlockCausal3d {
     }
 
     /**
-     * The {@code count} resnets {@code prefix.resnets.r} of an up or down block: the first reads {@code in}
-     * channels, all write {@code out}.
+     * The {@code count} resnets {@code prefix.resnets.r} of an up or down block, each a part of {@code parts}: the
+     * first reads {@code in} channels, all write {@code out}.
      */
-    static List<ResnetBlockCausal3d> loadAll(Parameters p, String prefix, int count, int in, int out, int groups) {
-        List<ResnetBlockCausal3d> resnets = new ArrayList<>();
+    static List<Part> loadAll(Parameters p, PartBinder parts, String prefix, int count, int in, int out, int groups) {
+        List<Part> resnets = new ArrayList<>();
         for (int r = 0; r < count; r++) {
-            resnets.add(load(p, prefix + ".resnets." + r, r == 0 ? in : out, out, groups));
+            String name = prefix + ".resnets." + r;
+            int width = r == 0 ? in : out;
+            resnets.add(parts.bind(p, q -> load(q, name, width, out, groups)));
         }
         return List.copyOf(resnets);
     }
 
     /** Runs {@code resnets} in turn, then {@code sampler} unless it is null, freeing each intermediate. */
-    static Tensor forwardAll(List<ResnetBlockCausal3d> resnets, UnaryOperator<Tensor> sampler, Tensor x) {
+    static Tensor forwardAll(List<Part> resnets, Part sampler, Tensor x) {
         return Scopes.scoped(() -> {
             Tensor h = null;
-            for (ResnetBlockCausal3d r : resnets) {
+            for (Part r : resnets) {
                 Tensor next = r.forward(h == null ? x : h);
                 Scopes.release(h);
                 h = next;
             }
             if (sampler != null) {
-                Tensor next = sampler.apply(h);
+                Tensor next = sampler.forward(h);
                 h.close();
                 h = next;
             }
@@ -67,7 +68,8 @@ final class ResnetBlockCausal3d {
         });
     }
 
-    Tensor forward(Tensor x) {
+    @Override
+    public Tensor forward(Tensor x) {
         return Scopes.scoped(() -> {
             Tensor h = norm1.siluPadded(x, conv1.kernel());
             h = conv1.forwardPadded(h);

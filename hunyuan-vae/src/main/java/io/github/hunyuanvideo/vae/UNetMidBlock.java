@@ -6,21 +6,25 @@ import org.bytedeco.pytorch.Tensor;
 
 /** {@code UNetMidBlockCausal3D} with one layer: resnet, frame-causal attention (if enabled), resnet. */
 final class UNetMidBlock implements AutoCloseable {
-    private final ResnetBlockCausal3d first;
-    private final MidBlockAttention attention;
-    private final ResnetBlockCausal3d second;
+    private final Part first;
+    private final Part attention;
+    private final Part second;
 
-    private UNetMidBlock(ResnetBlockCausal3d first, MidBlockAttention attention, ResnetBlockCausal3d second) {
+    private UNetMidBlock(Part first, Part attention, Part second) {
         this.first = first;
         this.attention = attention;
         this.second = second;
     }
 
-    static UNetMidBlock load(Parameters p, String prefix, int channels, int groups, boolean addAttention) {
-        ResnetBlockCausal3d first = ResnetBlockCausal3d.load(p, prefix + ".resnets.0", channels, channels, groups);
-        MidBlockAttention attn = addAttention
-                ? MidBlockAttention.load(p, prefix + ".attentions.0", channels, groups) : null;
-        ResnetBlockCausal3d second = ResnetBlockCausal3d.load(p, prefix + ".resnets.1", channels, channels, groups);
+    /** Binds the resnets and the attention, each a part of {@code parts}. */
+    static UNetMidBlock load(Parameters p, PartBinder parts, String prefix, int channels, int groups,
+                             boolean addAttention) {
+        Part first = parts.bind(p, q -> ResnetBlockCausal3d.load(q, prefix + ".resnets.0", channels, channels,
+                groups));
+        Part attn = addAttention
+                ? parts.bind(p, q -> MidBlockAttention.load(q, prefix + ".attentions.0", channels, groups)) : null;
+        Part second = parts.bind(p, q -> ResnetBlockCausal3d.load(q, prefix + ".resnets.1", channels, channels,
+                groups));
         return new UNetMidBlock(first, attn, second);
     }
 

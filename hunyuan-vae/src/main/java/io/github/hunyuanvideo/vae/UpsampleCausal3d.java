@@ -9,7 +9,7 @@ import org.bytedeco.pytorch.Tensor;
  * only (T → 1 + f_t·(T−1)), then a k = 3 causal convolution. Nearest upsampling by integer factors is a pure copy, so
  * it is written straight into the convolution's padded input.
  */
-final class UpsampleCausal3d {
+final class UpsampleCausal3d implements Part {
     private final CausalConv3d conv;
     private final int timeFactor;
     private final int spaceFactor;
@@ -26,7 +26,8 @@ final class UpsampleCausal3d {
                 timeFactor, spaceFactor);
     }
 
-    Tensor forward(Tensor x) {
+    @Override
+    public Tensor forward(Tensor x) {
         return Scopes.scoped(() -> {
             long b = x.size(0);
             long c = x.size(1);

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.vae;
 
+import io.github.hunyuanvideo.nn.StreamedWeights;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
@@ -69,6 +70,24 @@ public final class VaeMemory {
             long values = Arrays.stream(shape).reduce(1, Math::multiplyExact);
             long bytes = values * (shape.length == 1 ? Math.max(e, 4) : e);
             total += (bytes + ALLOCATION_GRANULE - 1) / ALLOCATION_GRANULE * ALLOCATION_GRANULE;
+        }
+        return total;
+    }
+
+    /**
+     * Device bytes of the weights of a VAE of {@code config} loaded streamed in {@code dtype}: the slots of its two
+     * {@link StreamedWeights}, for each of the encoder and the decoder {@link StreamedWeights#slotsFor two} times its
+     * largest part (a 512-wide resnet for the official VAE: 108 MiB in all in fp16, against {@link #weightBytes}'
+     * 0.46 GiB). Measured on the meta device with {@link StreamedWeights#layerBytes}, as the model sizes its slots; in
+     * a budget it takes the place of {@link #weightBytes}.
+     *
+     * @throws IllegalArgumentException if the dtype is not floating point
+     */
+    public static long streamedWeightBytes(VaeConfig config, ScalarType dtype) {
+        elementSize(dtype); // refuses a dtype the VAE cannot compute in, as the other figures do
+        long total = 0;
+        for (long[] parts : CausalVideoVae.partBytes(config, dtype)) {
+            total += StreamedWeights.slotsFor(parts.length, CausalVideoVae.PREFETCH_DEPTH) * max(parts);
         }
         return total;
     }

@@ -44,6 +44,24 @@ class VaeMemoryTest {
     }
 
     /**
+     * Streamed, the encoder and the decoder each take two slots of their largest part, a 512-wide resnet: two
+     * 3×3×3 convolutions of 512 × 512 weights with their biases in the model dtype, and two GroupNorms of float32
+     * weight and bias, every tensor a multiple of 512 bytes (in fp16 108 MiB, against 0.46 GiB resident). The
+     * encoder has 17 parts (conv_in, 3 + 3 + 3 + 2 in the down blocks, 3 in the mid block, the output head,
+     * quant_conv), the decoder 21 (conv_in, 3 in the mid block, 4 + 4 + 4 + 3 in the up blocks, the output head,
+     * post_quant_conv).
+     */
+    @ParameterizedTest
+    @CsvSource({"Half, 2", "Float, 4"})
+    void streamedWeightsAreFourSlotsOfAResnet(ScalarType dtype, long bytesPerValue) {
+        long resnet = 2 * (512L * 512 * 27 + 512) * bytesPerValue + 4 * 512 * 4;
+        assertEquals(4 * resnet, VaeMemory.streamedWeightBytes(OFFICIAL, dtype));
+        long[][] parts = CausalVideoVae.partBytes(OFFICIAL, dtype);
+        assertEquals(17, parts[0].length);
+        assertEquals(21, parts[1].length);
+    }
+
+    /**
      * A tile at least as large along both axes never needs less, for every pair of candidate tilings, on latents that
      * every candidate tiles in time and space (a clip that fits one temporal tile skips the temporal loop and its
      * separate output buffer, so there a larger tile can need less).
@@ -148,6 +166,7 @@ class VaeMemoryTest {
                 new long[]{1, 4, 33, 68, 120}, TilingConfig.of(OFFICIAL)));
         assertThrows(IllegalArgumentException.class, () -> VaeMemory.decodeBytes(OFFICIAL, ScalarType.Long,
                 latents("1x16x33x68x120"), TilingConfig.of(OFFICIAL)));
+        assertThrows(IllegalArgumentException.class, () -> VaeMemory.streamedWeightBytes(OFFICIAL, ScalarType.Long));
     }
 
     private static long bytes(String shape, TilingConfig t, ScalarType dtype) {
