@@ -104,7 +104,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                                TextEncoders text) {
         this(config, dit, vae, text, MemoryPlan.unbudgeted(dit.config().doubleBlocks() + dit.config().singleBlocks(),
                 text == null ? MemoryPlan.TextPlacement.NONE : textPlacement(config), 0,
-                config.vaeTiling() ? TilingConfig.of(vae.config()) : TilingConfig.disabled()));
+                config.vaeTiling() ? TilingConfig.of(vae.config()) : TilingConfig.disabled(), vae.streamed()));
     }
 
     /** The sampler over loaded models, decoding with the plan's VAE tiling; requests are checked against the plan. */
@@ -130,7 +130,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         this(config, device, ditConfig, ditDtype, vaeConfig, velocity, decode, text, models,
                 MemoryPlan.unbudgeted(ditConfig.doubleBlocks() + ditConfig.singleBlocks(),
                         text == null ? MemoryPlan.TextPlacement.NONE : MemoryPlan.TextPlacement.DEVICE, 0,
-                        TilingConfig.of(vaeConfig)));
+                        TilingConfig.of(vaeConfig), false));
     }
 
     /** {@link #HunyuanVideoSampler(SamplerConfig, Device, DitConfig, ScalarType, VaeConfig, BiFunction, BiFunction,
@@ -277,11 +277,11 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             int llmStreamed = textOnDevice && config.useCpuOffload()
                     ? TextEncoders.llmOptions(config).layersToRun(llm.numLayers()) : 0;
             return MemoryPlan.unbudgeted(ditConfig.doubleBlocks() + ditConfig.singleBlocks(), text, llmStreamed,
-                    config.vaeTiling() ? TilingConfig.of(vaeConfig) : TilingConfig.disabled());
+                    config.vaeTiling() ? TilingConfig.of(vaeConfig) : TilingConfig.disabled(), config.useCpuOffload());
         }
         return MemoryPlanner.plan(config.deviceMemoryBudget(), CudaMemory.freeBytes(), config.largestRequest(),
                 MemoryPlanner.sizes(config, ditConfig, vaeConfig, textOnDevice ? llm : null,
-                        textOnDevice ? clip : null), text, config.prefetchDepth());
+                        textOnDevice ? clip : null), text, config.prefetchDepth(), config.useCpuOffload());
     }
 
     /** Where {@code config} runs the text encoders. */
@@ -361,11 +361,12 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         }
     }
 
-    /** The VAE of {@code layout} in {@link SamplerConfig#vaePrecision()}. */
+    /** The VAE of {@code layout} in {@link SamplerConfig#vaePrecision()}, streamed from host memory with CPU offload. */
     private static CausalVideoVae loadVae(CheckpointLayout layout, VaeConfig vaeConfig, SamplerConfig config,
                                           Device device) throws IOException {
         try (Weights w = Weights.open(layout.vaeWeights())) {
-            return CausalVideoVae.load(w, vaeConfig, device, config.vaePrecision().scalarType());
+            return CausalVideoVae.load(w, vaeConfig, device, config.vaePrecision().scalarType(),
+                    config.useCpuOffload());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("vae: " + layout.vaeWeights() + ": " + e.getMessage(), e);
         }
@@ -402,7 +403,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                 config.useFp8());
         try {
             return new HunyuanVideoSampler(config, dit, CausalVideoVae.withRandomWeights(vaeConfig, device,
-                    config.vaePrecision().scalarType(), seed + 1), null, plan);
+                    config.vaePrecision().scalarType(), seed + 1, config.useCpuOffload()), null, plan);
         } catch (RuntimeException e) {
             dit.close();
             throw e;

@@ -21,6 +21,7 @@ import java.util.Locale;
  * @param textEncoders       where the text encoders run
  * @param streamedLlmLayers  LLM decoder layers streamed from host memory (with {@link TextPlacement#DEVICE})
  * @param vaeTiling          the VAE decode's tiling
+ * @param vaeStreamed        whether the VAE's weights stay in host memory and are streamed while it decodes
  * @param textPeak           expected device peak while encoding the prompt, bytes (0 without a budget)
  * @param denoisePeak        expected device peak of a denoising step, bytes (0 without a budget)
  * @param decodePeak         expected device peak of the VAE decode, bytes (0 without a budget)
@@ -28,7 +29,7 @@ import java.util.Locale;
  */
 public record MemoryPlan(long budget, long usable, RequestSize largestRequest, int residentBlocks,
                          int streamedBlocks, int prefetchDepth, TextPlacement textEncoders, int streamedLlmLayers,
-                         TilingConfig vaeTiling, long textPeak, long denoisePeak, long decodePeak, long hostBytes) {
+                         TilingConfig vaeTiling, boolean vaeStreamed, long textPeak, long denoisePeak, long decodePeak, long hostBytes) {
 
     /** Where the text encoders compute. */
     public enum TextPlacement {
@@ -42,11 +43,11 @@ public record MemoryPlan(long budget, long usable, RequestSize largestRequest, i
 
     /**
      * The plan without a budget: every DiT block resident, {@code streamedLlmLayers} LLM layers streamed (all of them
-     * with CPU offload, else none), {@code vaeTiling} as configured.
+     * with CPU offload, else none), {@code vaeTiling} as configured, the VAE streamed with CPU offload.
      */
     public static MemoryPlan unbudgeted(int blocks, TextPlacement text, int streamedLlmLayers,
-                                        TilingConfig vaeTiling) {
-        return new MemoryPlan(0, 0, null, blocks, 0, 1, text, streamedLlmLayers, vaeTiling, 0, 0, 0, 0);
+                                        TilingConfig vaeTiling, boolean vaeStreamed) {
+        return new MemoryPlan(0, 0, null, blocks, 0, 1, text, streamedLlmLayers, vaeTiling, vaeStreamed, 0, 0, 0, 0);
     }
 
     /** Whether a budget made this plan. */
@@ -61,9 +62,9 @@ public record MemoryPlan(long budget, long usable, RequestSize largestRequest, i
 
     /** The plan in one line, as {@code fromPretrained} logs it. */
     public String describe() {
-        String tiles = !vaeTiling.spatial() && !vaeTiling.temporal() ? "untiled"
-                : String.format(Locale.ROOT, "tiles %d px × %d frames", vaeTiling.spatialTileSize(),
-                vaeTiling.temporalTileFrames());
+        String tiles = (vaeStreamed ? "streamed, " : "") + (!vaeTiling.spatial() && !vaeTiling.temporal()
+                ? "untiled" : String.format(Locale.ROOT, "tiles %d px × %d frames", vaeTiling.spatialTileSize(),
+                vaeTiling.temporalTileFrames()));
         String text = switch (textEncoders) {
             case DEVICE -> streamedLlmLayers > 0 ? "text encoders on the device, " + streamedLlmLayers
                     + " LLM layers streamed" : "text encoders on the device";

@@ -72,7 +72,7 @@ final class MemoryPlanner {
      *                         the text encoders are not on the device; {@link #UNAVAILABLE} for counts the
      *                         configuration rules out)
      * @param textActivation   the text encoders' activations plus CLIP's weights (0 when not on the device)
-     * @param vaeWeights       the VAE's weights (always resident)
+     * @param vaeWeights       the VAE's weights on the device throughout (its streaming slots with CPU offload)
      * @param vae              the VAE decode's working memory
      */
     record Sizes(long ditNonBlock, long[] ditBlocks, long ditActivation, long[] llmDeviceBytes, long textActivation,
@@ -96,11 +96,12 @@ final class MemoryPlanner {
      * @param deviceFree    the device's free memory now (0 = unknown: the budget alone counts)
      * @param text          where the text encoders run
      * @param prefetchDepth streamed blocks copied ahead
+     * @param vaeStreamed   whether {@code sizes} counts the VAE's streaming slots (CPU offload), for the plan's record
      * @throws IllegalArgumentException starting with {@code deviceMemoryBudget:}, naming the smallest budget that
      *                                  works, if none fits
      */
     static MemoryPlan plan(long budget, long deviceFree, RequestSize largest, Sizes sizes,
-                           MemoryPlan.TextPlacement text, int prefetchDepth) {
+                           MemoryPlan.TextPlacement text, int prefetchDepth, boolean vaeStreamed) {
         long available = deviceFree > 0 ? Math.min(budget, deviceFree) : budget;
         long usable = usable(available);
         int blocks = sizes.ditBlocks().length;
@@ -124,7 +125,8 @@ final class MemoryPlanner {
                     if (blocks - streamed == resident && persistent + working <= usable) {
                         long host = Arrays.stream(sizes.ditBlocks(), blocks - streamed, blocks).sum();
                         return new MemoryPlan(budget, usable, largest, resident, streamed, prefetchDepth, text,
-                                llmStreamed, tiling, persistent + encode, persistent + sizes.ditActivation(),
+                                llmStreamed, tiling, vaeStreamed, persistent + encode,
+                                persistent + sizes.ditActivation(),
                                 persistent + decode, host);
                     }
                 }
@@ -177,7 +179,9 @@ final class MemoryPlanner {
         return new Sizes(DitMemory.nonBlockBytes(dit, ditDtype, config.useFp8()),
                 DitMemory.blockBytes(dit, ditDtype, config.useFp8()),
                 DitMemory.activationBytes(dit, ditDtype, latents, config.textLen()), llmBytes, textActivation,
-                VaeMemory.weightBytes(vae, vaeDtype), vaeDecode(vae, vaeDtype, videoLatents, config.vaeTiling()));
+                config.useCpuOffload() ? VaeMemory.streamedWeightBytes(vae, vaeDtype)
+                        : VaeMemory.weightBytes(vae, vaeDtype),
+                vaeDecode(vae, vaeDtype, videoLatents, config.vaeTiling()));
     }
 
     private static long clipBytes(ClipTextConfig clip, ScalarType dtype) {
@@ -231,7 +235,7 @@ final class MemoryPlanner {
         return Math.min(blocks, (streamed + slots - 1) / slots * slots);
     }
 
-    /** Device bytes held through a whole generation: non-block weights, resident blocks, slots, VAE weights. */
+    /** Device bytes held through a whole generation: non-block weights, resident blocks, slots, the VAE's weights. */
     private static long persistent(Sizes sizes, int resident, int streamed, int prefetchDepth) {
         long[] b = sizes.ditBlocks();
         long residentBytes = Arrays.stream(b, 0, resident).sum();

@@ -25,7 +25,7 @@ class FullSizeMemoryPlanTest {
         SamplerConfig config = SamplerConfig.builder().device("cuda").deviceMemoryBudget(budgetGib * GIB)
                 .largestRequest(new RequestSize(height, width, 129, 1)).useCpuOffload(cpuOffload).build();
         return MemoryPlanner.plan(config.deviceMemoryBudget(), 0, config.largestRequest(), sizes(config),
-                MemoryPlan.TextPlacement.DEVICE, config.prefetchDepth());
+                MemoryPlan.TextPlacement.DEVICE, config.prefetchDepth(), cpuOffload);
     }
 
     private static MemoryPlanner.Sizes sizes(SamplerConfig config) {
@@ -58,9 +58,13 @@ class FullSizeMemoryPlanTest {
     }
 
     @Test
-    void cpuOffloadStreamsEveryLlmLayer() {
+    void cpuOffloadStreamsEveryLlmLayerAndTheVae() {
         MemoryPlan p = plan(40, 720, 1280, true);
         assertEquals(30, p.streamedLlmLayers(), p.describe());
+        assertTrue(p.vaeStreamed() && p.describe().contains("VAE streamed, tiles 256 px × 64 frames"), p.describe());
+        // the VAE's slots (108 MiB) instead of its weights (470 MiB) stay on the device throughout
+        MemoryPlan resident = plan(40, 720, 1280, false);
+        assertEquals(470.2 - 108.0, (resident.denoisePeak() - p.denoisePeak()) / (double) (1 << 20), 0.5);
     }
 
     @Test
@@ -76,7 +80,7 @@ class FullSizeMemoryPlanTest {
         long smallest = (long) Math.ceil(Double.parseDouble(gib) * GIB);
         SamplerConfig config = SamplerConfig.builder().device("cuda").deviceMemoryBudget(smallest).build();
         MemoryPlan p = MemoryPlanner.plan(smallest, 0, config.largestRequest(), sizes(config),
-                MemoryPlan.TextPlacement.DEVICE, 1);
+                MemoryPlan.TextPlacement.DEVICE, 1, false);
         assertEquals(60, p.streamedBlocks(), p.describe());
     }
 }

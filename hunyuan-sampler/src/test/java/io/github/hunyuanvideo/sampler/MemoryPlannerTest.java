@@ -102,7 +102,7 @@ class MemoryPlannerTest {
         MemoryPlanner.Sizes s = sizes(activation, vae, text);
         MemoryPlan plan;
         try {
-            plan = MemoryPlanner.plan(budget, 0, RequestSize.OFFICIAL_720P, s, DEVICE, depth);
+            plan = MemoryPlanner.plan(budget, 0, RequestSize.OFFICIAL_720P, s, DEVICE, depth, false);
         } catch (IllegalArgumentException e) {
             long smallest = MemoryPlanner.smallestBudget(s, depth);
             assertTrue(budget < smallest, "refused " + budget + " though " + smallest + " is enough");
@@ -110,7 +110,7 @@ class MemoryPlannerTest {
             assertTrue(e.getMessage().contains("the smallest budget that works is "), e.getMessage());
             // the smallest budget, as the message rounds it up, plans
             long rounded = (smallest + GIB / 10 - 1) / (GIB / 10) * (GIB / 10);
-            assertNotNull(MemoryPlanner.plan(rounded, 0, RequestSize.OFFICIAL_720P, s, DEVICE, depth));
+            assertNotNull(MemoryPlanner.plan(rounded, 0, RequestSize.OFFICIAL_720P, s, DEVICE, depth, false));
             return;
         }
         long usable = MemoryPlanner.usable(budget);
@@ -127,7 +127,7 @@ class MemoryPlannerTest {
         }
         // one more GiB never makes a slower plan: no smaller VAE tiles, no more LLM layers streamed, and with those
         // the same, no fewer resident blocks
-        MemoryPlan more = MemoryPlanner.plan(budget + GIB, 0, RequestSize.OFFICIAL_720P, s, DEVICE, depth);
+        MemoryPlan more = MemoryPlanner.plan(budget + GIB, 0, RequestSize.OFFICIAL_720P, s, DEVICE, depth, false);
         String both = more.describe() + " vs " + plan.describe();
         assertTrue(more.vaeTiling().spatialTileSize() >= plan.vaeTiling().spatialTileSize()
                 && more.vaeTiling().temporalTileFrames() >= plan.vaeTiling().temporalTileFrames(), both);
@@ -140,7 +140,7 @@ class MemoryPlannerTest {
     @Test
     void aBudgetThatHoldsEverythingStreamsNothing() {
         MemoryPlan plan = MemoryPlanner.plan(80 * GIB, 0, RequestSize.OFFICIAL_720P, sizes(8800 * MIB, 10 * GIB,
-                true), DEVICE, 1);
+                true), DEVICE, 1, false);
         assertEquals(0, plan.streamedBlocks());
         assertEquals(0, plan.streamedLlmLayers());
         assertEquals(TilingConfig.official(), plan.vaeTiling());
@@ -150,11 +150,11 @@ class MemoryPlannerTest {
     @Test
     void theDevicesFreeMemoryBoundsTheBudget() {
         MemoryPlanner.Sizes s = sizes(8800 * MIB, 10 * GIB, true);
-        MemoryPlan plan = MemoryPlanner.plan(80 * GIB, 20 * GIB, RequestSize.OFFICIAL_720P, s, DEVICE, 1);
+        MemoryPlan plan = MemoryPlanner.plan(80 * GIB, 20 * GIB, RequestSize.OFFICIAL_720P, s, DEVICE, 1, false);
         assertEquals(MemoryPlanner.usable(20 * GIB), plan.usable());
         assertTrue(plan.streamedBlocks() > 0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MemoryPlanner.plan(24 * GIB,
-                4 * GIB, RequestSize.OFFICIAL_720P, s, DEVICE, 1));
+                4 * GIB, RequestSize.OFFICIAL_720P, s, DEVICE, 1, false));
         assertTrue(e.getMessage().startsWith("deviceMemoryBudget: 24.00 GiB (4.00 GiB free on the device) is too "
                 + "small for 720x1280x129"), e.getMessage());
     }
