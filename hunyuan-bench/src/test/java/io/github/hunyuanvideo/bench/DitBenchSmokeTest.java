@@ -87,6 +87,17 @@ class DitBenchSmokeTest {
     }
 
     @Test
+    void streamingCheckFindsEveryStreamedModelBitIdenticalOnTheCpu() {
+        String out = Stdout.capture(() -> StreamingGpuCheck.main(new String[]{ReferenceCase.dir().toString(),
+                "--device", "cpu", "--dtype", "fp32"}));
+        assertTrue(out.contains("PASS") && !out.contains("| NO |"), out);
+        for (String model : new String[]{"| DiT (dit_tiny) | Float |", "| LLM (text_llm_tiny) | Float |",
+                "| VAE decode, untiled and tiled (vae_tiny) | Float | every part |"}) {
+            assertTrue(out.contains(model), model + " missing from\n" + out);
+        }
+    }
+
+    @Test
     void badOptionsAreRejectedBeforeAnyWork() {
         assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--sdp", "fastest"}));
         assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--device", "cpu", "--config",

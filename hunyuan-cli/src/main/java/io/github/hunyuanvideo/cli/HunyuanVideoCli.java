@@ -16,6 +16,7 @@ import io.github.hunyuanvideo.sampler.GenerationCancelledException;
 import io.github.hunyuanvideo.sampler.GenerationRequest;
 import io.github.hunyuanvideo.sampler.HunyuanVideoSampler;
 import io.github.hunyuanvideo.sampler.MissingCheckpointException;
+import io.github.hunyuanvideo.sampler.RequestSize;
 import io.github.hunyuanvideo.sampler.SamplerConfig;
 import io.github.hunyuanvideo.sampler.SamplerResult;
 import io.github.hunyuanvideo.sampler.demo.DemoCheckpoint;
@@ -464,6 +465,12 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                     + "streamed)");
         }
         GenerationRequest request = request();
+        if (maxGpuMemory != null) {
+            // the budget's plan is made for this very request: no memory is set aside for a larger one
+            config = config.toBuilder().largestRequest(new RequestSize(request.targetHeight(), request.targetWidth(),
+                    request.videoLength(), request.numVideosPerPrompt()
+                    * (request.doClassifierFreeGuidance() ? 2 : 1))).build();
+        }
         Mp4Options mp4 = mp4Options();
         Path saveDir = saveDir();
         Path base = demo ? demoModel() : modelBase;
