@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.bench;
 
-import io.github.hunyuanvideo.dit.BlockStreaming;
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.sampler.HunyuanVideoSampler;
 import io.github.hunyuanvideo.sampler.MemoryPlan;
 import io.github.hunyuanvideo.sampler.RequestSize;
@@ -62,7 +62,7 @@ import java.util.Map;
  *   <li>{@code --probe-sdp true|false} (default true), {@code --breakdown true|false} (default false)</li>
  *   <li>{@code --blas default|cublas|cublaslt}: libtorch's preferred GEMM library (default: libtorch's choice)</li>
  *   <li>{@code --streamed-blocks N,M,...}: one model per entry, with its last N blocks streamed from host memory
- *       ({@link BlockStreaming}; default: all resident, or the sampler's memory plan under {@code --max-gpu-memory}),
+ *       ({@link LayerStreaming}; default: all resident, or the sampler's memory plan under {@code --max-gpu-memory}),
  *       each built from the same seeded weights and run on the same inputs; every row says whether its output equals
  *       the first model's bit for bit, and for streamed models the time the copies take at the measured
  *       host-to-device bandwidth and how much of it shows (the step's time over the resident row's)</li>
@@ -127,7 +127,7 @@ public final class DitBench {
         Map<String, Tensor> firstOutputs = new LinkedHashMap<>();
         for (boolean fp8 : o.fp8()) {
             for (int streamedBlocks : streamedSettings) {
-                BlockStreaming streaming = new BlockStreaming(streamedBlocks, o.prefetchDepth());
+                LayerStreaming streaming = new LayerStreaming(streamedBlocks, o.prefetchDepth());
                 long t0 = System.nanoTime();
                 try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, device, dtype, 0, streaming,
                         fp8)) {
@@ -163,7 +163,7 @@ public final class DitBench {
      */
     private static long deviceWeightBytes(DitConfig cfg, ScalarType dtype, boolean fp8, HunyuanVideoTransformer dit) {
         long[] blocks = DitMemory.blockBytes(cfg, dtype, fp8);
-        long resident = Arrays.stream(blocks, 0, blocks.length - dit.streaming().streamedBlocks()).sum();
+        long resident = Arrays.stream(blocks, 0, blocks.length - dit.streaming().streamedLayers()).sum();
         return DitMemory.nonBlockBytes(cfg, dtype, fp8) + resident + dit.streamingSlotBytes();
     }
 
@@ -289,7 +289,7 @@ public final class DitBench {
                 residentMedians.put(key, median);
             }
             return String.format(Locale.ROOT, "| %s | latent %s | %d | %s | %.2f s | %.2f s | %.2f GiB | %.1f GB | %s "
-                            + "| %s | %.0f | %s | %s |", what, Arrays.toString(shape), dit.streaming().streamedBlocks(),
+                            + "| %s | %.0f | %s | %s |", what, Arrays.toString(shape), dit.streaming().streamedLayers(),
                     fp8 ? "FP8" : o.dtype(), median, sorted[0], CudaMemory.gib(peak), copiedPerStep / 1e9, copyTime,
                     exposed, flops / median / 1e12, backend, sameAsFirst);
         }

@@ -18,7 +18,7 @@ import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.text.ClipOutput;
 import io.github.hunyuanvideo.text.ClipTextConfig;
 import io.github.hunyuanvideo.text.ClipTextEncoder;
-import io.github.hunyuanvideo.text.LayerStreaming;
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;

@@ -2,7 +2,7 @@ package io.github.hunyuanvideo.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.hunyuanvideo.dit.BlockStreaming;
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.dit.DitCheckpoint;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
@@ -11,7 +11,7 @@ import io.github.hunyuanvideo.dit.LoraMerge;
 import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Precision;
-import io.github.hunyuanvideo.text.LayerStreaming;
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;
@@ -77,16 +77,16 @@ public final class StreamingGpuCheck {
             DitInputs in = new DitInputs(all.get("in.x"), all.get("in.t"), all.get("in.text_states"),
                     all.get("in.text_mask"), all.get("in.text_states_2"),
                     all.contains("in.guidance") ? all.get("in.guidance") : null);
-            Function<BlockStreaming, List<Tensor>> run = streaming -> {
+            Function<LayerStreaming, List<Tensor>> run = streaming -> {
                 try (HunyuanVideoTransformer dit = DitCheckpoint.loadOfficial(weights, cfg, dev, dtype,
                         LoraMerge.none(), streaming)) {
                     return calls(() -> dit.forward(in));
                 }
             };
-            return compare("DiT (dit_tiny)", dtype, run.apply(BlockStreaming.none()), rows, List.of(
-                    new Setting(blocks, 1, run.apply(new BlockStreaming(blocks, 1))),
-                    new Setting(blocks, 2, run.apply(new BlockStreaming(blocks, 2))),
-                    new Setting(blocks / 2, 1, run.apply(new BlockStreaming(blocks / 2, 1)))));
+            return compare("DiT (dit_tiny)", dtype, run.apply(LayerStreaming.none()), rows, List.of(
+                    new Setting(blocks, 1, run.apply(new LayerStreaming(blocks, 1))),
+                    new Setting(blocks, 2, run.apply(new LayerStreaming(blocks, 2))),
+                    new Setting(blocks / 2, 1, run.apply(new LayerStreaming(blocks / 2, 1)))));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.dit;
 
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.io.DType;
 import io.github.hunyuanvideo.io.TorchCheckpoint;
 import io.github.hunyuanvideo.io.Weights;
@@ -77,7 +78,7 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer load(Path weights, DitConfig cfg, Device device, ScalarType dtype,
                                                String loadKey, LoraMerge loras) throws IOException {
-        return load(weights, cfg, device, dtype, loadKey, loras, BlockStreaming.none());
+        return load(weights, cfg, device, dtype, loadKey, loras, LayerStreaming.none());
     }
 
     /**
@@ -85,7 +86,7 @@ public final class DitCheckpoint {
      * kept in host memory and streamed to the device as they run.
      */
     public static HunyuanVideoTransformer load(Path weights, DitConfig cfg, Device device, ScalarType dtype,
-                                               String loadKey, LoraMerge loras, BlockStreaming streaming)
+                                               String loadKey, LoraMerge loras, LayerStreaming streaming)
             throws IOException {
         long t0 = System.nanoTime();
         try (Weights w = open(weights, loadKey)) {
@@ -118,7 +119,7 @@ public final class DitCheckpoint {
     public static HunyuanVideoTransformer loadFp8(Path weights, Path fp8ScaleMap, DitConfig cfg, Device device,
                                                   ScalarType dtype, String loadKey, LoraMerge loras)
             throws IOException {
-        return loadFp8(weights, fp8ScaleMap, cfg, device, dtype, loadKey, loras, BlockStreaming.none());
+        return loadFp8(weights, fp8ScaleMap, cfg, device, dtype, loadKey, loras, LayerStreaming.none());
     }
 
     /**
@@ -127,7 +128,7 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadFp8(Path weights, Path fp8ScaleMap, DitConfig cfg, Device device,
                                                   ScalarType dtype, String loadKey, LoraMerge loras,
-                                                  BlockStreaming streaming) throws IOException {
+                                                  LayerStreaming streaming) throws IOException {
         long t0 = System.nanoTime();
         // The original torch.loads the scale map as it is: no wrapper to remove.
         try (Weights w = open(weights, loadKey);
@@ -156,7 +157,7 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadOfficial(Weights officialNames, DitConfig cfg, Device device,
                                                        ScalarType dtype, LoraMerge loras) {
-        return loadOfficial(officialNames, cfg, device, dtype, loras, BlockStreaming.none());
+        return loadOfficial(officialNames, cfg, device, dtype, loras, LayerStreaming.none());
     }
 
     /**
@@ -164,7 +165,7 @@ public final class DitCheckpoint {
      * names kept in host memory and streamed to the device as they run.
      */
     public static HunyuanVideoTransformer loadOfficial(Weights officialNames, DitConfig cfg, Device device,
-                                                       ScalarType dtype, LoraMerge loras, BlockStreaming streaming) {
+                                                       ScalarType dtype, LoraMerge loras, LayerStreaming streaming) {
         Map<String, long[]> expected = HunyuanVideoTransformer.expectedShapes(cfg);
         checkExactly(officialNames, expected, "official DiT checkpoint", false);
         loras.checkFits(expected);
@@ -190,7 +191,7 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadDiffusers(Weights diffusersNames, DitConfig cfg, Device device,
                                                         ScalarType dtype, LoraMerge loras) {
-        return loadDiffusers(diffusersNames, cfg, device, dtype, loras, BlockStreaming.none());
+        return loadDiffusers(diffusersNames, cfg, device, dtype, loras, LayerStreaming.none());
     }
 
     /**
@@ -199,7 +200,7 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadDiffusers(Weights diffusersNames, DitConfig cfg, Device device,
                                                         ScalarType dtype, LoraMerge loras,
-                                                        BlockStreaming streaming) {
+                                                        LayerStreaming streaming) {
         long hidden = cfg.hiddenSize();
         Map<String, long[]> expected = HunyuanVideoTransformer.expectedShapes(cfg);
         checkExactly(diffusersNames, DiffusersNames.expectedShapes(expected, hidden), "diffusers DiT checkpoint",
@@ -252,7 +253,7 @@ public final class DitCheckpoint {
      */
     public static HunyuanVideoTransformer loadFp8(Weights fp8Weights, Weights scales, DitConfig cfg, Device device,
                                                   ScalarType dtype, LoraMerge loras) {
-        return loadFp8(fp8Weights, scales, cfg, device, dtype, loras, BlockStreaming.none());
+        return loadFp8(fp8Weights, scales, cfg, device, dtype, loras, LayerStreaming.none());
     }
 
     /**
@@ -260,7 +261,7 @@ public final class DitCheckpoint {
      * names kept in host memory and streamed to the device as they run.
      */
     public static HunyuanVideoTransformer loadFp8(Weights fp8Weights, Weights scales, DitConfig cfg, Device device,
-                                                  ScalarType dtype, LoraMerge loras, BlockStreaming streaming) {
+                                                  ScalarType dtype, LoraMerge loras, LayerStreaming streaming) {
         Map<String, long[]> expected = HunyuanVideoTransformer.expectedShapes(cfg);
         checkExactly(fp8Weights, expected, "FP8 DiT checkpoint", true);
         List<String> fp8Layers = new ArrayList<>();
@@ -324,7 +325,7 @@ public final class DitCheckpoint {
     }
 
     /** The model bound from {@code params}, which are closed afterwards: the boxes retain what they keep. */
-    private static HunyuanVideoTransformer build(DitConfig cfg, Parameters params, BlockStreaming streaming) {
+    private static HunyuanVideoTransformer build(DitConfig cfg, Parameters params, LayerStreaming streaming) {
         try (params) {
             return HunyuanVideoTransformer.of(cfg, params, streaming);
         }

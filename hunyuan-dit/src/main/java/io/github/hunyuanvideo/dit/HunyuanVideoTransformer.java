@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.dit;
 
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.nn.Linear;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
@@ -61,7 +62,7 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     private final List<DoubleStreamBlock> doubleBlocks = new ArrayList<>();
     private final List<SingleStreamBlock> singleBlocks = new ArrayList<>();
     private final FinalLayer finalLayer;
-    private final BlockStreaming streaming;
+    private final LayerStreaming streaming;
     /** Host copies and device slots of the streamed blocks, or {@code null} when every block is resident. */
     private final StreamedWeights streamed;
     /** Index (double blocks, then single blocks) of the first streamed block. */
@@ -71,16 +72,12 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     private long[] ropeGrid;
     private long ropeTextTokens;
 
-    private HunyuanVideoTransformer(DitConfig cfg, Parameters p, BlockStreaming streaming) {
+    private HunyuanVideoTransformer(DitConfig cfg, Parameters p, LayerStreaming streaming) {
         this.cfg = cfg;
         this.dtype = p.dtype();
         this.streaming = streaming;
         int blocks = cfg.doubleBlocks() + cfg.singleBlocks();
-        if (streaming.streamedBlocks() > blocks) {
-            throw new IllegalArgumentException("streamedBlocks: the model has " + blocks + " blocks, got "
-                    + streaming.streamedBlocks());
-        }
-        this.firstStreamed = blocks - streaming.streamedBlocks();
+        this.firstStreamed = blocks - streaming.streamedOf(blocks);
         this.device = new Device(p.device().type(), p.device().index());
         this.device.retainReference();
         try {
@@ -160,16 +157,16 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
      * returns, and a weight reordered at load time occupies the device once.
      */
     public static HunyuanVideoTransformer of(DitConfig cfg, Parameters params) {
-        return of(cfg, params, BlockStreaming.none());
+        return of(cfg, params, LayerStreaming.none());
     }
 
     /**
-     * {@link #of(DitConfig, Parameters)} with the blocks {@code streaming} names kept in host memory and streamed
-     * through device slots while the model runs (bit-identical results, less device memory).
-     *
-     * @throws IllegalArgumentException if {@code streaming} names more blocks than the model has
+     * {@link #of(DitConfig, Parameters)} with the last {@code streaming.streamedOf(blocks)} blocks in execution order
+     * (double blocks, then single blocks) kept in host memory and streamed through device slots while the model runs
+     * (bit-identical results, less device memory; see {@code docs/dit.md}, "Block streaming"). The embedders, the
+     * token refiner and the final layer always stay on the device.
      */
-    public static HunyuanVideoTransformer of(DitConfig cfg, Parameters params, BlockStreaming streaming) {
+    public static HunyuanVideoTransformer of(DitConfig cfg, Parameters params, LayerStreaming streaming) {
         return new HunyuanVideoTransformer(cfg, params, streaming);
     }
 
@@ -178,25 +175,25 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
      * {@link Parameters#random} draws them. For benchmarks and tests.
      */
     public static HunyuanVideoTransformer randomInit(DitConfig cfg, Device device, ScalarType dtype, long seed) {
-        return randomInit(cfg, device, dtype, seed, BlockStreaming.none());
+        return randomInit(cfg, device, dtype, seed, LayerStreaming.none());
     }
 
     /** {@link #randomInit(DitConfig, Device, ScalarType, long)} streaming the blocks {@code streaming} names. */
     public static HunyuanVideoTransformer randomInit(DitConfig cfg, Device device, ScalarType dtype, long seed,
-                                                     BlockStreaming streaming) {
+                                                     LayerStreaming streaming) {
         try (Parameters p = Parameters.random(device, dtype, seed)) {
             return of(cfg, p, streaming);
         }
     }
 
     /**
-     * {@link #randomInit(DitConfig, Device, ScalarType, long, BlockStreaming)}, with the block Linear weights FP8 as
+     * {@link #randomInit(DitConfig, Device, ScalarType, long, LayerStreaming)}, with the block Linear weights FP8 as
      * {@link DitCheckpoint#loadFp8} keeps them if {@code fp8}: random float8_e4m3fn values made on the device and a
      * random per-tensor scale each, so that the dequantised weights have {@link Parameters#random}'s scale (times a
      * factor in [0.5, 1.5)). For measuring the FP8 model's memory and speed without a checkpoint.
      */
     public static HunyuanVideoTransformer randomInit(DitConfig cfg, Device device, ScalarType dtype, long seed,
-                                                     BlockStreaming streaming, boolean fp8) {
+                                                     LayerStreaming streaming, boolean fp8) {
         if (!fp8) {
             return randomInit(cfg, device, dtype, seed, streaming);
         }
@@ -241,7 +238,7 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     }
 
     /** Which blocks are streamed from host memory. */
-    public BlockStreaming streaming() {
+    public LayerStreaming streaming() {
         return streaming;
     }
 

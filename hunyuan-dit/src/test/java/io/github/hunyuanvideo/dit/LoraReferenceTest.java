@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.dit;
 
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.hunyuanvideo.io.SafetensorsWriter;
 import io.github.hunyuanvideo.io.Weights;
@@ -188,7 +189,7 @@ class LoraReferenceTest {
             try (HunyuanVideoTransformer fromFp8 = DitCheckpoint.loadFp8(fp8, scales, cfg, CPU, ScalarType.Float,
                     merge);
                  HunyuanVideoTransformer streamed = DitCheckpoint.loadFp8(fp8, scales, cfg, CPU, ScalarType.Float,
-                         merge, new BlockStreaming(blocks, 1));
+                         merge, new LayerStreaming(blocks, 1));
                  HunyuanVideoTransformer fromDequantised = DitCheckpoint.loadOfficial(
                          Weights.of(List.of(dequantised)), cfg, CPU, ScalarType.Float, merge)) {
                 // Execution order: double block 0's 14 Linears (both streams) come first, single block 1's 7 last.

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.dit;
 
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import io.github.hunyuanvideo.nn.StreamedWeights;
@@ -74,8 +75,8 @@ class StreamedDitTest {
     @MethodSource("streamings")
     void streamedOutputEqualsResidentBitForBit(int streamedBlocks, int depth) {
         try (HunyuanVideoTransformer streamed = DitCheckpoint.loadOfficial(ref.modelWeights(), cfg,
-                new Device("cpu"), ScalarType.Float, LoraMerge.none(), new BlockStreaming(streamedBlocks, depth))) {
-            assertEquals(new BlockStreaming(streamedBlocks, depth), streamed.streaming());
+                new Device("cpu"), ScalarType.Float, LoraMerge.none(), new LayerStreaming(streamedBlocks, depth))) {
+            assertEquals(new LayerStreaming(streamedBlocks, depth), streamed.streaming());
             assertTrue(streamed.streamingSlotBytes() > 0);
             for (int call = 0; call < 3; call++) {
                 try (PointerScope scope = new PointerScope()) {
@@ -99,13 +100,13 @@ class StreamedDitTest {
             Tensor expectedFp8 = fp8.forward(DitReferenceTest.inputs(ref));
             long[] fp8Bytes = DitMemory.blockBytes(cfg, ScalarType.Float, true);
             long[] floatBytes = DitMemory.blockBytes(cfg, ScalarType.Float);
-            for (BlockStreaming streaming : List.of(new BlockStreaming(blocks, 1),
-                    new BlockStreaming(Math.max(1, blocks / 2), 3))) {
+            for (LayerStreaming streaming : List.of(new LayerStreaming(blocks, 1),
+                    new LayerStreaming(Math.max(1, blocks / 2), 3))) {
                 try (HunyuanVideoTransformer streamed = DitCheckpoint.loadFp8(weights, scales, cfg,
                         new Device("cpu"), ScalarType.Float, LoraMerge.none(), streaming)) {
                     // The slots are sized by the FP8 figures: about a quarter of float32's.
-                    long slots = StreamedWeights.slotsFor(streaming.streamedBlocks(), streaming.prefetchDepth());
-                    int first = blocks - streaming.streamedBlocks();
+                    long slots = StreamedWeights.slotsFor(streaming.streamedLayers(), streaming.prefetchDepth());
+                    int first = blocks - streaming.streamedLayers();
                     long largest = Arrays.stream(fp8Bytes, first, blocks).max().orElseThrow();
                     assertEquals(slots * largest, streamed.streamingSlotBytes(), streaming.toString());
                     assertTrue(2 * largest < Arrays.stream(floatBytes, first, blocks).max().orElseThrow());
@@ -123,7 +124,7 @@ class StreamedDitTest {
     @Test
     void stepCacheDecisionsAndVelocitiesEqualResident() {
         try (TinyDenoiser plain = new TinyDenoiser();
-             TinyDenoiser streamed = new TinyDenoiser(new BlockStreaming(cfg.doubleBlocks() + cfg.singleBlocks(), 1));
+             TinyDenoiser streamed = new TinyDenoiser(new LayerStreaming(cfg.doubleBlocks() + cfg.singleBlocks(), 1));
              PointerScope scope = new PointerScope()) {
             int steps = plain.steps();
             for (StepCache setting : List.of(StepCache.teaCache(0.1), StepCache.firstBlock(0.1))) {
@@ -140,13 +141,17 @@ class StreamedDitTest {
     }
 
     @Test
-    void moreBlocksThanTheModelHasAreRefused() {
+    void aCountBeyondTheModelStreamsEveryBlock() {
         int blocks = cfg.doubleBlocks() + cfg.singleBlocks();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DitCheckpoint.loadOfficial(
-                ref.modelWeights(), cfg, new Device("cpu"), ScalarType.Float, LoraMerge.none(),
-                new BlockStreaming(blocks + 1, 1)));
-        assertTrue(e.getMessage().startsWith("streamedBlocks: the model has " + blocks + " blocks"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new BlockStreaming(-1, 1));
-        assertThrows(IllegalArgumentException.class, () -> new BlockStreaming(1, 0));
+        try (HunyuanVideoTransformer all = DitCheckpoint.loadOfficial(ref.modelWeights(), cfg, new Device("cpu"),
+                ScalarType.Float, LoraMerge.none(), LayerStreaming.all(1));
+             HunyuanVideoTransformer exact = DitCheckpoint.loadOfficial(ref.modelWeights(), cfg, new Device("cpu"),
+                     ScalarType.Float, LoraMerge.none(), new LayerStreaming(blocks, 1));
+             PointerScope scope = new PointerScope()) {
+            assertEquals(exact.streamingSlotBytes(), all.streamingSlotBytes());
+            assertTrue(torch.equal(all.forward(DitReferenceTest.inputs(ref)), expected));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new LayerStreaming(-1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new LayerStreaming(1, 0));
     }
 }

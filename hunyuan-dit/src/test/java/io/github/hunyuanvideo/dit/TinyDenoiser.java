@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.dit;
 
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.hunyuanvideo.io.testing.ReferenceCase;
 import io.github.hunyuanvideo.nn.Parameters;
@@ -26,11 +27,11 @@ final class TinyDenoiser implements AutoCloseable {
 
     /** Every block resident. */
     TinyDenoiser() {
-        this(BlockStreaming.none());
+        this(LayerStreaming.none());
     }
 
     /** The blocks {@code streaming} names streamed from host memory. */
-    TinyDenoiser(BlockStreaming streaming) {
+    TinyDenoiser(LayerStreaming streaming) {
         model = DitCheckpoint.loadOfficial(weights.modelWeights(), cfg, new Device("cpu"), ScalarType.Float,
                 LoraMerge.none(), streaming);
     }

@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.sampler;
 
-import io.github.hunyuanvideo.dit.BlockStreaming;
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.dit.DitCheckpoint;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
@@ -16,7 +16,7 @@ import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.sampler.GenerationCancelledException.Stage;
 import io.github.hunyuanvideo.sampler.scheduler.FlowMatchDiscreteScheduler;
 import io.github.hunyuanvideo.text.ClipTextConfig;
-import io.github.hunyuanvideo.text.LayerStreaming;
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.vae.CausalVideoVae;
 import io.github.hunyuanvideo.vae.TilingConfig;
@@ -202,7 +202,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             TextEncoders text = config.loadTextEncoders() ? add(loaded, TextEncoders.load(layout, config, device,
                     new LayerStreaming(plan.streamedLlmLayers(), 1))) : null;
             HunyuanVideoTransformer dit = add(loaded, loadDit(layout, config, ditConfig, device, loras,
-                    new BlockStreaming(plan.streamedBlocks(), plan.prefetchDepth())));
+                    new LayerStreaming(plan.streamedBlocks(), plan.prefetchDepth())));
             CausalVideoVae vae = add(loaded, loadVae(layout, vaeConfig, config, device));
             HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, dit, vae, text, plan);
             LOG.info("models loaded in {}", seconds(System.nanoTime() - t0));
@@ -347,7 +347,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      * {@code loras} merged and the blocks {@code streaming} names streamed from host memory.
      */
     private static HunyuanVideoTransformer loadDit(CheckpointLayout layout, SamplerConfig config, DitConfig ditConfig,
-                                                   Device device, LoraMerge loras, BlockStreaming streaming)
+                                                   Device device, LoraMerge loras, LayerStreaming streaming)
             throws IOException {
         ScalarType dtype = config.precision().scalarType();
         try {
@@ -399,7 +399,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         LOG.info("{}", plan.describe());
         capAllocator(plan);
         HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(ditConfig, device,
-                config.precision().scalarType(), seed, new BlockStreaming(plan.streamedBlocks(), plan.prefetchDepth()),
+                config.precision().scalarType(), seed, new LayerStreaming(plan.streamedBlocks(), plan.prefetchDepth()),
                 config.useFp8());
         try {
             return new HunyuanVideoSampler(config, dit, CausalVideoVae.withRandomWeights(vaeConfig, device,

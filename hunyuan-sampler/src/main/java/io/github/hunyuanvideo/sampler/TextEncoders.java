@@ -3,7 +3,7 @@ package io.github.hunyuanvideo.sampler;
 import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.text.ClipTextConfig;
 import io.github.hunyuanvideo.text.ClipTextEncoder;
-import io.github.hunyuanvideo.text.LayerStreaming;
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.text.LlmEncoderOptions;
 import io.github.hunyuanvideo.text.LlmTextEncoder;
@@ -28,7 +28,7 @@ import java.util.Objects;
  *
  * <p>Memory: with {@code keepLoaded} off (the default on the compute device) the encoders' weights are released after
  * every encoding, because the DiT needs the card, and reloaded for the next call (the LLM's layers maybe streamed from
- * host memory, see {@link io.github.hunyuanvideo.text.LayerStreaming}); with {@link SamplerConfig#textEncodersOnCpu()}
+ * host memory, see {@link io.github.hunyuanvideo.nn.LayerStreaming}); with {@link SamplerConfig#textEncodersOnCpu()}
  * they live and run on the CPU in float32 and stay loaded, and only their outputs, cast to the configured
  * precisions, move to the device.
  */

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.nn.StreamedWeights;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.text;
 
+import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.StreamedWeights;

@@ -1,12 +1,11 @@
-package io.github.hunyuanvideo.text;
+package io.github.hunyuanvideo.nn;
 
 /**
- * Which of the LLM's decoder layers keep their weights in host memory and are copied to the device just before they
- * run ({@link io.github.hunyuanvideo.nn.StreamedWeights}): the last {@code streamedLayers} of the layers the encoder
- * runs (30 of 32 with the default skip), so the resident layers run first and the copies of the streamed ones overlap
- * their compute. When any layer is streamed, the token embedding table (1 GB for Llama-3-8B in fp16) stays in host
- * memory as well: the lookup runs there and only the looked-up rows go to the device. The final norm, when used, and
- * the RoPE tables always stay on the device (a few KB).
+ * Which layers of a model keep their weights in host memory and are copied to the device just before they run
+ * ({@link StreamedWeights}): the last {@code streamedLayers} of the layers the model runs in order (the DiT's blocks,
+ * double then single; the LLM's decoder layers the encoder runs), so the resident layers run first and the copies of
+ * the streamed ones overlap their compute. Each model documents what else streaming moves (the LLM's embedding table
+ * stays in host memory too).
  *
  * @param streamedLayers layers streamed, counted back from the last that runs: 0 keeps every layer resident, a count
  *                       of at least the layers that run streams all of them ({@link #all})
@@ -23,17 +22,17 @@ public record LayerStreaming(int streamedLayers, int prefetchDepth) {
         }
     }
 
-    /** Every layer and the embedding table resident on the device. */
+    /** Every layer resident on the device. */
     public static LayerStreaming none() {
         return new LayerStreaming(0, 1);
     }
 
-    /** Every layer that runs streamed, whatever the skip makes their number. */
+    /** Every layer that runs streamed, whatever their number. */
     public static LayerStreaming all(int prefetchDepth) {
         return new LayerStreaming(Integer.MAX_VALUE, prefetchDepth);
     }
 
-    /** Whether any layer is streamed (and the embedding table kept in host memory). */
+    /** Whether any layer is streamed. */
     public boolean enabled() {
         return streamedLayers > 0;
     }
@@ -41,5 +40,11 @@ public record LayerStreaming(int streamedLayers, int prefetchDepth) {
     /** How many of {@code layersRun} layers are streamed: the last {@code min(streamedLayers, layersRun)}. */
     public int streamedOf(int layersRun) {
         return Math.min(streamedLayers, layersRun);
+    }
+
+    @Override
+    public String toString() {
+        return streamedLayers == Integer.MAX_VALUE ? "LayerStreaming[all, prefetchDepth=" + prefetchDepth + "]"
+                : "LayerStreaming[streamedLayers=" + streamedLayers + ", prefetchDepth=" + prefetchDepth + "]";
     }
 }
