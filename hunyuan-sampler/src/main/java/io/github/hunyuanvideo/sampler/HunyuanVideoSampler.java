@@ -58,7 +58,9 @@ import java.util.function.BooleanSupplier;
  * <p>One call runs the original's algorithm in order (see {@code docs/sampler.md}): prompt encoding by the LLM and
  * CLIP encoders ({@link TextEncoders}), the seeded initial noise ({@link InitialNoise}), the flow-matching Euler loop
  * ({@link FlowMatchDiscreteScheduler}, σ from 1 to 0) with the DiT, optional true classifier-free guidance
- * ({@code guidanceScale > 1}: batch [negative, positive]), and the VAE decode (tiled by default) mapped to [0, 1].
+ * ({@code guidanceScale > 1}: batch [negative, positive]), and the VAE decode (tiled by default) mapped to [0, 1]:
+ * returned whole in the {@link SamplerResult}, or handed to a {@link DecodedFrameSink} chunk by chunk as the VAE makes
+ * the frames final, so the whole float32 video never exists.
  *
  * <p>Progress goes to a {@link ProgressListener}; a {@link CancellationToken} stops the call within one text-encoder
  * layer, denoising step or VAE tile with a {@link GenerationCancelledException} naming the stage. Stage times are
