@@ -754,9 +754,10 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     /**
      * As the original maps the decoded video: {@code (x/2 + 0.5).clamp(0, 1)} in the VAE's output dtype, then float32
      * on the CPU. The division is out of place (the VAE's chunk is a view of a tile whose last frames the next tile
-     * still blends with), the rest in place on its result.
+     * may still blend with), the rest in place on its result; that one chunk-sized copy joins no peak of the decode,
+     * whose tile activations are freed by then.
      */
-    static Tensor toUnitRange(Tensor frames) {
+    private static Tensor toUnitRange(Tensor frames) {
         return frames.div(new Scalar(2.0)).add_(new Scalar(0.5))
                 .clamp_(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)))
                 .cpu().to(ScalarType.Float);
