@@ -1,14 +1,10 @@
 package io.github.hunyuanvideo.cli;
 
 import io.github.hunyuanvideo.dit.StepCache;
-import io.github.hunyuanvideo.io.video.ContactSheet;
 import io.github.hunyuanvideo.io.video.Mp4Options;
 import io.github.hunyuanvideo.io.video.Mp4Writer;
 import io.github.hunyuanvideo.io.video.OutputFolder;
 import io.github.hunyuanvideo.io.video.OutputNames;
-import io.github.hunyuanvideo.io.video.PngWriter;
-import io.github.hunyuanvideo.io.video.VideoFrames;
-import io.github.hunyuanvideo.io.video.VideoGrid;
 import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.sampler.CancellationToken;
@@ -36,7 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -44,7 +39,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 
 /**
  * The command-line program: the options of the official {@code sample_video.py}, each mapped to
@@ -484,10 +478,13 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         // the hook is closed only after the line below is printed: it waits for that before the JVM exits
         try (InterruptHook hook = InterruptHook.install(cancel, saveDir, stderr)) {
             String stopped;
+            // the videos go to their files chunk by chunk while the VAE decodes; result holds no videos
             try (HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(base, config);
+                 VideoOutputs outputs = new VideoOutputs(saveDir, mp4, contactSheet, saveFrames, grid,
+                         originalNames ? OutputNames.Style.ORIGINAL : OutputNames.Style.PORTABLE, clock, cancel);
                  SamplerResult result = sampler.predict(request,
-                         new ProgressBar(stderr, System.console() != null), cancel)) {
-                if (save(result, saveDir, mp4, stdout::println)) {
+                         new ProgressBar(stderr, System.console() != null), cancel, outputs)) {
+                if (outputs.finish(stdout::println)) {
                     return 0;
                 }
                 stopped = "saving stopped before the next video; the files printed are complete";
@@ -699,58 +696,6 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         }
         OutputFolder.removeStale(dir, clock.instant());
         return dir;
-    }
-
-    /**
-     * Writes each video (mp4, contact sheet, frames) and the optional grid into {@code dir}, never replacing a file:
-     * when a video's name or the name of a file beside it is taken, all of them get the next free number ({@code _1},
-     * {@code _2}, ...; {@link Mp4Writer#writeNew}). Each path goes to {@code written} as soon as its file is complete.
-     * Once {@link #cancel} is cancelled, it stops before the next video.
-     *
-     * @return whether everything was written (false: cancelled)
-     * @throws IOException naming the file that could not be written and why
-     */
-    boolean save(SamplerResult result, Path dir, Mp4Options mp4, Consumer<Path> written) throws IOException {
-        LocalDateTime now = LocalDateTime.now(clock);
-        OutputNames.Style style = originalNames ? OutputNames.Style.ORIGINAL : OutputNames.Style.PORTABLE;
-        List<VideoFrames> videos = VideoFrames.listFromTensor(result.videos());
-        boolean withGrid = grid && videos.size() > 1;
-        Path first = null;
-        for (int i = 0; i < videos.size(); i++) {
-            if (cancel.isCancelled()) {
-                return false;
-            }
-            List<String> companions = new ArrayList<>();
-            if (contactSheet) {
-                companions.add(OutputNames.SHEET);
-            }
-            if (saveFrames) {
-                companions.add(OutputNames.FRAMES);
-            }
-            if (withGrid && i == 0) {
-                companions.add(OutputNames.GRID);
-            }
-            String base = OutputNames.baseName(now, result.seeds().get(i), result.prompts().get(i), style);
-            Path video = Mp4Writer.writeNew(videos.get(i), dir.resolve(base + ".mp4"), mp4, companions);
-            written.accept(video);
-            first = first == null ? video : first;
-            if (contactSheet) {
-                written.accept(ContactSheet.writeNew(videos.get(i), OutputNames.companion(video, OutputNames.SHEET)));
-            }
-            if (saveFrames) {
-                written.accept(PngWriter.writeFramesNew(videos.get(i), OutputNames.companion(video,
-                        OutputNames.FRAMES)).get(0).getParent());
-            }
-        }
-        if (withGrid) {
-            if (cancel.isCancelled()) {
-                return false;
-            }
-            int perRow = (int) Math.ceil(Math.sqrt(videos.size()));
-            written.accept(Mp4Writer.writeNew(VideoGrid.combine(videos, perRow, VideoGrid.DEFAULT_PADDING),
-                    OutputNames.companion(first, OutputNames.GRID), mp4, List.of()));
-        }
-        return true;
     }
 
     /** {@code --dit-weight} if a problem is about the given DiT file, {@code --model-base} for any other. */

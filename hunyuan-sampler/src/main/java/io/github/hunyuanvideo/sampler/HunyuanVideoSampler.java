@@ -19,6 +19,7 @@ import io.github.hunyuanvideo.text.ClipTextConfig;
 import io.github.hunyuanvideo.nn.LayerStreaming;
 import io.github.hunyuanvideo.text.LlamaConfig;
 import io.github.hunyuanvideo.vae.CausalVideoVae;
+import io.github.hunyuanvideo.vae.FrameSink;
 import io.github.hunyuanvideo.vae.TilingConfig;
 import io.github.hunyuanvideo.vae.VaeConfig;
 import org.bytedeco.javacpp.PointerScope;
@@ -44,6 +45,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 
@@ -56,7 +58,9 @@ import java.util.function.BooleanSupplier;
  * <p>One call runs the original's algorithm in order (see {@code docs/sampler.md}): prompt encoding by the LLM and
  * CLIP encoders ({@link TextEncoders}), the seeded initial noise ({@link InitialNoise}), the flow-matching Euler loop
  * ({@link FlowMatchDiscreteScheduler}, σ from 1 to 0) with the DiT, optional true classifier-free guidance
- * ({@code guidanceScale > 1}: batch [negative, positive]), and the VAE decode (tiled by default) mapped to [0, 1].
+ * ({@code guidanceScale > 1}: batch [negative, positive]), and the VAE decode (tiled by default) mapped to [0, 1]:
+ * returned whole in the {@link SamplerResult}, or handed to a {@link DecodedFrameSink} chunk by chunk as the VAE makes
+ * the frames final, so the whole float32 video never exists.
  *
  * <p>Progress goes to a {@link ProgressListener}; a {@link CancellationToken} stops the call within one text-encoder
  * layer, denoising step or VAE tile with a {@link GenerationCancelledException} naming the stage. Stage times are
@@ -84,8 +88,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     private final ScalarType ditDtype;
     private final VaeConfig vaeConfig;
     private final BiFunction<DitInputs, StepCacheState, Tensor> velocity;
-    /** Latents to video, asking the check between tiles ({@link CausalVideoVae#decode(Tensor, BooleanSupplier)}). */
-    private final BiFunction<Tensor, BooleanSupplier, Tensor> decode;
+    /** Latents to frames, asking the check between tiles ({@link CausalVideoVae#decode(Tensor, BooleanSupplier,
+     * FrameSink)}). */
+    private final FrameDecode decode;
     private final TextEncoders text;
     private final MemoryPlan memoryPlan;
     private final List<AutoCloseable> models;
@@ -111,7 +116,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     private HunyuanVideoSampler(SamplerConfig config, HunyuanVideoTransformer dit, CausalVideoVae vae,
                                 TextEncoders text, MemoryPlan plan) {
         this(config, dit.device(), dit.config(), dit.dtype(), vae.config(),
-                (DitInputs in, StepCacheState cache) -> dit.forward(in, cache), vae::decode, text,
+                (DitInputs in, StepCacheState cache) -> dit.forward(in, cache), (FrameDecode) vae::decode, text,
                 text == null ? List.of(dit, vae) : List.of(dit, vae, text), plan);
         vae.setTiling(plan.vaeTiling());
     }
@@ -139,6 +144,17 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                         VaeConfig vaeConfig, BiFunction<DitInputs, StepCacheState, Tensor> velocity,
                         BiFunction<Tensor, BooleanSupplier, Tensor> decode, TextEncoders text,
                         List<AutoCloseable> models, MemoryPlan memoryPlan) {
+        // the whole video as one chunk, as the VAE hands it out when it does not tile in time
+        this(config, device, ditConfig, ditDtype, vaeConfig, velocity,
+                (FrameDecode) (latents, cancelled, sink) -> sink.accept(decode.apply(latents, cancelled), 0), text,
+                models, memoryPlan);
+    }
+
+    /** The sampler over any velocity function and a decode that hands the frames to a sink as they become final. */
+    private HunyuanVideoSampler(SamplerConfig config, Device device, DitConfig ditConfig, ScalarType ditDtype,
+                                VaeConfig vaeConfig, BiFunction<DitInputs, StepCacheState, Tensor> velocity,
+                                FrameDecode decode, TextEncoders text, List<AutoCloseable> models,
+                                MemoryPlan memoryPlan) {
         if (ditConfig.inChannels() != vaeConfig.latentChannels()) {
             throw new IllegalArgumentException("vae: the VAE has " + vaeConfig.latentChannels()
                     + " latent channels but the DiT takes " + ditConfig.inChannels());
@@ -451,6 +467,24 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      * @throws GenerationCancelledException if {@code cancel} was cancelled, naming the stage it stopped in
      */
     public SamplerResult predict(GenerationRequest request, ProgressListener listener, CancellationToken cancel) {
+        return withVideos(sink -> predict(request, listener, cancel, sink));
+    }
+
+    /**
+     * As {@link #predict(GenerationRequest, ProgressListener, CancellationToken)}, but hands the decoded frames to
+     * {@code sink} chunk by chunk as soon as each is final (one chunk per temporal VAE tile), mapped to [0, 1] exactly
+     * as the videos of that call, instead of returning them: the whole float32 video never exists. The result holds
+     * everything else ({@link SamplerResult#hasVideos()} is false); its decoding time includes the sink's.
+     *
+     * @throws IOException what the sink threw; the generation stops there
+     * @throws IllegalArgumentException naming the argument if the request does not fit the model (before waiting)
+     * @throws IllegalStateException if the sampler was loaded without text encoders, or is closed
+     * @throws GenerationCancelledException if {@code cancel} was cancelled, naming the stage it stopped in (between
+     *                                      two chunks: {@link GenerationCancelledException.Stage#VAE_DECODING})
+     */
+    public SamplerResult predict(GenerationRequest request, ProgressListener listener, CancellationToken cancel,
+                                 DecodedFrameSink sink) throws IOException {
+        Objects.requireNonNull(sink, "sink");
         if (text == null) {
             throw new IllegalStateException("this sampler was made without text encoders (loadTextEncoders=false): "
                     + "pass precomputed PromptEmbeddings to predict");
@@ -474,7 +508,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             Duration textTime = Duration.ofNanos(System.nanoTime() - t0);
             LOG.info("text encoding: {}", seconds(textTime.toNanos()));
             PromptEmbeddings negative = request.doClassifierFreeGuidance() ? encoded.get(1) : null;
-            return generate(request, plan, encoded.get(0), negative, listener, cancel, textTime, t0);
+            return generate(request, plan, encoded.get(0), negative, listener, cancel, textTime, t0, sink);
         } finally {
             encoded.forEach(TextEncoders::release);
             generations.leave();
@@ -495,6 +529,24 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      */
     public SamplerResult predict(GenerationRequest request, PromptEmbeddings positive, PromptEmbeddings negative,
                                  ProgressListener listener, CancellationToken cancel) {
+        return withVideos(sink -> predict(request, positive, negative, listener, cancel, sink));
+    }
+
+    /**
+     * As {@link #predict(GenerationRequest, PromptEmbeddings, PromptEmbeddings, ProgressListener, CancellationToken)},
+     * but hands the decoded frames to {@code sink} as
+     * {@link #predict(GenerationRequest, ProgressListener, CancellationToken, DecodedFrameSink)} does.
+     *
+     * @throws IOException what the sink threw; the generation stops there
+     * @throws IllegalArgumentException naming the argument if an embedding does not fit the model or is missing
+     *                                  (before waiting)
+     * @throws IllegalStateException if the sampler is closed
+     * @throws GenerationCancelledException if {@code cancel} was cancelled, naming the stage it stopped in
+     */
+    public SamplerResult predict(GenerationRequest request, PromptEmbeddings positive, PromptEmbeddings negative,
+                                 ProgressListener listener, CancellationToken cancel, DecodedFrameSink sink)
+            throws IOException {
+        Objects.requireNonNull(sink, "sink");
         if (positive == null) {
             throw new IllegalArgumentException("positive: prompt embeddings are required");
         }
@@ -511,9 +563,24 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         generations.enter(cancel);
         try {
             CudaMemory.resetPeak();
-            return generate(request, plan, positive, used, listener, cancel, Duration.ZERO, System.nanoTime());
+            return generate(request, plan, positive, used, listener, cancel, Duration.ZERO, System.nanoTime(), sink);
         } finally {
             generations.leave();
+        }
+    }
+
+    /** A streaming predict call, given the sink. */
+    @FunctionalInterface
+    private interface StreamedCall {
+        SamplerResult run(DecodedFrameSink sink) throws IOException;
+    }
+
+    /** Runs {@code call} into a {@link VideoAssembler} and returns its result holding the assembled videos. */
+    private static SamplerResult withVideos(StreamedCall call) {
+        try (VideoAssembler videos = new VideoAssembler()) {
+            return call.run(videos).withVideos(videos.take());
+        } catch (IOException e) {
+            throw new AssertionError("the assembler throws no IOException", e);
         }
     }
 
@@ -604,14 +671,13 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
     private SamplerResult generate(GenerationRequest r, Plan plan, PromptEmbeddings positive,
                                    PromptEmbeddings negative, ProgressListener listener, CancellationToken cancel,
-                                   Duration textTime, long t0) {
+                                   Duration textTime, long t0, DecodedFrameSink sink) throws IOException {
         int n = r.numVideosPerPrompt();
         boolean cfg = negative != null;
         LOG.info("generating {} video(s) {}x{}x{}, {} steps, shift {}, embedded guidance {}, cfg {}, seeds {}, "
                         + "step cache {}", n, plan.height, plan.width, r.videoLength(), r.inferSteps(), r.flowShift(),
                 r.embeddedGuidanceScale(), r.guidanceScale(), plan.seeds, r.stepCache());
         Tensor latents = null;
-        Tensor videos = null;
         List<Duration> stepTimes = new ArrayList<>();
         List<Boolean> computedSteps = new ArrayList<>();
         Duration denoiseTime;
@@ -636,25 +702,13 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
             listener.onStage(Stage.VAE_DECODING.id());
             long tv = System.nanoTime();
-            try (PointerScope scope = new PointerScope()) {
-                Tensor decoded;
-                try {
-                    // asks the token before the first tile and after each one
-                    decoded = decode.apply(latents.div(new Scalar(vaeConfig.scalingFactor())), cancel::isCancelled);
-                } catch (CancelledException e) {
-                    throw new GenerationCancelledException(Stage.VAE_DECODING, e);
-                }
-                // As the original: (x/2 + 0.5).clamp(0, 1) in the VAE's output dtype, then float32 on the CPU; in
-                // place, so that no second video-sized tensor joins the decode's peak on the device.
-                videos = decoded.div_(new Scalar(2.0)).add_(new Scalar(0.5))
-                        .clamp_(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)))
-                        .cpu().to(ScalarType.Float);
-                videos.retainReference();
-            }
+            sink.begin(new DecodedFrameSink.Videos(n, r.videoLength(), plan.height, plan.width, plan.seeds,
+                    Collections.nCopies(n, plan.prompt)));
+            decodeInto(sink, latents, cancel);
             CudaMemory.synchronize();
             decodeTime = Duration.ofNanos(System.nanoTime() - tv);
             LOG.info("VAE decoding: {}", seconds(decodeTime.toNanos()));
-        } catch (RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
             if (latents != null) {
                 latents.releaseReference();
             }
@@ -672,9 +726,59 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         LOG.info("total: {}{}", seconds(total.toNanos()),
                 peak > 0 ? String.format(Locale.ROOT, ", peak device memory %.2f GiB", CudaMemory.gib(peak)) : "");
         StageTimings timings = new StageTimings(textTime, denoiseTime, stepTimes, decodeTime, total, peak);
-        return new SamplerResult(videos, cpuLatents, plan.seeds, Collections.nCopies(n, plan.prompt),
+        return new SamplerResult(null, cpuLatents, plan.seeds, Collections.nCopies(n, plan.prompt),
                 Collections.nCopies(n, plan.negativePrompt), plan.height, plan.width, r.videoLength(), timings,
                 computedSteps);
+    }
+
+    /**
+     * Decodes {@code latents} (divided by the VAE's scaling factor) into {@code sink}, each chunk mapped by
+     * {@link #toUnitRange}; the token is asked before the first tile and after each one.
+     */
+    private void decodeInto(DecodedFrameSink sink, Tensor latents, CancellationToken cancel) throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            decode.decode(latents.div(new Scalar(vaeConfig.scalingFactor())), cancel::isCancelled, (frames, first) -> {
+                try (PointerScope chunk = new PointerScope()) {
+                    sink.accept(toUnitRange(frames), Math.toIntExact(first));
+                } catch (IOException e) {
+                    throw new SinkFailure(e);
+                }
+            });
+        } catch (CancelledException e) {
+            throw new GenerationCancelledException(Stage.VAE_DECODING, e);
+        } catch (SinkFailure e) {
+            throw e.getCause();
+        }
+    }
+
+    /**
+     * As the original maps the decoded video: {@code (x/2 + 0.5).clamp(0, 1)} in the VAE's output dtype, then float32
+     * on the CPU. The division is out of place (the VAE's chunk is a view of a tile whose last frames the next tile
+     * may still blend with), the rest in place on its result; that one chunk-sized copy joins no peak of the decode,
+     * whose tile activations are freed by then.
+     */
+    private static Tensor toUnitRange(Tensor frames) {
+        return frames.div(new Scalar(2.0)).add_(new Scalar(0.5))
+                .clamp_(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)))
+                .cpu().to(ScalarType.Float);
+    }
+
+    /** A sink's {@code IOException} on its way through the VAE's {@link FrameSink}, which throws none. */
+    private static final class SinkFailure extends RuntimeException {
+        SinkFailure(IOException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
+        }
+    }
+
+    /** Latents to frames handed to {@code sink} as they become final, asking {@code cancelled} between tiles. */
+    @FunctionalInterface
+    private interface FrameDecode {
+        void decode(Tensor latents, BooleanSupplier cancelled, FrameSink sink);
     }
 
     /**

@@ -7,9 +7,11 @@ import java.util.List;
 
 /**
  * What {@link HunyuanVideoSampler#predict} returns. The tensors live on the CPU outside any {@code PointerScope}; call
- * {@link #close()} to free them.
+ * {@link #close()} to free them. A generation that handed its frames to a {@link DecodedFrameSink} returns no videos
+ * ({@link #hasVideos()} is false, {@link #videos()} throws); everything else is the same.
  *
- * @param videos float32 {@code [N, 3, T, H, W]} in [0, 1] (the original's {@code (x/2 + 0.5).clamp(0, 1)})
+ * @param videos float32 {@code [N, 3, T, H, W]} in [0, 1] (the original's {@code (x/2 + 0.5).clamp(0, 1)}), or
+ *               {@code null} when the frames went to a {@link DecodedFrameSink}
  * @param latents the final float32 latents {@code [N, C, T', H/8, W/8]} before the VAE
  * @param seeds the seed of each video
  * @param prompts the prompt of each video (stripped)
@@ -31,17 +33,50 @@ public record SamplerResult(Tensor videos, Tensor latents, List<Long> seeds, Lis
         computedSteps = List.copyOf(computedSteps);
     }
 
+    /**
+     * The videos, float32 {@code [N, 3, T, H, W]} in [0, 1].
+     *
+     * @throws IllegalStateException if the frames went to a {@link DecodedFrameSink} instead
+     */
+    @Override
+    public Tensor videos() {
+        if (videos == null) {
+            throw new IllegalStateException("no videos: the frames went to the DecodedFrameSink given to "
+                    + "HunyuanVideoSampler.predict(…, sink); call predict without a sink for a result that holds them");
+        }
+        return videos;
+    }
+
+    /** Whether this result holds the videos ({@code false} when the frames went to a {@link DecodedFrameSink}). */
+    public boolean hasVideos() {
+        return videos != null;
+    }
+
+    /** This result holding {@code videos}, which it owns from now on. */
+    SamplerResult withVideos(Tensor videos) {
+        return new SamplerResult(videos, latents, seeds, prompts, negativePrompts, height, width, videoLength, timings,
+                computedSteps);
+    }
+
     /** Number of videos. */
     public int count() {
-        return (int) videos.size(0);
+        return seeds.size();
     }
 
-    /** Video {@code i} as a {@code [3, T, H, W]} view of {@link #videos()}. */
+    /**
+     * Video {@code i} as a {@code [3, T, H, W]} view of {@link #videos()}.
+     *
+     * @throws IllegalStateException if the frames went to a {@link DecodedFrameSink} instead
+     */
     public Tensor video(int i) {
-        return videos.select(0, i);
+        return videos().select(0, i);
     }
 
-    /** Video {@code i} as float32 values in [0, 1], layout {@code [3, T, H, W]} row-major. */
+    /**
+     * Video {@code i} as float32 values in [0, 1], layout {@code [3, T, H, W]} row-major.
+     *
+     * @throws IllegalStateException if the frames went to a {@link DecodedFrameSink} instead
+     */
     public float[] videoArray(int i) {
         return Tensors.toFloatArray(video(i));
     }
@@ -49,7 +84,9 @@ public record SamplerResult(Tensor videos, Tensor latents, List<Long> seeds, Lis
     /** Frees the tensors. */
     @Override
     public void close() {
-        videos.releaseReference();
+        if (videos != null) {
+            videos.releaseReference();
+        }
         latents.releaseReference();
     }
 }

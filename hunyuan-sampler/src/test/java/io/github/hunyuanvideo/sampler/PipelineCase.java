@@ -56,12 +56,19 @@ public record PipelineCase(Path dir, JsonNode settings, DitConfig dit, VaeConfig
         try (Weights all = Weights.open(dir.resolve("dit_tiny.safetensors"))) {
             model = DitCheckpoint.loadOfficial(modelWeights(all), dit, device, config.precision().scalarType());
         }
-        try (Weights all = Weights.open(dir.resolve("vae_tiny.safetensors"))) {
-            return new HunyuanVideoSampler(config, model, CausalVideoVae.load(modelWeights(all), vae, device,
-                    config.vaePrecision().scalarType()), null);
+        try {
+            return new HunyuanVideoSampler(config, model, vae(config), null);
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
+        }
+    }
+
+    /** The case's VAE in {@code config}'s VAE precision on its device, with its default tiling. */
+    public CausalVideoVae vae(SamplerConfig config) throws IOException {
+        try (Weights all = Weights.open(dir.resolve("vae_tiny.safetensors"))) {
+            return CausalVideoVae.load(modelWeights(all), vae, HunyuanVideoSampler.resolveDevice(config.device()),
+                    config.vaePrecision().scalarType());
         }
     }
 

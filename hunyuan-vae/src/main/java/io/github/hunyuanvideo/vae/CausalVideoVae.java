@@ -329,11 +329,24 @@ public final class CausalVideoVae implements AutoCloseable {
      * Nothing of the video is kept beyond the blend overlap.
      */
     public void decode(Tensor latents, FrameSink sink) {
+        decode(latents, Cancellation.NEVER, sink);
+    }
+
+    /**
+     * As {@link #decode(Tensor, FrameSink)}, asking {@code cancelled} before the first tile and after each one as
+     * {@link #decode(Tensor, BooleanSupplier)} does, so a cancelled decode stops within one tile and hands no frames of
+     * that tile to {@code sink}.
+     *
+     * @throws CancelledException naming the tiles done once {@code cancelled} returns true; nothing of the decode is
+     *                            left allocated
+     */
+    public void decode(Tensor latents, BooleanSupplier cancelled, FrameSink sink) {
         checkVideo(latents, config.latentChannels(), "latents");
+        Objects.requireNonNull(cancelled, "cancelled");
         Objects.requireNonNull(sink, "sink");
         Tiler t = tiler;
         try (InferenceMode ignored = new InferenceMode(); PointerScope scope = new PointerScope()) {
-            t.decode(toModel(latents), this::decodeTile, sink);
+            t.decode(toModel(latents), this::decodeTile, cancelled, sink);
         }
     }
 

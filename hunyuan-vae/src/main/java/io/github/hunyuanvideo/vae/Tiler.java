@@ -105,14 +105,15 @@ final class Tiler {
     }
 
     /**
-     * As {@link #decode(Tensor, UnaryOperator, BooleanSupplier)} without cancellation, handing the frames to
-     * {@code sink}: one chunk per temporal tile with temporal tiling, else the whole video.
+     * As {@link #decode(Tensor, UnaryOperator, BooleanSupplier)}, handing the frames to {@code sink}: one chunk per
+     * temporal tile with temporal tiling, else the whole video.
      */
-    void decode(Tensor z, UnaryOperator<Tensor> decodeTile, FrameSink sink) {
+    void decode(Tensor z, UnaryOperator<Tensor> decodeTile, BooleanSupplier cancelled, FrameSink sink) {
+        UnaryOperator<Tensor> checked = checkingAfterEachTile(z, decodeTile, cancelled);
         if (decodesInTime(z.size(T))) {
-            temporal(z, decodeFrames(z.size(T)), tile -> decodeSpatially(tile, decodeTile), sink);
+            temporal(z, decodeFrames(z.size(T)), tile -> decodeSpatially(tile, checked), sink);
         } else {
-            sink.accept(decodeSpatially(z, decodeTile), 0);
+            sink.accept(decodeSpatially(z, checked), 0);
         }
     }
 

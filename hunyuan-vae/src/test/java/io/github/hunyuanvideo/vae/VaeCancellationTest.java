@@ -10,6 +10,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -17,7 +19,10 @@ import java.util.function.BooleanSupplier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** {@link CausalVideoVae#decode(Tensor, BooleanSupplier)} on {@code vae_tiny}: a cancelled decode stops within a tile. */
+/**
+ * {@link CausalVideoVae#decode(Tensor, BooleanSupplier)} and {@link CausalVideoVae#decode(Tensor, BooleanSupplier,
+ * FrameSink)} on {@code vae_tiny}: a cancelled decode stops within a tile.
+ */
 class VaeCancellationTest {
     private static ReferenceCase ref;
     private static CausalVideoVae vae;
@@ -85,6 +90,34 @@ class VaeCancellationTest {
 
             // nothing of the cancelled decode is left behind: the next one is the case's tiled decode
             ref.assertClose("out.tiled_decode", vae.decode(z, Cancellation.NEVER), 1e-4);
+        }
+    }
+
+    /**
+     * Decoding to a frame sink is checked as often: one spatial tile of the x2 latents makes two temporal tiles; a
+     * cancel that arrives while the second runs stops after it, once the first tile's chunk went to the sink.
+     */
+    @Test
+    void cancelledDecodeToASinkStopsWithinATileAndHandsOutOnlyFinishedChunks() {
+        vae.setTiling(VaeTinyReferenceTest.tilingForX2(ref));
+        try (PointerScope scope = new PointerScope()) {
+            int tile = vae.tiling().latentTileSize(vae.config());
+            Tensor z = ref.tensor("out.tiled_posterior_mean").narrow(3, 0, tile).narrow(4, 0, tile);
+            assertEquals(2, new Tiler(vae.tiling(), vae.config()).decodeTileCount(z));
+            List<Long> chunks = new ArrayList<>();
+            CountingCheck check = new CountingCheck(2);
+            CancelledException e = assertThrows(CancelledException.class,
+                    () -> vae.decode(z, check, (frames, first) -> chunks.add(first)));
+            assertEquals("after 2 of 2 tiles", e.getMessage());
+            assertEquals(List.of(0L), chunks);
+
+            CountingCheck before = new CountingCheck(0);
+            before.cancelled.set(true);
+            chunks.clear();
+            e = assertThrows(CancelledException.class,
+                    () -> vae.decode(z, before, (frames, first) -> chunks.add(first)));
+            assertEquals("after 0 of 2 tiles", e.getMessage());
+            assertEquals(List.of(), chunks);
         }
     }
 

@@ -47,11 +47,20 @@ final class AtomicOutput implements AutoCloseable {
      * @throws IOException naming {@code target} and the reason, if either cannot be created
      */
     static AtomicOutput create(Path target) throws IOException {
-        Path abs = target.toAbsolutePath().normalize();
-        Path dir = abs.getParent();
+        Path dir = target.toAbsolutePath().normalize().getParent();
         if (dir == null) {
             throw new IOException("output path has no parent folder: " + target);
         }
+        return create(target, dir);
+    }
+
+    /**
+     * As {@link #create(Path)}, but with the temporary file in {@code dir} (created if needed): for a file whose own
+     * folder does not exist yet, such as a frame of a folder named only when the video is complete. {@code target}
+     * names the file in errors until {@link #commitAs} gives the final path.
+     */
+    static AtomicOutput create(Path target, Path dir) throws IOException {
+        Path abs = target.toAbsolutePath().normalize();
         if (Files.isDirectory(abs)) {
             throw new IOException("output path is a folder: " + target);
         }
@@ -127,13 +136,21 @@ final class AtomicOutput implements AutoCloseable {
 
     /** Renames the temporary file to the target (replacing an existing file) and returns the target. */
     Path commit() throws IOException {
+        return commitAs(target);
+    }
+
+    /**
+     * Renames the temporary file to {@code path} (replacing an existing file; on the temporary file's file system)
+     * and returns it.
+     */
+    Path commitAs(Path path) throws IOException {
         try {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw failure(target, e);
+            throw failure(path, e);
         }
         committed();
-        return target;
+        return path;
     }
 
     /**
@@ -147,9 +164,14 @@ final class AtomicOutput implements AutoCloseable {
      *                     {@value OutputNames#MAX_NUMBER} is taken
      */
     Path commitNew(List<String> companionSuffixes) throws IOException {
-        String name = target.getFileName().toString();
+        return commitNewAs(target, companionSuffixes);
+    }
+
+    /** {@link #commitNew} under {@code path} (on the temporary file's file system) instead of the target. */
+    Path commitNewAs(Path path, List<String> companionSuffixes) throws IOException {
+        String name = path.getFileName().toString();
         for (int n = 0; n <= OutputNames.MAX_NUMBER; n++) {
-            Path candidate = target.resolveSibling(OutputNames.numbered(name, n));
+            Path candidate = path.resolveSibling(OutputNames.numbered(name, n));
             if (exists(candidate) || companionSuffixes.stream().anyMatch(s -> exists(OutputNames.companion(candidate,
                     s)))) {
                 continue;
@@ -164,7 +186,7 @@ final class AtomicOutput implements AutoCloseable {
             committed();
             return candidate;
         }
-        throw new IOException("cannot write " + target + ": it and its numbered names up to _"
+        throw new IOException("cannot write " + path + ": it and its numbered names up to _"
                 + OutputNames.MAX_NUMBER + " (or their companions) exist");
     }
 

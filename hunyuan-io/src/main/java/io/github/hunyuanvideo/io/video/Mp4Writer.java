@@ -84,10 +84,12 @@ import static org.bytedeco.ffmpeg.global.avutil.av_strerror;
  *   <li><b>Errors.</b> An {@code IOException} names the target file (never the temporary one) and the reason.</li>
  * </ul>
  *
- * <p>Not thread-safe. Use with try-with-resources:
+ * <p>Frames come one by one ({@link #writeFrame}) or chunk by chunk ({@link #append}, e.g. each chunk a decoder hands
+ * out), so a video never needs to be whole in memory; {@link #write} and {@link #writeNew} write a whole video through
+ * the same path. Not thread-safe. Use with try-with-resources:
  * <pre>{@code
  * try (Mp4Writer w = Mp4Writer.open(path, width, height, Mp4Options.defaults())) {
- *     for (byte[] frame : frames) w.writeFrame(frame);
+ *     for (VideoFrames chunk : chunks) w.append(chunk);
  *     w.finish();
  * }
  * }</pre>
@@ -168,11 +170,7 @@ public final class Mp4Writer implements AutoCloseable {
 
     private static Path write(VideoFrames video, Path target, Mp4Options options, Finish finish) throws IOException {
         try (Mp4Writer w = open(target, video.width(), video.height(), options)) {
-            byte[] buf = new byte[video.height() * video.width() * 3];
-            for (int t = 0; t < video.frameCount(); t++) {
-                video.copyFrame(t, buf, 0);
-                w.writeFrame(buf);
-            }
+            w.append(video);
             return finish.apply(w);
         }
     }
@@ -332,6 +330,25 @@ public final class Mp4Writer implements AutoCloseable {
         framesWritten++;
     }
 
+    /**
+     * Encodes every frame of {@code chunk}, the next frames of the video (such as one decoded tile), in order.
+     *
+     * @throws IllegalArgumentException if the frames are not of the writer's size
+     * @throws IllegalStateException    if the writer is finished or closed
+     * @throws IOException              if encoding or writing fails
+     */
+    public void append(VideoFrames chunk) throws IOException {
+        if (chunk.width() != width || chunk.height() != height) {
+            throw new IllegalArgumentException("frames are " + chunk.width() + "x" + chunk.height() + ", the mp4 is "
+                    + width + "x" + height);
+        }
+        byte[] buf = new byte[height * width * 3];
+        for (int t = 0; t < chunk.frameCount(); t++) {
+            chunk.copyFrame(t, buf, 0);
+            writeFrame(buf);
+        }
+    }
+
     /** Copies {@code rgb} into {@link #padded}, repeating the last column and row where the size is odd. */
     private byte[] padToEven(byte[] rgb) {
         int srcRow = width * 3;
@@ -388,6 +405,24 @@ public final class Mp4Writer implements AutoCloseable {
     public Path finishNew(List<String> companionSuffixes) throws IOException {
         complete();
         return finished(out.commitNew(companionSuffixes));
+    }
+
+    /**
+     * {@link #finishNew(List)} under {@code target} instead of the path the writer was opened with: for a name known
+     * only once the video is complete, such as one beside a file that got a number meanwhile.
+     *
+     * @param target the file name to take (or number); in the folder of the path the writer was opened with
+     * @throws IllegalArgumentException if {@code target} is in another folder
+     * @throws IllegalStateException    if no frame was written, or the writer is finished or closed
+     * @throws IOException              if flushing, writing or naming fails (no file is then left)
+     */
+    public Path finishNew(Path target, List<String> companionSuffixes) throws IOException {
+        Path abs = target.toAbsolutePath().normalize();
+        if (!abs.getParent().equals(out.target().getParent())) {
+            throw new IllegalArgumentException(target + " is not in the folder of " + out.target());
+        }
+        complete();
+        return finished(out.commitNewAs(abs, companionSuffixes));
     }
 
     private void complete() throws IOException {

@@ -27,7 +27,8 @@ import java.util.List;
  *
  * <p>The writers of this package ({@link Mp4Writer}, {@link PngWriter}, {@link ContactSheet}) write each file as a
  * hidden temporary file in the target's folder, named {@code .hunyuan-video-<16 lowercase hex digits>.part}
- * ({@link #isTemporaryFileName}), and give it its final name only once it is complete.
+ * ({@link #isTemporaryFileName}), and give it its final name only once it is complete; {@link PngFrameWriter} keeps
+ * its frames in the frames folder's parent until the folder is named.
  */
 public final class OutputFolder {
     private static final Logger LOG = LoggerFactory.getLogger(OutputFolder.class);

@@ -9,6 +9,8 @@ import java.util.List;
  *
  * <p>As in torchvision, {@code nrow} is the number of videos per <em>row</em> (the original passes its
  * {@code n_rows=1}, which stacks the videos vertically); padding is black; a single video is returned unchanged.
+ * Frames are tiled one by one, so videos that arrive in chunks are combined chunk by chunk: the combined chunks, one
+ * after another, are the combination of the whole videos.
  */
 public final class VideoGrid {
     /** torchvision's default padding. */
