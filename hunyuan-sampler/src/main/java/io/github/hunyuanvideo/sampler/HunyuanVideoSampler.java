@@ -185,14 +185,16 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      * Loads the sampler from a model folder in the official {@code ckpts/} layout or the diffusers layout
      * ({@link CheckpointLayout}). Everything {@link #check} checks comes first, so a missing file or a text length
      * the text encoders cannot take fails before anything is loaded; model dimensions come from the checkpoint's
-     * configs (or {@link SamplerConfig#model()} for the official layout).
+     * configs (or {@link SamplerConfig#model()} for the official layout). Under a
+     * {@link SamplerConfig#deviceMemoryBudget()} the memory plan ({@link #planMemory}, then {@link #memoryPlan()})
+     * is made next, still before any weight loads, and the budget becomes the CUDA caching allocator's limit.
      *
      * @param modelBase the model folder ({@code ckpts})
      * @param config load-time options
      * @throws MissingCheckpointException listing every missing or unreadable file with what was expected there
      * @throws IOException if a checkpoint cannot be read
-     * @throws IllegalArgumentException naming the option or file that does not fit, or if the device is not
-     *                                  available
+     * @throws IllegalArgumentException naming the option or file that does not fit, if the device is not available,
+     *                                  or (starting with {@code deviceMemoryBudget:}) if no plan fits the budget
      */
     public static HunyuanVideoSampler fromPretrained(Path modelBase, SamplerConfig config) throws IOException {
         CheckpointLayout layout = checkedLayout(modelBase, config);
