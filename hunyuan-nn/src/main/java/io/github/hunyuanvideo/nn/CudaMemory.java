@@ -144,12 +144,27 @@ public final class CudaMemory {
     }
 
     /**
+     * The current cap of this process's CUDA caching allocator on device 0 ({@link #limitTo}), in bytes: the
+     * device's total memory when none was set; 0 without CUDA. Pass it to {@link #limitTo} to restore it.
+     */
+    public static long limit() {
+        if (!available()) {
+            return 0;
+        }
+        return (long) Math.floor(CudaAllocator.fraction() * totalBytes());
+    }
+
+    /**
      * The one place that touches {@code torch_cuda}: its class loads libjnitorch_cuda, which CPU-only builds lack, so
      * it must stay unloaded unless {@link #available()}; a nested class is loaded only when first called.
      */
     private static final class CudaAllocator {
         static void setFraction(double fraction) {
             torch_cuda.getAllocator().setMemoryFraction(fraction, (byte) 0);
+        }
+
+        static double fraction() {
+            return torch_cuda.getAllocator().getMemoryFraction((byte) 0);
         }
     }
 

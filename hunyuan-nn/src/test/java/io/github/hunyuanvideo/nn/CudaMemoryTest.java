@@ -20,6 +20,7 @@ class CudaMemoryTest {
         assertDoesNotThrow(() -> CudaMemory.limitTo(Long.MAX_VALUE));
         assertEquals(0, CudaMemory.totalBytes());
         assertEquals(0, CudaMemory.freeBytes());
+        assertEquals(0, CudaMemory.limit());
         assertEquals(0, CudaMemory.reservedBytes());
     }
 

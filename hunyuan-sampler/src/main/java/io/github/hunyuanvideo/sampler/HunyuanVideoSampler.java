@@ -93,6 +93,8 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     private final FrameDecode decode;
     private final TextEncoders text;
     private final MemoryPlan memoryPlan;
+    /** The CUDA allocator's limit before this sampler's budget replaced it, restored by {@link #close()}; 0: none. */
+    private long allocatorLimitBefore;
     private final List<AutoCloseable> models;
     private final GenerationQueue generations = new GenerationQueue();
 
@@ -212,10 +214,11 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         LOG.info("{}", plan.describe());
         List<AutoCloseable> loaded = new ArrayList<>();
         List<LoraAdapter> adapters = new ArrayList<>();
+        long limitBefore = 0;
         try {
             // LoRA files are read and resolved onto the DiT before any model loads, so their errors come first.
             LoraMerge loras = loras(config, ditConfig, adapters);
-            capAllocator(plan);
+            limitBefore = capAllocator(plan);
             // Text encoders first: they are used (and released) first, so the DiT never waits for their memory.
             TextEncoders text = config.loadTextEncoders() ? add(loaded, TextEncoders.load(layout, config, device,
                     new LayerStreaming(plan.streamedLlmLayers(), 1))) : null;
@@ -223,6 +226,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     new LayerStreaming(plan.streamedBlocks(), plan.prefetchDepth())));
             CausalVideoVae vae = add(loaded, loadVae(layout, vaeConfig, config, device));
             HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, dit, vae, text, plan);
+            sampler.allocatorLimitBefore = limitBefore;
             LOG.info("models loaded in {}", seconds(System.nanoTime() - t0));
             return sampler;
         } catch (IOException | RuntimeException e) {
@@ -233,6 +237,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
+            restoreAllocator(limitBefore);
             throw e;
         } finally {
             // merged into the DiT's weights: the files are no longer needed
@@ -310,11 +315,22 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
     /**
      * Makes a budget the CUDA caching allocator's hard limit for this process, so that overrunning it fails with an
-     * out-of-memory error instead of taking more.
+     * out-of-memory error instead of taking more; returns the limit before (0: none was changed), which
+     * {@link #close()} restores.
      */
-    private static void capAllocator(MemoryPlan plan) {
-        if (plan.budgeted()) {
-            CudaMemory.limitTo(Math.min(plan.budget(), CudaMemory.totalBytes()));
+    private static long capAllocator(MemoryPlan plan) {
+        if (!plan.budgeted()) {
+            return 0;
+        }
+        long before = CudaMemory.limit();
+        CudaMemory.limitTo(Math.min(plan.budget(), CudaMemory.totalBytes()));
+        return before;
+    }
+
+    /** Puts back the allocator limit {@link #capAllocator} replaced (nothing for 0). */
+    private static void restoreAllocator(long before) {
+        if (before > 0) {
+            CudaMemory.limitTo(before);
         }
     }
 
@@ -415,15 +431,21 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                                                         VaeConfig vaeConfig, long seed, MemoryPlan plan) {
         Device device = resolveDevice(config.device());
         LOG.info("{}", plan.describe());
-        capAllocator(plan);
-        HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(ditConfig, device,
-                config.precision().scalarType(), seed, new LayerStreaming(plan.streamedBlocks(), plan.prefetchDepth()),
-                config.useFp8());
+        long limitBefore = capAllocator(plan);
+        HunyuanVideoTransformer dit = null;
         try {
-            return new HunyuanVideoSampler(config, dit, CausalVideoVae.withRandomWeights(vaeConfig, device,
-                    config.vaePrecision().scalarType(), seed + 1, config.useCpuOffload()), null, plan);
+            dit = HunyuanVideoTransformer.randomInit(ditConfig, device, config.precision().scalarType(), seed,
+                    new LayerStreaming(plan.streamedBlocks(), plan.prefetchDepth()), config.useFp8());
+            HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, dit, CausalVideoVae.withRandomWeights(
+                    vaeConfig, device, config.vaePrecision().scalarType(), seed + 1, config.useCpuOffload()), null,
+                    plan);
+            sampler.allocatorLimitBefore = limitBefore;
+            return sampler;
         } catch (RuntimeException e) {
-            dit.close();
+            if (dit != null) {
+                dit.close();
+            }
+            restoreAllocator(limitBefore);
             throw e;
         }
     }
@@ -918,8 +940,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
     /**
      * Frees the models' memory (device and host), once the running generation, if any, has finished: it waits for it
-     * (cancel its token first to make that quick). Calls still waiting for their turn fail with
-     * {@link IllegalStateException}, as do later ones. Closing again does nothing.
+     * (cancel its token first to make that quick), and puts back the CUDA allocator limit a budget replaced. Calls
+     * still waiting for their turn fail with {@link IllegalStateException}, as do later ones. Closing again does
+     * nothing.
      *
      * @throws IllegalStateException if called from a generation's own thread (a {@link ProgressListener}), which
      *                               would wait for itself
@@ -941,6 +964,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                 }
             }
         }
+        restoreAllocator(allocatorLimitBefore);
         device.releaseReference();
         if (failure != null) {
             throw failure;
