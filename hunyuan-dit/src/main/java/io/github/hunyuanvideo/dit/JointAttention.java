@@ -64,7 +64,7 @@ final class JointAttention {
     }
 
     /** SDPA over {@code [B, L, H, D]} views, scale 1/√D, no dropout; returns {@code [B, H, L, D]}. */
-    private static Tensor sdpa(Tensor q, Tensor k, Tensor v) {
+    static Tensor sdpa(Tensor q, Tensor k, Tensor v) {
         return torch.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
                 new TensorOptional(), 0.0, false, new DoubleOptional(), false);
     }

@@ -1,0 +1,248 @@
+package io.github.hunyuanvideo.dit;
+
+import io.github.hunyuanvideo.nn.CudaKernel;
+import io.github.hunyuanvideo.nn.CudaMemory;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.github.hunyuanvideo.nn.Scopes;
+
+/**
+ * 8-bit attention (issue 16, stage 1: correct, not yet fast; not wired into the DiT). Over {@code [B, L, H, D]}
+ * q/k/v, scale 1/√D, no mask:
+ * <ol>
+ *   <li>K is smoothed: its per-channel mean over the tokens (per batch and head) is subtracted, which adds the same
+ *   constant to every score of a query row and so leaves softmax unchanged, but removes the offset real DiT keys
+ *   carry from the INT8 range.</li>
+ *   <li>Q and K are quantized to INT8, one scale per block of {@value #BLOCK} tokens per head
+ *   ({@code scale = max|x| / 127}, round half to even); V to FP8 e4m3, one scale per channel per head
+ *   ({@code max|v| / 448}). Sequences are zero-padded to a multiple of {@value #BLOCK}; padded keys are masked.</li>
+ *   <li>{@code S = (Qi8·Ki8ᵀ)·(sq·sk)·scale}; online softmax over blocks of {@value #BLOCK} keys in float32; P is
+ *   {@code exp(S − running max)·448} rounded to FP8 e4m3 (the scale puts P ≤ 1 at the top of e4m3's range and cancels
+ *   in {@code O / l}); {@code l} sums the rounded P; {@code O = Σ P·V8} in float32; output
+ *   {@code bf16(O / l · vScale)} in {@code [B, L, H, D]}.</li>
+ * </ol>
+ * {@link #reference} does this with torch ops in float32 (any device, the CPU included); {@link #attend} runs the
+ * CUDA kernel {@code int8_attention.cu}, which does the same arithmetic, on Hopper, and bf16 SDPA elsewhere.
+ */
+public final class QuantizedAttention {
+    /** Tokens per quantization block of Q and K, and per tile of the kernel. */
+    public static final int BLOCK = 64;
+    /** The head dimension the kernel is written for (the DiT's). */
+    public static final int HEAD_DIM = 128;
+    static final double INT8_MAX = 127;
+    static final double E4M3_MAX = 448;
+    /** Floor of a scale, so that an all-zero block quantizes to zeros instead of 0/0. */
+    private static final double MIN_SCALE = 1e-30;
+    private static final Logger LOG = LoggerFactory.getLogger(QuantizedAttention.class);
+
+    private QuantizedAttention() {
+    }
+
+    /**
+     * The quantized operands in the kernel's layouts: {@code q}, {@code k} INT8 and {@code v} FP8 e4m3, each
+     * {@code [N, padded, D]} contiguous with {@code N = B·H} and {@code padded} the length rounded up to
+     * {@value #BLOCK} (zero rows after {@code length}); {@code qScale}, {@code kScale} float {@code [N, padded/64]};
+     * {@code vScale} float {@code [N, D]}.
+     */
+    record Quantized(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor v, Tensor vScale, long batch,
+                     long length, long heads) {
+        long blocks() {
+            return qScale.size(1);
+        }
+    }
+
+    /** Quantizes {@code [B, L, H, D]} q/k/v (any dtype and strides) with torch ops on their device. */
+    static Quantized quantize(Tensor q, Tensor k, Tensor v) {
+        long batch = q.size(0);
+        long len = q.size(1);
+        long heads = q.size(2);
+        long padded = ceilDiv(len, BLOCK) * BLOCK;
+        Tensor kf = headsFirst(k);
+        kf = kf.sub(kf.mean(new long[]{1}, true, new ScalarTypeOptional()));
+        Tensor[] qi8 = int8Blocks(padTokens(headsFirst(q), padded));
+        Tensor[] ki8 = int8Blocks(padTokens(kf, padded));
+        Tensor vf = headsFirst(v);
+        Tensor vScale = vf.abs().amax(new long[]{1}, false).div(new Scalar(E4M3_MAX))
+                .clamp(new ScalarOptional(new Scalar(MIN_SCALE)), new ScalarOptional());
+        Tensor v8 = toE4m3(padTokens(vf.div(vScale.unsqueeze(1)), padded));
+        return new Quantized(qi8[0], qi8[1], ki8[0], ki8[1], v8, vScale, batch, len, heads);
+    }
+
+    /** {@code [B, L, H, D]} → float32 {@code [B·H, L, D]} contiguous. */
+    static Tensor headsFirst(Tensor x) {
+        return x.to(ScalarType.Float).transpose(1, 2).reshape(x.size(0) * x.size(2), x.size(1), x.size(3));
+    }
+
+    /** {@code [N, L, D]} → {@code [N, padded, D]} with zero rows after L. */
+    static Tensor padTokens(Tensor x, long padded) {
+        if (x.size(1) == padded) {
+            return x.contiguous();
+        }
+        Tensor out = torch.zeros(new long[]{x.size(0), padded, x.size(2)}, new TensorOptions(x.device())
+                .dtype(new ScalarTypeOptional(x.scalar_type())));
+        out.narrow(1, 0, x.size(1)).copy_(x);
+        return out;
+    }
+
+    /**
+     * Float {@code [N, padded, D]} → {INT8 values {@code [N, padded, D]}, float scales {@code [N, padded/64]}}:
+     * {@code scale = max|x| / 127} over each block of {@value #BLOCK} tokens, {@code round(x / scale)}.
+     */
+    static Tensor[] int8Blocks(Tensor x) {
+        long n = x.size(0);
+        long blocks = x.size(1) / BLOCK;
+        Tensor grouped = x.reshape(n, blocks, BLOCK * x.size(2));
+        Tensor scale = grouped.abs().amax(new long[]{2}, false).div(new Scalar(INT8_MAX))
+                .clamp(new ScalarOptional(new Scalar(MIN_SCALE)), new ScalarOptional());
+        Tensor values = grouped.div(scale.unsqueeze(2)).round()
+                .clamp(new ScalarOptional(new Scalar(-INT8_MAX)), new ScalarOptional(new Scalar(INT8_MAX)))
+                .to(ScalarType.Char).reshape(x.size(0), x.size(1), x.size(2));
+        return new Tensor[]{values, scale};
+    }
+
+    /** Rounds to FP8 e4m3 (nearest, ties to even), saturating at ±448 (torch's cast would give NaN beyond). */
+    static Tensor toE4m3(Tensor x) {
+        return x.clamp(new ScalarOptional(new Scalar(-E4M3_MAX)), new ScalarOptional(new Scalar(E4M3_MAX)))
+                .to(ScalarType.Float8_e4m3fn);
+    }
+
+    /**
+     * The quantized algorithm in torch ops, float32 math, on the inputs' device: what the kernel computes, op for op.
+     *
+     * @param q {@code [B, L, H, D]}, any dtype and strides
+     * @return bf16 {@code [B, L, H, D]} contiguous
+     */
+    public static Tensor reference(Tensor q, Tensor k, Tensor v) {
+        return Scopes.scoped(() -> {
+            Quantized z = quantize(q, k, v);
+            long n = z.q().size(0);
+            long padded = z.q().size(1);
+            long dim = z.q().size(2);
+            float softmaxScale = (float) (1 / Math.sqrt(dim));
+            TensorOptions f32 = new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.Float));
+            Tensor qv = z.q().to(ScalarType.Float);
+            Tensor rowScale = z.qScale().repeat_interleave(BLOCK, new LongOptional(1),
+                    new LongOptional()).unsqueeze(2);
+            Tensor m = torch.full(new long[]{n, padded, 1}, new Scalar(Double.NEGATIVE_INFINITY), f32);
+            Tensor l = torch.zeros(new long[]{n, padded, 1}, f32);
+            Tensor o = torch.zeros(new long[]{n, padded, dim}, f32);
+            for (long kb = 0; kb < z.blocks(); kb++) {
+                try (PointerScope scope = new PointerScope()) {
+                    long keys = Math.min(BLOCK, z.length() - kb * BLOCK);  // padding keys are masked: left out
+                    Tensor kt = z.k().narrow(1, kb * BLOCK, keys).to(ScalarType.Float).transpose(1, 2);
+                    Tensor vb = z.v().narrow(1, kb * BLOCK, keys).to(ScalarType.Float);
+                    Tensor scale = rowScale.mul(z.kScale().narrow(1, kb, 1).unsqueeze(2)).mul(new Scalar(softmaxScale));
+                    Tensor s = qv.matmul(kt).mul(scale);
+                    Tensor mNew = m.maximum(s.amax(new long[]{2}, true));
+                    Tensor alpha = m.sub(mNew).exp();
+                    Tensor p = toE4m3(s.sub(mNew).exp().mul(new Scalar(E4M3_MAX))).to(ScalarType.Float);
+                    l.mul_(alpha).add_(p.sum(new long[]{2}, true, new ScalarTypeOptional()));
+                    o.mul_(alpha).add_(p.matmul(vb));
+                    m.copy_(mNew);
+                }
+            }
+            Tensor out = o.div(l).mul(z.vScale().unsqueeze(1)).to(ScalarType.BFloat16).narrow(1, 0, z.length());
+            return out.reshape(z.batch(), z.heads(), z.length(), dim).transpose(1, 2).contiguous();
+        });
+    }
+
+    /** Whether {@link #attend} runs the 8-bit kernel on {@code device} (compiling it on first use). */
+    public static boolean kernelAvailable(int device) {
+        return CudaMemory.available() && Kernels.get(device).isPresent();
+    }
+
+    /**
+     * 8-bit attention with the CUDA kernel; where it is unavailable (no CUDA, not Hopper, compile or load failure:
+     * logged once) bf16 SDPA instead.
+     *
+     * @param q {@code [B, L, H, D]} on a CUDA device with D = {@value #HEAD_DIM}, any dtype and strides
+     * @return bf16 {@code [B, L, H, D]} contiguous
+     */
+    public static Tensor attend(Tensor q, Tensor k, Tensor v) {
+        int device = q.device().is_cuda() ? q.device().index() : -1;
+        if (device < 0 || q.size(3) != HEAD_DIM || !kernelAvailable(device)) {
+            return Scopes.scoped(() -> JointAttention.sdpa(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16),
+                    v.to(ScalarType.BFloat16)).transpose(1, 2).contiguous());
+        }
+        return Scopes.scoped(() -> {
+            Quantized z = quantize(q, k, v);
+            long n = z.q().size(0);
+            if (n > 65535) {
+                throw new IllegalArgumentException("batch·heads " + n + " exceeds the kernel's grid (65535)");
+            }
+            Tensor out = torch.empty(new long[]{z.batch(), z.length(), z.heads(), HEAD_DIM},
+                    new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.BFloat16)),
+                    new MemoryFormatOptional());
+            Kernels.get(device).orElseThrow().launch((int) z.blocks(), (int) n, 256, z.q(), z.qScale(), z.k(),
+                    z.kScale(), z.v(), z.vScale(), out, (int) z.length(), (int) z.blocks(), (int) z.heads(),
+                    (float) (1 / Math.sqrt(HEAD_DIM)));
+            return out;
+        });
+    }
+
+    static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    /** The kernel source, from this module's resources. */
+    static String kernelSource() {
+        try (InputStream in = QuantizedAttention.class.getResourceAsStream("int8_attention.cu")) {
+            if (in == null) {
+                throw new IllegalStateException("int8_attention.cu missing from the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The compiled kernel per device, or empty once it failed there. A nested class, loaded only on the CUDA path,
+     * because {@link CudaKernel} touches CUDA-only natives.
+     */
+    private static final class Kernels {
+        private static final Map<Integer, Optional<CudaKernel>> BY_DEVICE = new ConcurrentHashMap<>();
+
+        static Optional<CudaKernel> get(int device) {
+            return BY_DEVICE.computeIfAbsent(device, Kernels::load);
+        }
+
+        private static Optional<CudaKernel> load(int device) {
+            try {
+                int capability = CudaKernel.computeCapability(device);
+                // sm_90a code runs only on compute capability 9.0 (H100/H200).
+                if (capability != 90) {
+                    LOG.warn("8-bit attention needs a Hopper GPU (compute capability 9.0), device {} has {}.{}: "
+                            + "using SDPA", device, capability / 10, capability % 10);
+                    return Optional.empty();
+                }
+                // A cubin for sm_90a: loaded as is (no driver JIT), and the arch-specific features (wgmma) the fast
+                // stage of the kernel will use are only available for sm_90a.
+                return Optional.of(CudaKernel.compile(kernelSource(), "int8_attention.cu", "int8_attention", device,
+                        "--gpu-architecture=sm_90a", "-std=c++17"));
+            } catch (RuntimeException | LinkageError e) {
+                LOG.warn("8-bit attention kernel unavailable on device {}, using SDPA: {}", device, e.getMessage());
+                return Optional.empty();
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.github.hunyuanvideo.dit;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The host side of the 8-bit attention and its torch-ops reference, on the CPU. */
+class QuantizedAttentionTest {
+    private static Tensor randn(long... shape) {
+        return torch.randn(shape);
+    }
+
+    @Test
+    void int8BlocksUseOneScalePerBlockOf64Tokens() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(1);
+            Tensor x = randn(2, 128, 8);
+            x.narrow(1, 64, 64).mul_(new Scalar(10.0));
+            Tensor[] q = QuantizedAttention.int8Blocks(x);
+            assertArrayEquals(new long[]{2, 2}, q[1].sizes().vec().get());
+            assertEquals(x.narrow(1, 64, 64).select(0, 1).abs().max().item_double() / 127,
+                    q[1].select(0, 1).select(0, 1).item_double(), 1e-6);
+            assertEquals(ScalarType.Char.value, q[0].scalar_type().value);
+            assertTrue(q[0].to(ScalarType.Float).abs().max().item_double() <= 127);
+            // Dequantized, each value is within half a step of the original.
+            Tensor back = q[0].to(ScalarType.Float).reshape(2, 2, 64 * 8).mul(q[1].unsqueeze(2)).reshape(2, 128, 8);
+            Tensor halfStep = q[1].repeat_interleave(64, new org.bytedeco.pytorch.LongOptional(1),
+                    new org.bytedeco.pytorch.LongOptional()).unsqueeze(2).mul(new Scalar(0.5 + 1e-4));
+            assertTrue(back.sub(x).abs().le(halfStep).all().item_bool());
+        }
+    }
+
+    @Test
+    void layoutsPutHeadsFirstAndPadTokensWithZeros() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = torch.arange(new Scalar(2 * 3 * 4 * 5)).to(ScalarType.Float).reshape(2, 3, 4, 5);
+            Tensor h = QuantizedAttention.headsFirst(x);
+            assertArrayEquals(new long[]{8, 3, 5}, h.sizes().vec().get());
+            // [b, l, h, d] lands at [b·H + h, l, d].
+            assertEquals(x.get(1).get(2).get(3).get(4).item_double(), h.get(7).get(2).get(4).item_double());
+            Tensor p = QuantizedAttention.padTokens(h, 64);
+            assertArrayEquals(new long[]{8, 64, 5}, p.sizes().vec().get());
+            assertEquals(0, p.narrow(1, 3, 61).abs().sum().item_double());
+            assertTrue(p.narrow(1, 0, 3).equal(h));
+        }
+    }
+
+    @Test
+    void smoothingKeysLeavesSoftmaxUnchanged() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(2);
+            Tensor q = randn(3, 100, 16);
+            Tensor k = randn(3, 100, 16).add(randn(1, 1, 16).mul(new Scalar(20.0)));
+            Tensor smoothed = k.sub(k.mean(new long[]{1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
+            Tensor a = q.matmul(k.transpose(1, 2)).softmax(-1);
+            Tensor b = q.matmul(smoothed.transpose(1, 2)).softmax(-1);
+            assertTrue(a.sub(b).abs().max().item_double() < 1e-5);
+        }
+    }
+
+    @Test
+    void e4m3RoundsToNearestAndSaturates() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = torch.tensor(new float[]{1.0f, 1.0625f, 1.1f, 500f, -1000f, 0.001953125f});
+            float[] r = io.github.hunyuanvideo.nn.Tensors.toFloatArray(QuantizedAttention.toE4m3(x)
+                    .to(ScalarType.Float));
+            // 1.0625 is halfway between 1 and 1.125: ties to even (1.0); 2^-9 is e4m3's smallest subnormal.
+            assertArrayEquals(new float[]{1.0f, 1.0f, 1.125f, 448f, -448f, 0.001953125f}, r);
+        }
+    }
+
+    @Test
+    void referenceIsCloseToFloat32AttentionOnGaussianInputs() {
+        assertAccurate(0.0, 0.999, 0.04);
+    }
+
+    @Test
+    void referenceIsCloseToFloat32AttentionWithALargeKeyOffset() {
+        assertAccurate(30.0, 0.999, 0.04);
+    }
+
+    /**
+     * Cosine and relative L1 of {@link QuantizedAttention#reference} against float32 SDPA at B=1, H=2, L=300, D=128
+     * (a partial last block). The L1 bound is 4 %, not the issue's 3 %: on zero-mean Gaussian V, rounding P and V to
+     * e4m3 (3 mantissa bits, ≈ 2.5 % rms relative error each) alone gives ≈ 3.4 %.
+     */
+    private static void assertAccurate(double keyOffset, double minCosine, double maxRelL1) {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(3);
+            Tensor q = randn(1, 300, 2, 128);
+            Tensor k = randn(1, 300, 2, 128).add(randn(1, 1, 2, 128).mul(new Scalar(keyOffset)));
+            Tensor v = randn(1, 300, 2, 128);
+            Tensor exact = JointAttention.sdpa(q, k, v).transpose(1, 2);
+            Tensor ours = QuantizedAttention.reference(q, k, v).to(ScalarType.Float);
+            assertArrayEquals(new long[]{1, 300, 2, 128}, ours.sizes().vec().get());
+            double cosine = torch.cosine_similarity(ours.flatten(), exact.flatten(), 0, 1e-12).item_double();
+            double relL1 = ours.sub(exact).abs().sum().item_double() / exact.abs().sum().item_double();
+            assertTrue(cosine >= minCosine, "cosine " + cosine);
+            assertTrue(relL1 <= maxRelL1, "relative L1 " + relL1);
+        }
+    }
+
+    @Test
+    void attendFallsBackToSdpaWithoutCuda() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(4);
+            Tensor q = randn(1, 70, 2, 128);
+            Tensor k = randn(1, 70, 2, 128);
+            Tensor v = randn(1, 70, 2, 128);
+            Tensor out = QuantizedAttention.attend(q, k, v);
+            assertEquals(ScalarType.BFloat16.value, out.scalar_type().value);
+            Tensor exact = JointAttention.sdpa(q, k, v).transpose(1, 2);
+            assertTrue(out.to(ScalarType.Float).sub(exact).abs().max().item_double() < 2e-2);
+        }
+    }
+}

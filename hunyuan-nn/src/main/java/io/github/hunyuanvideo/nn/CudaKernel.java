@@ -1,0 +1,168 @@
+package io.github.hunyuanvideo.nn;
+
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.nvrtc._nvrtcProgram;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.SizeTPointer;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch_cuda;
+
+import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
+import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+import static org.bytedeco.cuda.global.cudart.cuDeviceGet;
+import static org.bytedeco.cuda.global.cudart.cuDeviceGetAttribute;
+import static org.bytedeco.cuda.global.cudart.cuGetErrorString;
+import static org.bytedeco.cuda.global.cudart.cuInit;
+import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
+import static org.bytedeco.cuda.global.cudart.cuModuleGetFunction;
+import static org.bytedeco.cuda.global.cudart.cuModuleLoadData;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcCompileProgram;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcCreateProgram;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcDestroyProgram;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetCUBIN;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetCUBINSize;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetErrorString;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetProgramLog;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetProgramLogSize;
+
+/**
+ * A CUDA kernel of our own, compiled from source at run time with NVRTC into a cubin, loaded with the driver API
+ * ({@code cuModuleLoadData}) and launched on libtorch's current stream on libtorch-allocated tensors. No JNI of our
+ * own: Bytedeco's CUDA presets bind NVRTC and the driver API.
+ *
+ * <p>This class touches {@code torch_cuda} and {@code org.bytedeco.cuda.*}, whose natives CPU-only builds lack: load
+ * it only after {@link CudaMemory#available()} said yes. The module is loaded into the context current on the calling
+ * thread, libtorch's primary context of the device the caller has used; modules live until the process ends.
+ */
+public final class CudaKernel {
+    private final CUfunc_st function;
+    private final byte device;
+
+    private CudaKernel(CUfunc_st function, byte device) {
+        this.function = function;
+        this.device = device;
+    }
+
+    /**
+     * Compiles {@code source} with NVRTC and loads kernel {@code kernelName} (an {@code extern "C"} function).
+     *
+     * @param fileName the name NVRTC's messages give the source
+     * @param device   the CUDA device index the kernel will run on (its current stream is used)
+     * @param options  NVRTC options, e.g. {@code --gpu-architecture=sm_90a}
+     * @throws IllegalStateException on a compile error (with NVRTC's log) or a driver error (with its message)
+     */
+    public static CudaKernel compile(String source, String fileName, String kernelName, int device,
+                                     String... options) {
+        try (PointerScope scope = new PointerScope()) {
+            _nvrtcProgram program = new _nvrtcProgram();
+            nvrtc(nvrtcCreateProgram(program, new BytePointer(source), new BytePointer(fileName), 0,
+                    (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram");
+            try {
+                PointerPointer opts = new PointerPointer(options.length);
+                for (int i = 0; i < options.length; i++) {
+                    opts.put(i, new BytePointer(options[i]));
+                }
+                int rc = nvrtcCompileProgram(program, options.length, opts);
+                if (rc != 0) {
+                    throw new IllegalStateException("NVRTC could not compile " + fileName + " ("
+                            + nvrtcGetErrorString(rc).getString() + "):\n" + log(program));
+                }
+                SizeTPointer size = new SizeTPointer(1);
+                nvrtc(nvrtcGetCUBINSize(program, size), "nvrtcGetCUBINSize");
+                BytePointer cubin = new BytePointer(size.get());
+                nvrtc(nvrtcGetCUBIN(program, cubin), "nvrtcGetCUBIN");
+                CUmod_st module = new CUmod_st();
+                driver(cuModuleLoadData(module, cubin), "cuModuleLoadData(" + fileName + ")");
+                CUfunc_st function = new CUfunc_st();
+                driver(cuModuleGetFunction(function, module, kernelName), "cuModuleGetFunction(" + kernelName + ")");
+                // Handles of a module that lives as long as the process: outside any scope.
+                module.retainReference();
+                function.retainReference();
+                return new CudaKernel(function, (byte) device);
+            } finally {
+                nvrtcDestroyProgram(program);
+            }
+        }
+    }
+
+    /** The compute capability of CUDA device {@code device} as {@code major·10 + minor} (90 for Hopper). */
+    public static int computeCapability(int device) {
+        try (PointerScope scope = new PointerScope()) {
+            driver(cuInit(0), "cuInit");
+            IntPointer handle = new IntPointer(1);
+            driver(cuDeviceGet(handle, device), "cuDeviceGet");
+            IntPointer major = new IntPointer(1);
+            IntPointer minor = new IntPointer(1);
+            driver(cuDeviceGetAttribute(major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, handle.get()), "major");
+            driver(cuDeviceGetAttribute(minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, handle.get()), "minor");
+            return major.get() * 10 + minor.get();
+        }
+    }
+
+    /**
+     * Queues the kernel on libtorch's current stream of the device. Arguments map to the kernel's parameters in
+     * order: a {@link Tensor} passes its {@code data_ptr()} (the caller keeps it alive until the stream is done,
+     * which libtorch's caching allocator does for tensors used on that same stream), {@link Integer} an {@code int},
+     * {@link Long} a {@code long}, {@link Float} a {@code float}.
+     *
+     * @throws IllegalStateException if the launch fails
+     */
+    public void launch(int gridX, int gridY, int threads, Object... args) {
+        try (PointerScope scope = new PointerScope()) {
+            PointerPointer params = new PointerPointer(args.length);
+            for (int i = 0; i < args.length; i++) {
+                params.put(i, parameter(args[i]));
+            }
+            CUstream_st stream = torch_cuda.getCurrentCUDAStream(device).asCUstream_st();
+            driver(cuLaunchKernel(function, gridX, gridY, 1, threads, 1, 1, 0, stream, params, null),
+                    "cuLaunchKernel");
+        }
+    }
+
+    private static Pointer parameter(Object arg) {
+        if (arg instanceof Tensor t) {
+            return new LongPointer(1).put(t.data_ptr().address());
+        } else if (arg instanceof Integer i) {
+            return new IntPointer(1).put(i);
+        } else if (arg instanceof Long l) {
+            return new LongPointer(1).put(l);
+        } else if (arg instanceof Float f) {
+            return new FloatPointer(1).put(f);
+        }
+        throw new IllegalArgumentException("kernel argument of unsupported type: " + arg);
+    }
+
+    private static String log(_nvrtcProgram program) {
+        SizeTPointer size = new SizeTPointer(1);
+        if (nvrtcGetProgramLogSize(program, size) != 0 || size.get() <= 1) {
+            return "(no log)";
+        }
+        BytePointer log = new BytePointer(size.get());
+        nvrtcGetProgramLog(program, log);
+        return log.getString();
+    }
+
+    private static void nvrtc(int rc, String call) {
+        if (rc != 0) {
+            throw new IllegalStateException(call + ": " + nvrtcGetErrorString(rc).getString());
+        }
+    }
+
+    private static void driver(int rc, String call) {
+        if (rc != 0) {
+            PointerPointer message = new PointerPointer(1);
+            String text = cuGetErrorString(rc, message) == 0 && message.get(0) != null
+                    ? " (" + message.getString(0) + ")" : "";
+            message.close();
+            throw new IllegalStateException(call + ": CUDA error " + rc + text);
+        }
+    }
+}
