@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.nn;
 
+import org.bytedeco.cuda.cudart.CUctx_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUmod_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
@@ -11,15 +12,21 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
+
 import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch_cuda;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
 import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
 import static org.bytedeco.cuda.global.cudart.cuDeviceGet;
 import static org.bytedeco.cuda.global.cudart.cuDeviceGetAttribute;
 import static org.bytedeco.cuda.global.cudart.cuGetErrorString;
+import static org.bytedeco.cuda.global.cudart.cuCtxSetCurrent;
+import static org.bytedeco.cuda.global.cudart.cuDevicePrimaryCtxRetain;
 import static org.bytedeco.cuda.global.cudart.cuInit;
 import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
 import static org.bytedeco.cuda.global.cudart.cuModuleGetFunction;
@@ -80,6 +87,7 @@ public final class CudaKernel {
                 BytePointer cubin = new BytePointer(size.get());
                 nvrtc(nvrtcGetCUBIN(program, cubin), "nvrtcGetCUBIN");
                 CUmod_st module = new CUmod_st();
+                usePrimaryContext(device);
                 driver(cuModuleLoadData(module, cubin), "cuModuleLoadData(" + fileName + ")");
                 CUfunc_st function = new CUfunc_st();
                 driver(cuModuleGetFunction(function, module, kernelName), "cuModuleGetFunction(" + kernelName + ")");
@@ -91,6 +99,28 @@ public final class CudaKernel {
                 nvrtcDestroyProgram(program);
             }
         }
+    }
+
+    /** Each device's primary context, retained once (it lives as long as the process). */
+    private static final Map<Integer, CUctx_st> PRIMARY_CONTEXTS = new ConcurrentHashMap<>();
+
+    /**
+     * Makes the device's primary context, the one libtorch's runtime-API calls use, current on this thread: the driver
+     * API (module loads, launches) has no context on a thread until one is set, even where libtorch has run kernels.
+     */
+    private static void usePrimaryContext(int device) {
+        CUctx_st context = PRIMARY_CONTEXTS.computeIfAbsent(device, d -> {
+            try (PointerScope scope = new PointerScope()) {
+                driver(cuInit(0), "cuInit");
+                IntPointer handle = new IntPointer(1);
+                driver(cuDeviceGet(handle, d), "cuDeviceGet");
+                CUctx_st retained = new CUctx_st();
+                driver(cuDevicePrimaryCtxRetain(retained, handle.get()), "cuDevicePrimaryCtxRetain");
+                retained.retainReference();
+                return retained;
+            }
+        });
+        driver(cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
     /** The compute capability of CUDA device {@code device} as {@code major·10 + minor} (90 for Hopper). */
@@ -122,6 +152,7 @@ public final class CudaKernel {
                 params.put(i, parameter(args[i]));
             }
             CUstream_st stream = torch_cuda.getCurrentCUDAStream(device).asCUstream_st();
+            usePrimaryContext(device);
             driver(cuLaunchKernel(function, gridX, gridY, 1, threads, 1, 1, 0, stream, params, null),
                     "cuLaunchKernel");
         }
