@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.cli;
 
+import io.github.hunyuanvideo.io.video.Closeables;
 import io.github.hunyuanvideo.io.video.ContactSheet;
 import io.github.hunyuanvideo.io.video.Mp4Options;
 import io.github.hunyuanvideo.io.video.Mp4Writer;
@@ -11,6 +12,7 @@ import io.github.hunyuanvideo.sampler.CancellationToken;
 import io.github.hunyuanvideo.sampler.DecodedFrameSink;
 import org.bytedeco.pytorch.Tensor;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -152,32 +154,12 @@ final class VideoOutputs implements DecodedFrameSink, AutoCloseable {
     /** Deletes the temporary files of every file not named by {@link #finish}. */
     @Override
     public void close() throws IOException {
-        List<Closer> writers = new ArrayList<>();
-        videos.forEach(w -> writers.add(w::close));
-        frames.forEach(w -> writers.add(w::close));
+        List<Closeable> writers = new ArrayList<>(videos);
+        writers.addAll(frames);
         if (grid != null) {
-            writers.add(grid::close);
+            writers.add(grid);
         }
-        IOException failure = null;
-        for (Closer w : writers) {
-            try {
-                w.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        Closeables.closeAll(writers);
     }
 
-    /** A writer's {@code close}. */
-    @FunctionalInterface
-    private interface Closer {
-        void close() throws IOException;
-    }
 }

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.io.video;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -26,7 +27,7 @@ import java.util.regex.Pattern;
  * process left. Each one not yet committed or closed is listed, so that a shutdown hook can delete those in a folder
  * ({@link #deleteLive}).
  */
-final class AtomicOutput implements AutoCloseable {
+final class AtomicOutput implements Closeable {
     private static final Pattern TEMP_NAME = Pattern.compile("\\.hunyuan-video-[0-9a-f]{16}\\.part");
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Temporary files of this JVM still being written. */

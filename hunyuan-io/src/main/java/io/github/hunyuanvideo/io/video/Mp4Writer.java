@@ -13,6 +13,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -94,7 +95,7 @@ import static org.bytedeco.ffmpeg.global.avutil.av_strerror;
  * }
  * }</pre>
  */
-public final class Mp4Writer implements AutoCloseable {
+public final class Mp4Writer implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Mp4Writer.class);
 
     /** H.264 encoders tried in this order when none is named. */

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.io.video;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -23,7 +24,7 @@ import java.util.Locale;
  * }
  * }</pre>
  */
-public final class PngFrameWriter implements AutoCloseable {
+public final class PngFrameWriter implements Closeable {
     private static final int MIN_DIGITS = 5;
 
     private final Path folder;
@@ -189,20 +190,6 @@ public final class PngFrameWriter implements AutoCloseable {
             return;
         }
         closed = true;
-        IOException failure = null;
-        for (AtomicOutput frame : frames) {
-            try {
-                frame.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        Closeables.closeAll(frames);
     }
 }
