@@ -2,9 +2,11 @@ package io.github.hunyuanvideo.sampler;
 
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
+import io.github.hunyuanvideo.dit.StepCache;
 import io.github.hunyuanvideo.dit.StepCacheState;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.sampler.scheduler.FlowMatchDiscreteScheduler;
+import io.github.hunyuanvideo.vae.TilingConfig;
 import io.github.hunyuanvideo.vae.VaeConfig;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -190,6 +192,42 @@ class ArgumentValidationTest {
             assertTrue(e.getMessage().startsWith("height/width/videoLength/numVideosPerPrompt:")
                     && e.getMessage().contains("too large for the latent grid")
                     && e.getMessage().contains(String.valueOf(Integer.MAX_VALUE)), e.getMessage());
+        }
+    }
+
+    @Test
+    void underABudgetRequestsLargerThanThePlannedOneAndStepCachesThatDoNotFitAreRefused() {
+        SamplerConfig config = SamplerConfig.builder().device("cpu").build();
+        BiFunction<DitInputs, StepCacheState, Tensor> noDit = (in, cache) -> fail("the DiT ran");
+        BiFunction<Tensor, BooleanSupplier, Tensor> noVae = (t, cancelled) -> fail("the VAE ran");
+        long gib = 1L << 30;
+        // planned for one 544p video; 100 MiB left next to the denoising peak
+        MemoryPlan plan = new MemoryPlan(12 * gib, 11 * gib, new RequestSize(544, 960, 129, 1), 0, 60, 1,
+                MemoryPlan.TextPlacement.NONE, 0, TilingConfig.official(), false, 0, 11 * gib - (100L << 20), 0, 0);
+        try (PointerScope scope = new PointerScope();
+             HunyuanVideoSampler sampler = new HunyuanVideoSampler(config, new Device("cpu"), DitConfig.cfgDistill(),
+                     ScalarType.Float, VaeConfig.official(), noDit, noVae, null, List.of(), plan)) {
+            TensorOptions f = new TensorOptions(ScalarType.Float);
+            PromptEmbeddings text = new PromptEmbeddings(torch.zeros(new long[]{1, 4, 4096}, f),
+                    torch.ones(new long[]{1, 4}, new TensorOptions(ScalarType.Long)),
+                    torch.zeros(new long[]{1, 768}, f));
+            for (GenerationRequest larger : List.of(
+                    GenerationRequest.builder("x").size(720, 1280).videoLength(129).build(),
+                    // true CFG doubles the DiT's batch
+                    GenerationRequest.builder("x").size(544, 960).videoLength(129).guidanceScale(2.0).build())) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> sampler.predict(larger, text, text, ProgressListener.NONE, CancellationToken.NONE));
+                assertTrue(e.getMessage().startsWith("height/width/videoLength/numVideosPerPrompt: ")
+                        && e.getMessage().contains("is larger than the 544x960x129 the memory plan of "
+                        + "deviceMemoryBudget 12.00 GiB was made for"), e.getMessage());
+            }
+            // two 544p image-token tensors in float32 are 1.5 GiB, more than the 100 MiB left
+            GenerationRequest cached = GenerationRequest.builder("x").size(544, 960).videoLength(129)
+                    .stepCache(StepCache.teaCache(0.15)).build();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> sampler.predict(cached, text, null, ProgressListener.NONE, CancellationToken.NONE));
+            assertTrue(e.getMessage().startsWith("stepCache: teaCache(0.15) keeps ") && e.getMessage().contains(
+                    "more than the 100.00 MiB the memory plan of deviceMemoryBudget 12.00 GiB leaves"), e.getMessage());
         }
     }
 
