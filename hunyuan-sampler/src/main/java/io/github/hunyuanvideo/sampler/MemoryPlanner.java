@@ -17,6 +17,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -109,35 +110,38 @@ final class MemoryPlanner {
         // tiles (smaller ones decode slower), then the LLM layers streamed (their copies show, the encoder computes
         // little); resident DiT blocks come last, as streamed ones cost almost nothing.
         long least = persistent(sizes, 0, blocks, prefetchDepth);
-        if (least + sizes.ditActivation() <= usable) {
-            TilingConfig preferred = sizes.vae().preferred();
-            TilingConfig tiling = least + sizes.vae().workingBytes(preferred) <= usable ? preferred
-                    : sizes.vae().fitting(usable - least);
-            int llmStreamed = sizes.textOnDevice() ? fewestStreamedLayers(sizes, usable - least) : 0;
-            if (tiling != null && llmStreamed >= 0) {
-                long encode = sizes.textOnDevice() ? sizes.llmDeviceBytes()[llmStreamed] + sizes.textActivation()
-                        : 0;
-                long decode = sizes.vae().workingBytes(tiling);
-                long working = Math.max(sizes.ditActivation(), Math.max(encode, decode));
-                for (int resident = blocks; resident >= 0; resident--) {
-                    int streamed = roundedStreamed(blocks, resident, prefetchDepth);
-                    long persistent = persistent(sizes, blocks - streamed, streamed, prefetchDepth);
-                    if (blocks - streamed == resident && persistent + working <= usable) {
-                        long host = Arrays.stream(sizes.ditBlocks(), blocks - streamed, blocks).sum();
-                        return new MemoryPlan(budget, usable, largest, resident, streamed, prefetchDepth, text,
-                                llmStreamed, tiling, vaeStreamed, persistent + encode,
-                                persistent + sizes.ditActivation(),
-                                persistent + decode, host);
-                    }
-                }
+        TilingConfig preferred = sizes.vae().preferred();
+        TilingConfig tiling = least + sizes.vae().workingBytes(preferred) <= usable ? preferred
+                : sizes.vae().fitting(usable - least);
+        int llmStreamed = sizes.textOnDevice() ? fewestStreamedLayers(sizes, usable - least) : 0;
+        if (least + sizes.ditActivation() > usable || tiling == null || llmStreamed < 0) {
+            throw tooSmall(budget, available, largest, sizes, prefetchDepth);
+        }
+        long encode = sizes.textOnDevice() ? sizes.llmDeviceBytes()[llmStreamed] + sizes.textActivation() : 0;
+        long decode = sizes.vae().workingBytes(tiling);
+        long working = Math.max(sizes.ditActivation(), Math.max(encode, decode));
+        for (int resident = blocks; ; resident--) {
+            int streamed = roundedStreamed(blocks, resident, prefetchDepth);
+            long persistent = persistent(sizes, blocks - streamed, streamed, prefetchDepth);
+            // every block streamed (resident 0) fits: that is the least checked above
+            if (resident == 0 || blocks - streamed == resident && persistent + working <= usable) {
+                long host = Arrays.stream(sizes.ditBlocks(), blocks - streamed, blocks).sum();
+                return new MemoryPlan(budget, usable, largest, resident, streamed, prefetchDepth, text, llmStreamed,
+                        tiling, vaeStreamed, persistent + encode, persistent + sizes.ditActivation(),
+                        persistent + decode, host);
             }
         }
-        long smallest = smallestBudget(sizes, prefetchDepth);
-        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "deviceMemoryBudget: %s%s is too "
-                        + "small for %s even with every DiT block%s streamed and the smallest VAE tiles; the smallest "
-                        + "budget that works is %s", MemorySize.format(budget), available < budget
+    }
+
+    /** The refusal of a budget that not even the least plan fits, naming the smallest that works. */
+    private static IllegalArgumentException tooSmall(long budget, long available, RequestSize largest, Sizes sizes,
+                                                     int prefetchDepth) {
+        return new IllegalArgumentException(String.format(Locale.ROOT, "deviceMemoryBudget: %s%s is too small for %s "
+                        + "even with every DiT block%s streamed and the smallest VAE tiles; the smallest budget that "
+                        + "works is %s", MemorySize.format(budget), available < budget
                         ? " (" + MemorySize.format(available) + " free on the device)" : "", largest,
-                sizes.textOnDevice() ? " and LLM layer" : "", MemorySize.format(roundUp(smallest))));
+                sizes.textOnDevice() ? " and LLM layer" : "",
+                MemorySize.format(roundUp(smallestBudget(sizes, prefetchDepth)))));
     }
 
     /** The fewest LLM layers to stream for the text encoders to fit {@code bytes}, or -1 if none fits. */
