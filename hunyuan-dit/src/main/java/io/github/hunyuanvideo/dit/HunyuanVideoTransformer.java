@@ -135,12 +135,10 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
             work.run();
             return;
         }
-        streamed.acquire(index - firstStreamed);
-        try {
+        streamed.with(index - firstStreamed, () -> {
             work.run();
-        } finally {
-            streamed.release(index - firstStreamed);
-        }
+            return null;
+        });
     }
 
     private <T extends AutoCloseable> T box(Supplier<T> loader) {

@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.global.torch_cuda;
 
 import java.util.Arrays;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The weights of a sequence of layers (say the DiT's blocks, or the LLM's decoder layers) kept in host memory and
@@ -32,7 +33,8 @@ import java.util.function.Consumer;
  * the CPU tests check).
  *
  * <p>Use it in order: bind every layer with {@link #placement(int)} (through {@link Parameters#placing}), then around
- * each forward of layer {@code i} call {@link #acquire(int) acquire(i)} and {@link #release(int) release(i)}. Layers
+ * each forward of layer {@code i} call {@link #acquire(int) acquire(i)} and {@link #release(int) release(i)} (or run
+ * it through {@link #with}). Layers
  * may run in any order and any number of times (each acquire makes sure the slot holds the right layer); the ring is
  * prefetched for cyclic order (0, 1, …, n − 1, 0, …), the order of a denoising loop. Prefetching is complete when the
  * number of layers is a multiple of the slots; otherwise, at the wrap, the first layer shares a slot with the last one
@@ -177,6 +179,19 @@ public final class StreamedWeights implements AutoCloseable {
             host[layer].narrow(0, at, n).view(dtype).view(shape).copy_(value);
             return slot.narrow(0, at, n).view(dtype).view(shape);
         };
+    }
+
+    /**
+     * {@code work} (layer {@code layer}'s forward) between {@link #acquire} and {@link #release}: the layer's
+     * weights are on the device while its kernels are queued, and its slot is released even when {@code work} fails.
+     */
+    public <T> T with(int layer, Supplier<T> work) {
+        acquire(layer);
+        try {
+            return work.get();
+        } finally {
+            release(layer);
+        }
     }
 
     /**

@@ -202,12 +202,7 @@ final class LlamaModel implements AutoCloseable {
         if (streamed == null || index < firstStreamed) {
             return forward.get();
         }
-        streamed.acquire(index - firstStreamed);
-        try {
-            return forward.get();
-        } finally {
-            streamed.release(index - firstStreamed);
-        }
+        return streamed.with(index - firstStreamed, forward);
     }
 
     /** Device bytes of the streaming slots (0 when every layer is resident). */

@@ -25,7 +25,7 @@ interface PartBinder {
 
     /**
      * Binds each part into the slot of the next layer of {@code streamed} (its values copied to host memory) and
-     * wraps its forward in {@link StreamedWeights#acquire} / {@link StreamedWeights#release}.
+     * runs its forward through {@link StreamedWeights#with}.
      */
     static PartBinder streaming(StreamedWeights streamed) {
         int[] next = {0};
@@ -35,12 +35,7 @@ interface PartBinder {
             return new Part() {
                 @Override
                 public Tensor forward(Tensor x) {
-                    streamed.acquire(layer);
-                    try {
-                        return part.forward(x);
-                    } finally {
-                        streamed.release(layer);
-                    }
+                    return streamed.with(layer, () -> part.forward(x));
                 }
 
                 @Override
