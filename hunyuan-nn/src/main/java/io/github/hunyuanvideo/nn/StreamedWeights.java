@@ -34,8 +34,7 @@ import java.util.function.Supplier;
  *
  * <p>Use it in order: bind every layer with {@link #placement(int)} (through {@link Parameters#placing}), then around
  * each forward of layer {@code i} call {@link #acquire(int) acquire(i)} and {@link #release(int) release(i)} (or run
- * it through {@link #with}). Layers
- * may run in any order and any number of times (each acquire makes sure the slot holds the right layer); the ring is
+ * it through {@link #with}). Layers may run in any order and any number of times (each acquire makes sure the slot holds the right layer); the ring is
  * prefetched for cyclic order (0, 1, …, n − 1, 0, …), the order of a denoising loop. Prefetching is complete when the
  * number of layers is a multiple of the slots; otherwise, at the wrap, the first layer shares a slot with the last one
  * and its copy cannot start early (callers choose the layer count, see {@link #slotsFor}). Not thread-safe.
