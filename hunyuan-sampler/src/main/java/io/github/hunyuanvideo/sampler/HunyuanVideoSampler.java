@@ -295,6 +295,10 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         MemoryPlan.TextPlacement text = textPlacement(config);
         Device device = resolveDevice(config.device());
         boolean textOnDevice = text == MemoryPlan.TextPlacement.DEVICE && llm != null && clip != null;
+        if (config.deviceMemoryBudget() > 0 && !device.is_cuda()) {
+            LOG.warn("deviceMemoryBudget {} has no effect: device {} resolved to {}",
+                    MemorySize.format(config.deviceMemoryBudget()), config.device(), device.str().getString());
+        }
         if (config.deviceMemoryBudget() == 0 || !device.is_cuda()) {
             // with CPU offload every LLM layer streams, budget or not
             int llmStreamed = textOnDevice && config.useCpuOffload()
