@@ -1,0 +1,46 @@
+package io.github.hunyuanvideo.nn.parallel;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Collective operations among the ranks (one process per device) that render one video together. Every rank calls
+ * the same operations in the same order with tensors of the same shapes and dtypes; tensors are contiguous and on
+ * the rank's device (CPU tensors for the Gloo implementation, CUDA tensors for NCCL). An operation returns when its
+ * result is ready to be read by later torch work on the rank's current stream. A rank that fails or stops answering
+ * ends the others' pending operations with an exception once the collective timeout has passed: never a hang.
+ */
+public interface Communicator extends AutoCloseable {
+    /** This process's rank, {@code 0 ≤ rank < worldSize}; rank 0 encodes the prompt, writes and reports. */
+    int rank();
+
+    /** The number of ranks. */
+    int worldSize();
+
+    /**
+     * All-to-all with equal splits along dimension 0: {@code input} is {@code [W·n, …]}; its chunk {@code r} (rows
+     * {@code r·n … r·n+n−1}) goes to rank {@code r}, and chunk {@code r} of {@code output} (same shape) is what rank
+     * {@code r} sent to this rank.
+     */
+    void allToAll(Tensor output, Tensor input);
+
+    /** {@code output} {@code [W·n, …]} receives every rank's {@code input} {@code [n, …]}, in rank order. */
+    void allGather(Tensor output, Tensor input);
+
+    /** Copies {@code tensor} of rank {@code root} into {@code tensor} of every other rank. */
+    void broadcast(Tensor tensor, int root);
+
+    /** Replaces {@code tensor} on every rank by the element-wise sum over the ranks. */
+    void allReduceSum(Tensor tensor);
+
+    /** Returns once every rank has called it. */
+    void barrier();
+
+    /** Leaves the group; the communicator is unusable afterwards. */
+    @Override
+    void close();
+
+    /** The group of one: every collective is a local copy (or nothing). */
+    static Communicator single() {
+        return SingleRank.INSTANCE;
+    }
+}

@@ -1,0 +1,54 @@
+package io.github.hunyuanvideo.nn.parallel;
+
+import org.bytedeco.pytorch.Tensor;
+
+/** {@link Communicator#single()}: world size 1. */
+final class SingleRank implements Communicator {
+    static final SingleRank INSTANCE = new SingleRank();
+
+    private SingleRank() {
+    }
+
+    @Override
+    public int rank() {
+        return 0;
+    }
+
+    @Override
+    public int worldSize() {
+        return 1;
+    }
+
+    @Override
+    public void allToAll(Tensor output, Tensor input) {
+        copy(output, input);
+    }
+
+    @Override
+    public void allGather(Tensor output, Tensor input) {
+        copy(output, input);
+    }
+
+    @Override
+    public void broadcast(Tensor tensor, int root) {
+        if (root != 0) {
+            throw new IllegalArgumentException("root " + root + " outside a group of 1");
+        }
+    }
+
+    @Override
+    public void allReduceSum(Tensor tensor) {
+    }
+
+    @Override
+    public void barrier() {
+    }
+
+    @Override
+    public void close() {
+    }
+
+    private static void copy(Tensor output, Tensor input) {
+        output.copy_(input);  // a no-op when both are the same tensor
+    }
+}
