@@ -26,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import io.github.hunyuanvideo.nn.Scopes;
 
 /**
- * 8-bit attention (issue 16, stage 1: correct, not yet fast; not wired into the DiT). Over {@code [B, L, H, D]}
+ * 8-bit attention (issue 16). Over {@code [B, L, H, D]}
  * q/k/v, scale 1/√D, no mask:
  * <ol>
  *   <li>K is smoothed: its per-channel mean over the tokens (per batch and head) is subtracted, which adds the same
@@ -34,10 +34,11 @@ import io.github.hunyuanvideo.nn.Scopes;
  *   carry from the INT8 range.</li>
  *   <li>Q and K are quantized to INT8, one scale per block of {@value #BLOCK} tokens per head
  *   ({@code scale = max|x| / 127}, round half to even); V to FP8 e4m3, one scale per channel per head
- *   ({@code max|v| / 448}). Sequences are zero-padded to a multiple of {@value #BLOCK}; padded keys are masked.</li>
+ *   ({@code max|v| / 448}). Sequences are zero-padded to a multiple of {@value #ROWS_PER_LAUNCH_BLOCK}; padded keys
+ *   are masked.</li>
  *   <li>{@code S = (Qi8·Ki8ᵀ)·(sq·sk)·scale}; online softmax over blocks of {@value #BLOCK} keys in float32; P is
  *   {@code exp(S − running max)·448} rounded to FP8 e4m3 (the scale puts P ≤ 1 at the top of e4m3's range and cancels
- *   in {@code O / l}); {@code l} sums the rounded P; {@code O = Σ P·V8} in float32; output
+ *   in {@code O / l}); {@code l} sums P before rounding; {@code O = Σ e4m3(P)·V8} in float32; output
  *   {@code bf16(O / l · vScale)} in {@code [B, L, H, D]}.</li>
  * </ol>
  * {@link #reference} does this with torch ops in float32 (any device, the CPU included); {@link #attend} runs the
@@ -48,6 +49,13 @@ public final class QuantizedAttention {
     public static final int BLOCK = 64;
     /** The head dimension the kernel is written for (the DiT's). */
     public static final int HEAD_DIM = 128;
+    /** Query rows per thread block of the kernel: sequences are padded to a multiple of it. */
+    static final int ROWS_PER_LAUNCH_BLOCK = 128;
+    /**
+     * Within every 16 keys, the key the kernel's FP8 mma k index {@code c} stands for: the order in which a thread's
+     * score accumulators become the P operand without a shuffle (see {@code int8_attention.cu}); V is stored so.
+     */
+    static final long[] KEY_OF = {0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15};
     static final double INT8_MAX = 127;
     static final double E4M3_MAX = 448;
     /** Floor of a scale, so that an all-zero block quantizes to zeros instead of 0/0. */
@@ -58,24 +66,21 @@ public final class QuantizedAttention {
     }
 
     /**
-     * The quantized operands in the kernel's layouts: {@code q}, {@code k} INT8 and {@code v} FP8 e4m3, each
-     * {@code [N, padded, D]} contiguous with {@code N = B·H} and {@code padded} the length rounded up to
-     * {@value #BLOCK} (zero rows after {@code length}); {@code qScale}, {@code kScale} float {@code [N, padded/64]};
+     * The quantized operands: {@code q}, {@code k} INT8 and {@code v} FP8 e4m3, each {@code [N, padded, D]}
+     * contiguous with {@code N = B·H} and {@code padded} the length rounded up to {@value #ROWS_PER_LAUNCH_BLOCK}
+     * (zero rows after {@code length}); {@code qScale}, {@code kScale} float {@code [N, padded/64]};
      * {@code vScale} float {@code [N, D]}.
      */
-    record Quantized(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor v, Tensor vScale, long batch,
-                     long length, long heads) {
-        long blocks() {
-            return qScale.size(1);
-        }
+    public record Quantized(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor v, Tensor vScale, long batch,
+                            long length, long heads) {
     }
 
     /** Quantizes {@code [B, L, H, D]} q/k/v (any dtype and strides) with torch ops on their device. */
-    static Quantized quantize(Tensor q, Tensor k, Tensor v) {
+    public static Quantized quantize(Tensor q, Tensor k, Tensor v) {
         long batch = q.size(0);
         long len = q.size(1);
         long heads = q.size(2);
-        long padded = ceilDiv(len, BLOCK) * BLOCK;
+        long padded = ceilDiv(len, ROWS_PER_LAUNCH_BLOCK) * ROWS_PER_LAUNCH_BLOCK;
         Tensor kf = headsFirst(k);
         kf = kf.sub(kf.mean(new long[]{1}, true, new ScalarTypeOptional()));
         Tensor[] qi8 = int8Blocks(padTokens(headsFirst(q), padded));
@@ -145,7 +150,7 @@ public final class QuantizedAttention {
             Tensor m = torch.full(new long[]{n, padded, 1}, new Scalar(Double.NEGATIVE_INFINITY), f32);
             Tensor l = torch.zeros(new long[]{n, padded, 1}, f32);
             Tensor o = torch.zeros(new long[]{n, padded, dim}, f32);
-            for (long kb = 0; kb < z.blocks(); kb++) {
+            for (long kb = 0; kb < ceilDiv(z.length(), BLOCK); kb++) {
                 try (PointerScope scope = new PointerScope()) {
                     long keys = Math.min(BLOCK, z.length() - kb * BLOCK);  // padding keys are masked: left out
                     Tensor kt = z.k().narrow(1, kb * BLOCK, keys).to(ScalarType.Float).transpose(1, 2);
@@ -154,9 +159,9 @@ public final class QuantizedAttention {
                     Tensor s = qv.matmul(kt).mul(scale);
                     Tensor mNew = m.maximum(s.amax(new long[]{2}, true));
                     Tensor alpha = m.sub(mNew).exp();
-                    Tensor p = toE4m3(s.sub(mNew).exp().mul(new Scalar(E4M3_MAX))).to(ScalarType.Float);
+                    Tensor p = s.sub(mNew).exp().mul(new Scalar(E4M3_MAX));
                     l.mul_(alpha).add_(p.sum(new long[]{2}, true, new ScalarTypeOptional()));
-                    o.mul_(alpha).add_(p.matmul(vb));
+                    o.mul_(alpha).add_(toE4m3(p).to(ScalarType.Float).matmul(vb));
                     m.copy_(mNew);
                 }
             }
@@ -183,20 +188,65 @@ public final class QuantizedAttention {
             return Scopes.scoped(() -> JointAttention.sdpa(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16),
                     v.to(ScalarType.BFloat16)).transpose(1, 2).contiguous());
         }
+        return Scopes.scoped(() -> attend(quantize(q, k, v), Kernels.get(device).orElseThrow()));
+    }
+
+    /**
+     * Runs {@code kernel} (one {@link #compileKernel} made) on quantized operands on their CUDA device: the second half
+     * of {@link #attend(Tensor, Tensor, Tensor)}, for benchmarks that time the two halves.
+     *
+     * @return bf16 {@code [B, L, H, D]} contiguous
+     */
+    public static Tensor attend(Quantized z, CudaKernel kernel) {
         return Scopes.scoped(() -> {
-            Quantized z = quantize(q, k, v);
             long n = z.q().size(0);
             if (n > 65535) {
                 throw new IllegalArgumentException("batch·heads " + n + " exceeds the kernel's grid (65535)");
             }
             Tensor out = torch.empty(new long[]{z.batch(), z.length(), z.heads(), HEAD_DIM},
-                    new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.BFloat16)),
+                    new TensorOptions(z.q().device()).dtype(new ScalarTypeOptional(ScalarType.BFloat16)),
                     new MemoryFormatOptional());
-            Kernels.get(device).orElseThrow().launch((int) z.blocks(), (int) n, 256, z.q(), z.qScale(), z.k(),
-                    z.kScale(), z.v(), z.vScale(), out, (int) z.length(), (int) z.blocks(), (int) z.heads(),
-                    (float) (1 / Math.sqrt(HEAD_DIM)));
+            long padded = z.q().size(1);
+            // Scores in base 2: the kernel's exponentials are exp2.
+            float scoreScale = (float) (1 / Math.sqrt(HEAD_DIM) / Math.log(2));
+            kernel.launch((int) (padded / ROWS_PER_LAUNCH_BLOCK), (int) n, 256, z.q(), z.qScale(), z.k(),
+                    z.kScale(), kernelV(z.v()), z.vScale(), out, (int) z.length(), (int) padded, (int) z.heads(),
+                    scoreScale);
             return out;
         });
+    }
+
+    /**
+     * Compiles the kernel for {@code device} (Hopper only: the code is {@code sm_90a}) with NVRTC.
+     *
+     * @param defines preprocessor definitions such as {@code MIN_BLOCKS=2} (tuning knobs of the source), none for
+     *                the kernel {@link #attend(Tensor, Tensor, Tensor)} uses
+     * @throws IllegalStateException if NVRTC or the driver fails
+     */
+    public static CudaKernel compileKernel(int device, String... defines) {
+        String[] options = new String[3 + defines.length];
+        // A cubin for sm_90a: loaded as is (no driver JIT); -v puts registers and spills in the compile log.
+        options[0] = "--gpu-architecture=sm_90a";
+        options[1] = "-std=c++17";
+        options[2] = "--ptxas-options=-v";
+        for (int i = 0; i < defines.length; i++) {
+            options[3 + i] = "-D" + defines[i];
+        }
+        return CudaKernel.compile(kernelSource(), "int8_attention.cu", "int8_attention", device, options);
+    }
+
+    /**
+     * V {@code [N, padded, D]} (FP8) in the kernel's layout: channel-major {@code [N, D, padded]}, the keys of every 16
+     * in {@link #KEY_OF} order.
+     */
+    static Tensor kernelV(Tensor v8) {
+        long n = v8.size(0);
+        long padded = v8.size(1);
+        long dim = v8.size(2);
+        Tensor order = torch.tensor(KEY_OF).to(v8.device(), ScalarType.Long);
+        // As bytes: index_select and transposing copies are not implemented for FP8 on every device.
+        return v8.view(ScalarType.Byte).reshape(n, padded / 16, 16, dim).index_select(2, order)
+                .reshape(n, padded, dim).transpose(1, 2).contiguous();
     }
 
     static long ceilDiv(long a, long b) {
@@ -235,10 +285,7 @@ public final class QuantizedAttention {
                             + "using SDPA", device, capability / 10, capability % 10);
                     return Optional.empty();
                 }
-                // A cubin for sm_90a: loaded as is (no driver JIT), and the arch-specific features (wgmma) the fast
-                // stage of the kernel will use are only available for sm_90a.
-                return Optional.of(CudaKernel.compile(kernelSource(), "int8_attention.cu", "int8_attention", device,
-                        "--gpu-architecture=sm_90a", "-std=c++17"));
+                return Optional.of(compileKernel(device));
             } catch (RuntimeException | LinkageError e) {
                 LOG.warn("8-bit attention kernel unavailable on device {}, using SDPA: {}", device, e.getMessage());
                 return Optional.empty();

@@ -53,6 +53,26 @@ class QuantizedAttentionTest {
     }
 
     @Test
+    void kernelVIsChannelMajorWithTheKeysOfEvery16InTheMmaOrder() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(3);
+            Tensor v = QuantizedAttention.toE4m3(randn(2, 48, 5).mul(new Scalar(50.0)));
+            Tensor t = QuantizedAttention.kernelV(v);
+            assertArrayEquals(new long[]{2, 5, 48}, t.sizes().vec().get());
+            Tensor bytes = v.view(ScalarType.Byte);
+            for (int n = 0; n < 2; n++) {
+                for (int d = 0; d < 5; d++) {
+                    for (int position = 0; position < 48; position++) {
+                        long key = position / 16 * 16 + QuantizedAttention.KEY_OF[position % 16];
+                        assertEquals(bytes.get(n).get(key).get(d).item_int(), t.get(n).get(d).get(position).item_int(),
+                                "n " + n + " d " + d + " position " + position);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void smoothingKeysLeavesSoftmaxUnchanged() {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(2);

@@ -52,10 +52,17 @@ import static org.bytedeco.cuda.global.nvrtc.nvrtcGetProgramLogSize;
 public final class CudaKernel {
     private final CUfunc_st function;
     private final byte device;
+    private final String compileLog;
 
-    private CudaKernel(CUfunc_st function, byte device) {
+    private CudaKernel(CUfunc_st function, byte device, String compileLog) {
         this.function = function;
         this.device = device;
+        this.compileLog = compileLog;
+    }
+
+    /** NVRTC's log of the compilation: warnings, and the register and spill figures with {@code --ptxas-options=-v}. */
+    public String compileLog() {
+        return compileLog;
     }
 
     /**
@@ -80,7 +87,7 @@ public final class CudaKernel {
                 int rc = nvrtcCompileProgram(program, options.length, opts);
                 if (rc != 0) {
                     throw new IllegalStateException("NVRTC could not compile " + fileName + " ("
-                            + nvrtcGetErrorString(rc).getString() + "):\n" + log(program));
+                            + nvrtcGetErrorString(rc).getString() + "):\n" + log(program).strip());
                 }
                 SizeTPointer size = new SizeTPointer(1);
                 nvrtc(nvrtcGetCUBINSize(program, size), "nvrtcGetCUBINSize");
@@ -94,7 +101,7 @@ public final class CudaKernel {
                 // Handles of a module that lives as long as the process: outside any scope.
                 module.retainReference();
                 function.retainReference();
-                return new CudaKernel(function, (byte) device);
+                return new CudaKernel(function, (byte) device, log(program));
             } finally {
                 nvrtcDestroyProgram(program);
             }
@@ -174,7 +181,7 @@ public final class CudaKernel {
     private static String log(_nvrtcProgram program) {
         SizeTPointer size = new SizeTPointer(1);
         if (nvrtcGetProgramLogSize(program, size) != 0 || size.get() <= 1) {
-            return "(no log)";
+            return "";
         }
         BytePointer log = new BytePointer(size.get());
         nvrtcGetProgramLog(program, log);

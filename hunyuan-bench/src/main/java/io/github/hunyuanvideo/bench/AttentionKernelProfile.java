@@ -1,0 +1,130 @@
+package io.github.hunyuanvideo.bench;
+
+import io.github.hunyuanvideo.dit.QuantizedAttention;
+import io.github.hunyuanvideo.nn.CudaKernel;
+import io.github.hunyuanvideo.nn.CudaMemory;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Where the 8-bit attention's time goes, for tuning the kernel: the quantization (torch ops) and the kernel timed
+ * apart, at one DiT shape, for several compile-time variants of the kernel source ({@code -D} definitions) side by side
+ * with their registers and spills (from ptxas), each variant's largest difference from the first, and cuDNN bf16 SDPA
+ * on the same inputs. Prints markdown tables. CUDA (Hopper) only.
+ *
+ * <p>Arguments (optional): {@code --length L} (119096: 720×1280×129), {@code --heads H} (24),
+ * {@code --variants "MIN_BLOCKS=1;MIN_BLOCKS=2"} (variants separated by {@code ;}, definitions within one by
+ * {@code ,}; an empty variant is the source as is; default: the source as is), {@code --iters N} (5, median
+ * reported).
+ */
+public final class AttentionKernelProfile {
+    private static final Pattern PTXAS = Pattern.compile("Used (\\d+) registers.*?|(\\d+) bytes spill stores");
+
+    private AttentionKernelProfile() {
+    }
+
+    public static void main(String[] args) {
+        BenchOptions o = BenchOptions.parse(args, "--length", "--heads", "--variants", "--iters");
+        long len = Long.parseLong(o.get("--length", "119096"));
+        long heads = Long.parseLong(o.get("--heads", "24"));
+        int iters = Integer.parseInt(o.get("--iters", "5"));
+        List<String> variants = List.of(o.get("--variants", "").split(";", -1));
+        if (!CudaMemory.available()) {
+            throw new IllegalStateException("AttentionKernelProfile needs a CUDA device");
+        }
+        double flops = 4.0 * heads * len * len * QuantizedAttention.HEAD_DIM;
+        try (InferenceMode mode = new InferenceMode(); PointerScope scope = new PointerScope()) {
+            torch.manual_seed(11);
+            TensorOptions bf16 = new TensorOptions(new Device("cuda:0"))
+                    .dtype(new ScalarTypeOptional(ScalarType.BFloat16));
+            long[] shape = {1, len, heads, QuantizedAttention.HEAD_DIM};
+            Tensor q = torch.randn(shape, bf16);
+            Tensor k = torch.randn(shape, bf16);
+            Tensor v = torch.randn(shape, bf16);
+            System.out.printf(Locale.ROOT, "L = %d, %d heads, head dim %d, bf16 inputs%n%n", len, heads,
+                    QuantizedAttention.HEAD_DIM);
+            System.out.println("| part | ms | TOPS |");
+            System.out.println("|---|---|---|");
+            row("quantize (torch ops)", median(iters, () -> QuantizedAttention.quantize(q, k, v)), 0);
+            DitBench.selectSdp("cudnn");
+            Tensor qh = q.transpose(1, 2);
+            Tensor kh = k.transpose(1, 2);
+            Tensor vh = v.transpose(1, 2);
+            row("cuDNN bf16 SDPA", DitBench.timeSdpa(qh, kh, vh), flops);
+            DitBench.selectSdp("default");
+            QuantizedAttention.Quantized z = QuantizedAttention.quantize(q, k, v);
+            System.out.println();
+            System.out.println("| variant | registers | spill bytes | kernel ms | TOPS | max abs vs first |");
+            System.out.println("|---|---|---|---|---|---|");
+            Tensor first = null;
+            for (String variant : variants) {
+                String[] defines = variant.isBlank() ? new String[0] : variant.split(",");
+                CudaKernel kernel = QuantizedAttention.compileKernel(0, defines);
+                Tensor out = QuantizedAttention.attend(z, kernel);
+                out.retainReference();
+                double ms = median(iters, () -> QuantizedAttention.attend(z, kernel));
+                double diff = first == null ? 0 : out.to(ScalarType.Float).sub(first.to(ScalarType.Float)).abs()
+                        .max().item_double();
+                if (first == null) {
+                    first = out;
+                }
+                String[] ptxas = ptxas(kernel.compileLog());
+                System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f | %.0f | %.2e |%n",
+                        variant.isBlank() ? "(as is)" : variant, ptxas[0], ptxas[1], ms, flops / ms / 1e9, diff);
+            }
+        }
+    }
+
+    private static void row(String part, double ms, double flops) {
+        System.out.printf(Locale.ROOT, "| %s | %.1f | %s |%n", part, ms,
+                flops == 0 ? "–" : String.format(Locale.ROOT, "%.0f", flops / ms / 1e9));
+    }
+
+    /** {registers, spill store bytes} from ptxas's {@code -v} lines, "?" where absent. */
+    private static String[] ptxas(String log) {
+        String registers = "?";
+        String spills = "?";
+        Matcher m = PTXAS.matcher(log);
+        while (m.find()) {
+            if (m.group(1) != null) {
+                registers = m.group(1);
+            } else {
+                spills = m.group(2);
+            }
+        }
+        return new String[]{registers, spills};
+    }
+
+    /** The median milliseconds of {@code iters} calls after one warm-up call, the device synchronized around each. */
+    private static double median(int iters, Supplier<?> call) {
+        List<Double> times = new ArrayList<>();
+        for (int i = -1; i < iters; i++) {
+            try (PointerScope scope = new PointerScope()) {
+                CudaMemory.synchronize();
+                long t0 = System.nanoTime();
+                call.get();
+                CudaMemory.synchronize();
+                if (i >= 0) {
+                    times.add((System.nanoTime() - t0) / 1e6);
+                }
+            }
+        }
+        double[] sorted = times.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
