@@ -5,6 +5,8 @@ import io.github.hunyuanvideo.nn.CudaKernel;
 import io.github.hunyuanvideo.nn.CudaMemory;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -23,8 +25,9 @@ import java.util.regex.Pattern;
 /**
  * Where the 8-bit attention's time goes, for tuning the kernel: the quantization (torch ops) and the kernel timed
  * apart, at one DiT shape, for several compile-time variants of the kernel source ({@code -D} definitions) side by side
- * with their registers and spills (from ptxas), each variant's largest difference from the first, and cuDNN bf16 SDPA
- * on the same inputs. Prints markdown tables. CUDA (Hopper) only.
+ * with their registers and spills (from ptxas), each variant's largest difference from the first and its accuracy
+ * against float32 attention on the first {@value #CHECKED_HEADS} heads, and cuDNN bf16 SDPA on the same inputs. Prints
+ * markdown tables. CUDA (Hopper) only.
  *
  * <p>Arguments (optional): {@code --length L} (119096: 720×1280×129), {@code --heads H} (24),
  * {@code --variants "MIN_BLOCKS=1;MIN_BLOCKS=2"} (variants separated by {@code ;}, definitions within one by
@@ -32,6 +35,7 @@ import java.util.regex.Pattern;
  * reported).
  */
 public final class AttentionKernelProfile {
+    private static final long CHECKED_HEADS = 2;
     private static final Pattern PTXAS = Pattern.compile("Used (\\d+) registers.*?|(\\d+) bytes spill stores");
 
     private AttentionKernelProfile() {
@@ -67,9 +71,12 @@ public final class AttentionKernelProfile {
             row("cuDNN bf16 SDPA", DitBench.timeSdpa(qh, kh, vh), flops);
             DitBench.selectSdp("default");
             QuantizedAttention.Quantized z = QuantizedAttention.quantize(q, k, v);
+            Tensor exact = torch.scaled_dot_product_attention(float32Heads(qh), float32Heads(kh), float32Heads(vh),
+                    new TensorOptional(), 0.0, false, new DoubleOptional(), false).transpose(1, 2);
             System.out.println();
-            System.out.println("| variant | registers | spill bytes | kernel ms | TOPS | max abs vs first |");
-            System.out.println("|---|---|---|---|---|---|");
+            System.out.println("| variant | registers | spill bytes | kernel ms | TOPS | max abs vs first "
+                    + "| cosine vs fp32 | rel L1 vs fp32 |");
+            System.out.println("|---|---|---|---|---|---|---|---|");
             Tensor first = null;
             for (String variant : variants) {
                 String[] defines = variant.isBlank() ? new String[0] : variant.split(",");
@@ -83,10 +90,18 @@ public final class AttentionKernelProfile {
                     first = out;
                 }
                 String[] ptxas = ptxas(kernel.compileLog());
-                System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f | %.0f | %.2e |%n",
-                        variant.isBlank() ? "(as is)" : variant, ptxas[0], ptxas[1], ms, flops / ms / 1e9, diff);
+                double[] accuracy = AttentionGpuCheck.compare(out.narrow(2, 0, CHECKED_HEADS).to(ScalarType.Float),
+                        exact);
+                System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f | %.0f | %.2e | %.5f | %.4f |%n",
+                        variant.isBlank() ? "(as is)" : variant, ptxas[0], ptxas[1], ms, flops / ms / 1e9, diff,
+                        accuracy[0], accuracy[1]);
             }
         }
+    }
+
+    /** The first {@value #CHECKED_HEADS} heads of {@code [B, H, L, D]} in float32. */
+    private static Tensor float32Heads(Tensor x) {
+        return x.narrow(1, 0, CHECKED_HEADS).to(ScalarType.Float);
     }
 
     private static void row(String part, double ms, double flops) {

@@ -1,21 +1,22 @@
-// 8-bit attention on Hopper tensor cores (issue 16, stage 2: mma.sync). Compiled at run time by NVRTC for sm_90a
-// (QuantizedAttention). It computes what QuantizedAttention.reference computes with torch ops:
-//   S = (Qi8 · Ki8ᵀ) · (sq · sk) · softmaxScale                  (INT8 mma, int32 sums; one scale per 64 tokens)
+// 8-bit attention on Hopper tensor cores (issue 16). Compiled at run time by NVRTC for sm_90a (QuantizedAttention).
+// It computes what QuantizedAttention.reference computes with torch ops:
+//   S = (Qi8 · Ki8ᵀ) · (sq · sk) · softmaxScale                  (INT8 products, int32 sums; one scale per 64 tokens)
 //   online softmax over 64-key tiles in float32 (base 2: scores are pre-multiplied by log2 e), running max m, sum l:
 //     m' = max(m, max_j S_j),  α = 2^(m − m'),  P_j = 2^(S_j − m') · 448,  l' = l·α + Σ_j P_j
-//     O' = O·α + Σ_j e4m3(P_j) · V8_j                                (FP8 mma, float32 accumulation)
+//     O' = O·α + Σ_j e4m3(P_j) · V8_j                                (FP8 products, float32 accumulation)
 //   out = bf16(O / l · vScale)                                        (V8: FP8 e4m3, one scale per channel)
-// The product of a tile is accumulated from zero and then added to O in float32 (two-level accumulation), so the
+// The P·V product of a tile is accumulated from zero and then added to O in float32 (two-level accumulation), so the
 // tensor cores' reduced-precision FP8 accumulation only ever sums 64 terms.
 //
-// Work split: a thread block takes 128 queries of one (batch, head); each of its 8 warps 16 query rows, as the
-// 16-row A operand of m16n8k32 mma. Q fragments stay in registers; K and V tiles of 64 keys are double-buffered in
-// shared memory through cp.async and read with ldmatrix.
+// Work split: a thread block takes 128 queries of one (batch, head); warps 0-3 and 4-7 are two warpgroups of 64 rows,
+// each warp 16 rows: its slice of the wgmma A operand, held in registers (Q, then P). K and V tiles of 64 keys are
+// triple-buffered in shared memory through cp.async and read by wgmma through matrix descriptors. The scores of the
+// next tile are queued on the tensor cores before the softmax of the current one, which they overlap.
 //
-// The P operand is built from the S accumulators without a shuffle: a thread holds keys {8n + 2t, 8n + 2t + 1} of
-// each 8-key n-tile, and packs those of n-tiles (2i, 2i+1) as the 4 consecutive k indices 4t..4t+3 of the mma's
-// A fragment. So within every 16 keys the k index c stands for key KEY_OF[c] = [0,1,8,9,2,3,10,11,4,5,12,13,6,7,14,15];
-// V is stored in the same order (QuantizedAttention.kernelV), and the sum over keys is unchanged.
+// The P operand is built from the score accumulators without a shuffle: a thread holds keys {8n + 2t, 8n + 2t + 1} of
+// each 8-key n-tile, and packs those of n-tiles (2i, 2i+1) as the 4 consecutive k indices 4t..4t+3 of its A fragment.
+// So within every 16 keys the k index c stands for key KEY_OF[c] = [0,1,8,9,2,3,10,11,4,5,12,13,6,7,14,15]; V is
+// stored in the same order (QuantizedAttention.kernelV), and the sum over keys is unchanged.
 //
 // Layouts: q, k int8 [N, padded, 128] (N = batch·heads, padded a multiple of 128, zero rows from len on);
 // qScale, kScale float [N, padded/64]; vT e4m3 [N, 128, padded] (channel-major, keys in KEY_OF order per 16);
@@ -27,13 +28,13 @@
 #define QBLOCK 64
 #define HEAD_DIM 128
 #define THREADS 256
-#define K_STRIDE 144  // bytes per key row of a K tile: 128 + 16 spreads ldmatrix's 8 rows over all banks
-#define V_STRIDE 80   // bytes per channel row of a V tile: 64 + 16, likewise
-#define NEG_INF __int_as_float(0xff800000)
 #define LOG2_E4M3_MAX 8.807354922057604f  // log2(448)
-#ifndef MIN_BLOCKS  // thread blocks per SM the register allocation must allow (QuantizedAttention may set it)
+#define NEG_INF __int_as_float(0xff800000)
+#define PADDING_SCORE (-2147483647)
+#ifndef MIN_BLOCKS  // thread blocks per SM the register allocation must allow
 #define MIN_BLOCKS 1
 #endif
+#define BUFFERS 3  // K/V tiles in shared memory: the one in use, the next one (scores issued early), one loading
 
 __device__ __forceinline__ unsigned int smem_address(const void* p) {
     unsigned int a;
@@ -43,26 +44,6 @@ __device__ __forceinline__ unsigned int smem_address(const void* p) {
 
 __device__ __forceinline__ void copy16(unsigned int dst, const void* src) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(dst), "l"(src));
-}
-
-__device__ __forceinline__ void ldmatrix_x4(unsigned int (&r)[4], unsigned int address) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address));
-}
-
-__device__ __forceinline__ void mma_s8(int (&d)[4], const unsigned int (&a)[4], unsigned int b0, unsigned int b1) {
-    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-                 "{%0, %1, %2, %3};"
-                 : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-__device__ __forceinline__ void mma_e4m3(float (&d)[4], const unsigned int (&a)[4], unsigned int b0,
-                                         unsigned int b1) {
-    asm volatile("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
-                 "{%8, %9}, {%0, %1, %2, %3};"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 __device__ __forceinline__ float exp2_approx(float x) {
@@ -87,19 +68,141 @@ __device__ __forceinline__ unsigned int pack_bf16(float x0, float x1) {
     return r;
 }
 
+// The online-softmax step of one 64-key tile for the thread's rows g (accumulators s[4n], s[4n+1]) and g + 8
+// (s[4n+2], s[4n+3]), n the 8-key n-tile: updates the running maxima m and partial sums l, returns the rescale
+// factors α and P as FP8 A fragments of the two 32-key steps. keyBase: the tile's first key; keys >= len are padding.
+__device__ __forceinline__ void softmax_tile(int (&s)[32], int keyBase, int len, int t, float scale, float& m0,
+                                             float& m1, float& l0, float& l1, float& alpha0, float& alpha1,
+                                             unsigned int (&pa)[2][4]) {
+    const bool partial = keyBase + BLOCK_N > len;
+    if (partial) {
+#pragma unroll
+        for (int i = 0; i < 32; i++) {
+            if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
+                s[i] = PADDING_SCORE;  // out of the maximum; its P is set to 0 below
+            }
+        }
+    }
+    // The maximum is taken on the integer sums (the scale is positive), the scale applied once per row.
+    int max0 = PADDING_SCORE, max1 = PADDING_SCORE;
+#pragma unroll
+    for (int n = 0; n < 8; n++) {
+        max0 = max(max0, max(s[4 * n], s[4 * n + 1]));
+        max1 = max(max1, max(s[4 * n + 2], s[4 * n + 3]));
+    }
+    // The 4 threads holding a row are adjacent lanes.
+    max0 = max(max0, __shfl_xor_sync(0xffffffffu, max0, 1));
+    max0 = max(max0, __shfl_xor_sync(0xffffffffu, max0, 2));
+    max1 = max(max1, __shfl_xor_sync(0xffffffffu, max1, 1));
+    max1 = max(max1, __shfl_xor_sync(0xffffffffu, max1, 2));
+    const float new0 = fmaxf(m0, (float) max0 * scale);  // finite: every tile holds a key < len
+    const float new1 = fmaxf(m1, (float) max1 * scale);
+    alpha0 = exp2_approx(m0 - new0);  // 0 on the first tile (m = -inf)
+    alpha1 = exp2_approx(m1 - new1);
+    m0 = new0;
+    m1 = new1;
+    // 2^(S − m) · 448: the largest P is 448, the top of e4m3's range; the factor cancels in O / l.
+    const float shift0 = new0 - LOG2_E4M3_MAX;
+    const float shift1 = new1 - LOG2_E4M3_MAX;
+    float p[32];
+#pragma unroll
+    for (int i = 0; i < 32; i++) {
+        p[i] = exp2_approx(fmaf((float) s[i], scale, (i & 2) ? -shift1 : -shift0));
+    }
+    if (partial) {
+#pragma unroll
+        for (int i = 0; i < 32; i++) {
+            if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
+                p[i] = 0.0f;
+            }
+        }
+    }
+    float sum0 = 0.0f, sum1 = 0.0f;
+#pragma unroll
+    for (int n = 0; n < 8; n++) {
+        sum0 += p[4 * n] + p[4 * n + 1];
+        sum1 += p[4 * n + 2] + p[4 * n + 3];
+    }
+    l0 = l0 * alpha0 + sum0;
+    l1 = l1 * alpha1 + sum1;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const int a = 16 * h;  // n-tiles 4h .. 4h + 3
+        pa[h][0] = pack_e4m3(p[a], p[a + 1], p[a + 4], p[a + 5]);
+        pa[h][1] = pack_e4m3(p[a + 2], p[a + 3], p[a + 6], p[a + 7]);
+        pa[h][2] = pack_e4m3(p[a + 8], p[a + 9], p[a + 12], p[a + 13]);
+        pa[h][3] = pack_e4m3(p[a + 10], p[a + 11], p[a + 14], p[a + 15]);
+    }
+}
+
+// D (64×64 int32, 32 per thread) {=, +=} A (64×32 INT8 from registers) · B (a 64-key × 32-byte K-major tile in shared
+// memory): one warpgroup.
+__device__ __forceinline__ void wgmma_s8(int (&d)[32], const unsigned int (&a)[4], unsigned long long b,
+                                         int accumulate) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n64k32.s32.s8.s8 {"
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+                 "}, {%32, %33, %34, %35}, %36, p;\n}\n"
+                 :
+                 "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]),
+                 "+r"(d[8]), "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]), "+r"(d[15]),
+                 "+r"(d[16]), "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]), "+r"(d[22]), "+r"(d[23]),
+                 "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]), "+r"(d[29]), "+r"(d[30]), "+r"(d[31])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
+}
+
+// D (64×128 float32, 64 per thread) {=, +=} A (64×32 FP8 e4m3 from registers) · B (a 128-channel × 32-key K-major tile
+// in shared memory): one warpgroup.
+__device__ __forceinline__ void wgmma_e4m3(float (&d)[64], const unsigned int (&a)[4], unsigned long long b,
+                                           int accumulate) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 {"
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+                 "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+                 "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+                 "}, {%64, %65, %66, %67}, %68, p, 1, 1;\n}\n"
+                 :
+                 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
+}
+
+// A shared-memory matrix descriptor for wgmma: no swizzle, 8-row × 16-byte core matrices of 128 contiguous bytes,
+// `leading` bytes apart along K and `stride` bytes apart along M/N.
+__device__ __forceinline__ unsigned long long descriptor(unsigned int address, unsigned int leading,
+                                                         unsigned int stride) {
+    return (unsigned long long) ((address & 0x3FFFFu) >> 4) | ((unsigned long long) (leading >> 4) << 16)
+           | ((unsigned long long) (stride >> 4) << 32);
+}
+// Tiles in shared memory as core matrices: K [8-key groups][8 parts of 16 channels][8 keys × 16 bytes], V [8-channel
+// groups][4 parts of 16 keys][8 channels × 16 bytes].
+#define K_LEADING 128
+#define K_STRIDE_BYTES 1024
+#define V_LEADING 128
+#define V_STRIDE_BYTES 512
+#define TILE_BYTES (BLOCK_N * HEAD_DIM)
+
 extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention(
         const signed char* __restrict__ q, const float* __restrict__ qScale,
         const signed char* __restrict__ k, const float* __restrict__ kScale,
         const unsigned char* __restrict__ vT, const float* __restrict__ vScale,
         unsigned short* __restrict__ out, int len, int padded, int heads, float scoreScale) {
-    __shared__ __align__(128) unsigned char ks[2][BLOCK_N * K_STRIDE];
-    __shared__ __align__(128) unsigned char vs[2][HEAD_DIM * V_STRIDE];
+    __shared__ __align__(128) unsigned char ks[BUFFERS][TILE_BYTES];
+    __shared__ __align__(128) unsigned char vs[BUFFERS][TILE_BYTES];
 
     const int tid = threadIdx.x;
     const int warp = tid >> 5;
     const int lane = tid & 31;
     const int g = lane >> 2;  // the row (and row + 8) of the warp's 16 this thread holds
-    const int t = lane & 3;   // its column pair within each 8-wide tile
+    const int t = lane & 3;   // its column pair within each 8-wide n-tile
     const int bh = blockIdx.y;
     const int firstRow = blockIdx.x * BLOCK_M + warp * 16;
     const int quantBlocks = padded / QBLOCK;
@@ -115,18 +218,22 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
 #pragma unroll
         for (int i = 0; i < 2; i++) {
             const int chunk = tid + i * THREADS;
-            const int key = chunk >> 3;
-            const int part = chunk & 7;
-            copy16(ksBase + buffer * (BLOCK_N * K_STRIDE) + key * K_STRIDE + part * 16,
+            // Core-matrix order: chunk c lands at byte 16·c; 8 consecutive chunks are the same 16 bytes of 8 rows.
+            const int key = (chunk & 7) | ((chunk >> 6) << 3);
+            const int part = (chunk >> 3) & 7;
+            copy16(ksBase + buffer * TILE_BYTES + chunk * 16,
                    kHead + ((long) tile * BLOCK_N + key) * HEAD_DIM + part * 16);
-            const int channel = chunk >> 2;
-            const int quarter = chunk & 3;
-            copy16(vsBase + buffer * (HEAD_DIM * V_STRIDE) + channel * V_STRIDE + quarter * 16,
+            const int channel = (chunk & 7) | ((chunk >> 5) << 3);
+            const int quarter = (chunk >> 3) & 3;
+            copy16(vsBase + buffer * TILE_BYTES + chunk * 16,
                    vHead + (long) channel * padded + tile * BLOCK_N + quarter * 16);
         }
         asm volatile("cp.async.commit_group;");
     };
     load_tile(0, 0);
+    if (tiles > 1) {
+        load_tile(1, 1);
+    }
 
     // Q fragments of rows firstRow + g and + 8, for the 4 k-steps of 32 channels.
     unsigned int qa[4][4];
@@ -143,136 +250,73 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
     }
     const float rowScale = qScale[(long) bh * quantBlocks + firstRow / QBLOCK] * scoreScale;
 
-    float o[16][4];
+    // O accumulators: o[4n + e] is row g (e < 2) or g + 8, channel 8n + 2t + (e & 1).
+    float o[64];
 #pragma unroll
-    for (int n = 0; n < 16; n++) {
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-            o[n][e] = 0.0f;
-        }
+    for (int i = 0; i < 64; i++) {
+        o[i] = 0.0f;
     }
     float m0 = NEG_INF, m1 = NEG_INF;  // running maxima of rows g and g + 8 (base 2)
     float l0 = 0.0f, l1 = 0.0f;        // this thread's part of their running sums
 
-    // ldmatrix row addresses: lanes 8i..8i+7 give the 8 rows of matrix i, the 16-byte column i of a 64-byte span.
-    const unsigned int kLane = (lane & 7) * K_STRIDE + (lane >> 3) * 16;
-    const unsigned int vLane = (lane & 7) * V_STRIDE + (lane >> 3) * 16;
-
-    for (int tile = 0; tile < tiles; tile++) {
-        const int buffer = tile & 1;
-        if (tile + 1 < tiles) {
-            load_tile(tile + 1, buffer ^ 1);
-            asm volatile("cp.async.wait_group 1;");
-        } else {
-            asm volatile("cp.async.wait_group 0;");
+    // S = Q · Kᵀ for the warp's 16 rows and a tile's 64 keys (8 n-tiles of 8 keys), queued.
+    auto issue_scores = [&](int buffer, int (&s)[32]) {
+        const unsigned int kTile = ksBase + buffer * TILE_BYTES;
+        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+#pragma unroll
+        for (int c = 0; c < 4; c++) {
+            wgmma_s8(s, qa[c], descriptor(kTile + c * 2 * K_LEADING, K_LEADING, K_STRIDE_BYTES), c);
         }
-        __syncthreads();
-
-        // S = Q · Kᵀ for the warp's 16 rows and the tile's 64 keys: 8 n-tiles of 8 keys.
-        int s[8][4];
-        const unsigned int kTile = ksBase + buffer * (BLOCK_N * K_STRIDE) + kLane;
-#pragma unroll
-        for (int n = 0; n < 8; n++) {
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                s[n][e] = 0;
-            }
-#pragma unroll
-            for (int half = 0; half < 2; half++) {
-                unsigned int b[4];
-                ldmatrix_x4(b, kTile + n * 8 * K_STRIDE + half * 64);
-                mma_s8(s[n], qa[2 * half], b[0], b[1]);
-                mma_s8(s[n], qa[2 * half + 1], b[2], b[3]);
-            }
-        }
-
-        const bool last = tile == tiles - 1;
-        if (last) {
-#pragma unroll
-            for (int n = 0; n < 8; n++) {
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    if (tile * BLOCK_N + n * 8 + 2 * t + (e & 1) >= len) {
-                        s[n][e] = -2147483647;  // keys past len are padding: out of the maximum, P = 0 below
-                    }
-                }
-            }
-        }
-        // The maximum is taken on the integer sums (the scale is positive), the scale applied once per row.
-        int max0 = -2147483647, max1 = -2147483647;
-#pragma unroll
-        for (int n = 0; n < 8; n++) {
-            max0 = max(max0, max(s[n][0], s[n][1]));
-            max1 = max(max1, max(s[n][2], s[n][3]));
-        }
-        // The 4 threads holding a row are adjacent lanes.
-        max0 = max(max0, __shfl_xor_sync(0xffffffffu, max0, 1));
-        max0 = max(max0, __shfl_xor_sync(0xffffffffu, max0, 2));
-        max1 = max(max1, __shfl_xor_sync(0xffffffffu, max1, 1));
-        max1 = max(max1, __shfl_xor_sync(0xffffffffu, max1, 2));
-        const float scale = rowScale * kScale[(long) bh * quantBlocks + tile];
-        const float new0 = fmaxf(m0, (float) max0 * scale);  // finite: every tile holds a key < len
-        const float new1 = fmaxf(m1, (float) max1 * scale);
-        const float alpha0 = exp2_approx(m0 - new0);  // 0 on the first tile (m = -inf)
-        const float alpha1 = exp2_approx(m1 - new1);
-        m0 = new0;
-        m1 = new1;
-        // 2^(S − m) · 448: the largest P is 448, the top of e4m3's range; the factor cancels in O / l.
-        const float shift0 = new0 - LOG2_E4M3_MAX;
-        const float shift1 = new1 - LOG2_E4M3_MAX;
-        float p[8][4];
-#pragma unroll
-        for (int n = 0; n < 8; n++) {
-            p[n][0] = exp2_approx(fmaf((float) s[n][0], scale, -shift0));
-            p[n][1] = exp2_approx(fmaf((float) s[n][1], scale, -shift0));
-            p[n][2] = exp2_approx(fmaf((float) s[n][2], scale, -shift1));
-            p[n][3] = exp2_approx(fmaf((float) s[n][3], scale, -shift1));
-        }
-        if (last) {
-#pragma unroll
-            for (int n = 0; n < 8; n++) {
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    if (tile * BLOCK_N + n * 8 + 2 * t + (e & 1) >= len) {
-                        p[n][e] = 0.0f;
-                    }
-                }
-            }
-        }
-        float sum0 = 0.0f, sum1 = 0.0f;
-#pragma unroll
-        for (int n = 0; n < 8; n++) {
-            sum0 += p[n][0] + p[n][1];
-            sum1 += p[n][2] + p[n][3];
-        }
-        l0 = l0 * alpha0 + sum0;
-        l1 = l1 * alpha1 + sum1;
-
-        // P as the A operand of two k32 steps (keys 0-31, 32-63), in KEY_OF order.
-        unsigned int pa[2][4];
+        asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+    };
+    // acc = P · V of a tile, queued.
+    auto issue_values = [&](int buffer, const unsigned int (&pa)[2][4], float (&acc)[64]) {
+        const unsigned int vTile = vsBase + buffer * TILE_BYTES;
+        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-            pa[h][0] = pack_e4m3(p[4 * h][0], p[4 * h][1], p[4 * h + 1][0], p[4 * h + 1][1]);
-            pa[h][1] = pack_e4m3(p[4 * h][2], p[4 * h][3], p[4 * h + 1][2], p[4 * h + 1][3]);
-            pa[h][2] = pack_e4m3(p[4 * h + 2][0], p[4 * h + 2][1], p[4 * h + 3][0], p[4 * h + 3][1]);
-            pa[h][3] = pack_e4m3(p[4 * h + 2][2], p[4 * h + 2][3], p[4 * h + 3][2], p[4 * h + 3][3]);
+            wgmma_e4m3(acc, pa[h], descriptor(vTile + h * 2 * V_LEADING, V_LEADING, V_STRIDE_BYTES), h);
         }
+        asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+    };
 
-        // O = O·α + P · V over 16 n-tiles of 8 channels.
-        const unsigned int vTile = vsBase + buffer * (HEAD_DIM * V_STRIDE) + vLane;
-#pragma unroll
-        for (int n = 0; n < 16; n++) {
-            unsigned int b[4];
-            ldmatrix_x4(b, vTile + n * 8 * V_STRIDE);
-            float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            mma_e4m3(acc, pa[0], b[0], b[1]);
-            mma_e4m3(acc, pa[1], b[2], b[3]);
-            o[n][0] = o[n][0] * alpha0 + acc[0];
-            o[n][1] = o[n][1] * alpha0 + acc[1];
-            o[n][2] = o[n][2] * alpha1 + acc[2];
-            o[n][3] = o[n][3] * alpha1 + acc[3];
+    if (tiles > 1) {
+        asm volatile("cp.async.wait_group 1;");  // tile 0 has landed
+    } else {
+        asm volatile("cp.async.wait_group 0;");
+    }
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // cp.async's writes, seen by wgmma
+    __syncthreads();
+    int s[32];
+    issue_scores(0, s);
+    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+    for (int tile = 0; tile < tiles; tile++) {
+        const int buffer = tile % BUFFERS;
+        asm volatile("cp.async.wait_group 0;");  // tile + 1 has landed
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+        __syncthreads();  // ... for every thread, and every warp is done with tile − 1's buffer
+        if (tile + 2 < tiles) {
+            load_tile(tile + 2, (tile + 2) % BUFFERS);
         }
-        __syncthreads();  // every warp is done with this buffer before it is refilled
+        int next[32];
+        if (tile + 1 < tiles) {
+            issue_scores((tile + 1) % BUFFERS, next);  // runs on the tensor cores during this tile's softmax
+        }
+        float alpha0, alpha1;
+        unsigned int pa[2][4];
+        softmax_tile(s, tile * BLOCK_N, len, t, rowScale * kScale[(long) bh * quantBlocks + tile], m0, m1, l0, l1,
+                     alpha0, alpha1, pa);
+        float acc[64];
+        issue_values(buffer, pa, acc);
+        asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+#pragma unroll
+        for (int i = 0; i < 64; i++) {
+            o[i] = o[i] * ((i & 2) ? alpha1 : alpha0) + acc[i];
+        }
+#pragma unroll
+        for (int i = 0; i < 32; i++) {
+            s[i] = next[i];
+        }
     }
 
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
@@ -294,10 +338,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         const float s0 = channelScale[c];
         const float s1 = channelScale[c + 1];
         if (row0 < len) {
-            out0[c / 2] = pack_bf16(o[n][0] * inv0 * s0, o[n][1] * inv0 * s1);
+            out0[c / 2] = pack_bf16(o[4 * n] * inv0 * s0, o[4 * n + 1] * inv0 * s1);
         }
         if (row1 < len) {
-            out1[c / 2] = pack_bf16(o[n][2] * inv1 * s0, o[n][3] * inv1 * s1);
+            out1[c / 2] = pack_bf16(o[4 * n + 2] * inv1 * s0, o[4 * n + 3] * inv1 * s1);
         }
     }
 }
