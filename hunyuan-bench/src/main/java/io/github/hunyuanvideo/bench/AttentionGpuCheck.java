@@ -1,7 +1,15 @@
 package io.github.hunyuanvideo.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.hunyuanvideo.dit.Attention;
+import io.github.hunyuanvideo.dit.DitCheckpoint;
+import io.github.hunyuanvideo.dit.DitConfig;
+import io.github.hunyuanvideo.dit.DitInputs;
+import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
 import io.github.hunyuanvideo.dit.QuantizedAttention;
-import io.github.hunyuanvideo.nn.CudaMemory;
+import io.github.hunyuanvideo.io.Weights;
+import io.github.hunyuanvideo.nn.Precision;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DoubleOptional;
@@ -14,7 +22,10 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
@@ -26,12 +37,24 @@ import java.util.function.Supplier;
  * is not yet the fast one). Prints a markdown table; exits with status 1 if a cosine is below 0.999 or a relative L1
  * above 3 % (kernel or reference against float32).
  *
- * <p>Arguments (optional): {@code --device cuda|cpu} (default cuda; on the CPU only the reference runs),
- * {@code --cases BxHxL,...} (default {@code 1x2x300,1x2x4100,1x24x67616}; head dim 128).
+ * <p>Then the DiT end to end with {@link Attention#INT8} against {@link Attention#SDPA}: the golden case
+ * {@code dit_tiny} (in bf16 on CUDA, float32 on the CPU; the batch with its padded text segments and each sample
+ * alone) against its float32 reference output, and a random-weight DiT with the kernel's head dim
+ * ({@link #kernelDitConfig()}, float32 weights so that the difference is the attention's alone) against its own SDPA
+ * output; each relative L2 error {@code ‖out − ref‖ / ‖ref‖} within {@value #DIT_TOL}. Each row says whether the 8-bit
+ * kernel ran: {@code dit_tiny}'s head dim is 64, where INT8 falls back to SDPA, so on the GPU only the second model
+ * checks the kernel inside the DiT.
+ *
+ * <p>Arguments (optional): {@code --device cuda|cuda:N|cpu} (default cuda; on the CPU only the reference runs and
+ * the DiT's INT8 is SDPA), {@code --cases BxHxL,...} (default {@code 1x2x300,1x2x4100,1x24x67616}; head dim 128),
+ * {@code --reference-dir DIR} holding {@code dit_tiny.json} and {@code dit_tiny.safetensors} (default: the
+ * {@code hunyuan.reference.dir} property, else {@code ../shared/reference}).
  */
 public final class AttentionGpuCheck {
     static final double MIN_COSINE = 0.999;
     static final double MAX_REL_L1 = 0.03;
+    /** The bar for the DiT's output with 8-bit attention, relative L2. */
+    static final double DIT_TOL = 3e-2;
     private static final long HEAD_DIM = QuantizedAttention.HEAD_DIM;
 
     private AttentionGpuCheck() {
@@ -45,10 +68,19 @@ public final class AttentionGpuCheck {
 
     /** Runs the check, printing to {@code out}; returns whether every case met the bars. */
     static boolean run(String[] args, PrintStream out) {
-        BenchOptions o = BenchOptions.parse(args, "--device", "--cases");
-        Device dev = new Device(o.get("--device", "cuda"));
+        BenchOptions o = BenchOptions.parse(args, "--device", "--cases", "--reference-dir");
+        String device = o.get("--device", "cuda");
         List<long[]> cases = List.of(o.get("--cases", "1x2x300,1x2x4100,1x24x67616").split(",")).stream()
                 .map(AttentionGpuCheck::parseCase).toList();
+        GoldenCheckArgs golden = new GoldenCheckArgs(Path.of(o.get("--reference-dir",
+                System.getProperty("hunyuan.reference.dir", "../shared/reference"))), device, Precision.BF16, DIT_TOL);
+        JsonNode ditTiny;
+        try {
+            ditTiny = golden.caseConfig("dit_tiny");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--reference-dir: " + e.getMessage(), e);
+        }
+        Device dev = golden.openDevice();
         boolean kernel = dev.is_cuda() && QuantizedAttention.kernelAvailable(dev.index() < 0 ? 0 : dev.index());
         if (!kernel) {
             out.println(dev.is_cuda() ? "8-bit kernel unavailable on this GPU (see the warning): reference only"
@@ -64,7 +96,72 @@ public final class AttentionGpuCheck {
                     ok &= checkCase(out, dev, c, offset, kernel);
                 }
             }
+            ok &= checkDits(out, dev, golden, ditTiny);
         }
+        return ok;
+    }
+
+    /**
+     * A DiT with the kernel's head dim ({@value QuantizedAttention#HEAD_DIM}: hidden 256, 2 heads) and otherwise
+     * small, with the full-size model's channels and text widths.
+     */
+    static DitConfig kernelDitConfig() {
+        return new DitConfig(List.of(1, 2, 2), 16, 16, 256, 2, 4.0, 2, 2, List.of(32, 48, 48), 256.0, true, true,
+                true, 64, 32, 2);
+    }
+
+    /** The DiT rows; returns whether each run that used INT8 stayed within {@link #DIT_TOL}. */
+    private static boolean checkDits(PrintStream out, Device dev, GoldenCheckArgs golden, JsonNode ditTiny) {
+        ScalarType dtype = dev.is_cuda() ? ScalarType.BFloat16 : ScalarType.Float;
+        boolean kernelOnDevice = dev.is_cuda() && QuantizedAttention.kernelAvailable(Math.max(dev.index(), 0));
+        out.printf(Locale.ROOT, "%nThe DiT with INT8 attention (relative L2 error, bar %.0e for INT8)%n%n", DIT_TOL);
+        out.println("| model | run | attention | 8-bit kernel ran | error | against | ok |");
+        out.println("|---|---|---|---|---|---|---|");
+        boolean ok = true;
+        DitConfig tinyCfg = DitConfig.fromJson(ditTiny);
+        String tinyKernel = kernelCell(kernelOnDevice, tinyCfg);
+        try (PointerScope scope = new PointerScope(); Weights all = Weights.open(golden.caseTensors("dit_tiny"));
+             HunyuanVideoTransformer dit = DitCheckpoint.loadOfficial(GoldenCheckArgs.modelWeights(all), tinyCfg,
+                     dev, dtype)) {
+            long batch = all.get("in.x").size(0);
+            String model = "dit_tiny (" + dtype + ")";
+            double sdpa = DitGpuCheck.check(dit, all, all, 0, batch, Attention.SDPA);
+            out.printf(Locale.ROOT, "| %s | batch of %d | SDPA | – | %.3e | golden out.x | – |%n", model, batch, sdpa);
+            ok &= ditRow(out, model, "batch of " + batch, tinyKernel,
+                    DitGpuCheck.check(dit, all, all, 0, batch, Attention.INT8), "golden out.x");
+            for (long s = 0; s < batch; s++) {
+                ok &= ditRow(out, model, "sample " + s + " alone", tinyKernel,
+                        DitGpuCheck.check(dit, all, all, s, 1, Attention.INT8), "golden out.x");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        DitConfig cfg = kernelDitConfig();
+        try (PointerScope scope = new PointerScope();
+             HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(cfg, dev, ScalarType.Float, 3)) {
+            torch.manual_seed(3);
+            // batch 2 with padded text: the per-segment path
+            DitInputs in = DitBench.randomInputs(cfg, new long[]{2, 16, 5, 16, 16}, 12, 5, dev, ScalarType.Float);
+            Tensor sdpa = dit.forward(in);
+            ok &= ditRow(out, "random, head dim " + cfg.headDim() + " (float32)", "batch of 2",
+                    kernelCell(kernelOnDevice, cfg), Tensors.relativeError(dit.forward(in.withAttention(
+                            Attention.INT8)), sdpa), "its SDPA output");
+        }
+        return ok;
+    }
+
+    /** Whether INT8 runs the 8-bit kernel for a DiT of {@code cfg}, and why not. */
+    private static String kernelCell(boolean kernelOnDevice, DitConfig cfg) {
+        return !kernelOnDevice ? "no (SDPA: no kernel on this device)" : cfg.headDim() != QuantizedAttention.HEAD_DIM
+                ? "no (SDPA: head dim " + cfg.headDim() + ")" : "yes";
+    }
+
+    /** Prints an INT8 row; returns whether {@code err} is within {@link #DIT_TOL}. */
+    private static boolean ditRow(PrintStream out, String model, String run, String kernel, double err,
+                                  String against) {
+        boolean ok = err <= DIT_TOL;
+        out.printf(Locale.ROOT, "| %s | %s | INT8 | %s | %.3e | %s | %s |%n", model, run, kernel, err, against,
+                ok ? "yes" : "NO");
         return ok;
     }
 
@@ -116,21 +213,14 @@ public final class AttentionGpuCheck {
     }
 
     /** SDPA over {@code [B, L, H, D]}, returned as {@code [B, L, H, D]}. */
-    private static Tensor sdpa(Tensor q, Tensor k, Tensor v) {
+    static Tensor sdpa(Tensor q, Tensor k, Tensor v) {
         return torch.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
                 new TensorOptional(), 0.0, false, new DoubleOptional(), false).transpose(1, 2);
     }
 
     /** Milliseconds of one call after a warm-up call, with the device synchronized around it. */
     private static double time(Supplier<Tensor> call) {
-        try (PointerScope scope = new PointerScope()) {
-            call.get();
-            CudaMemory.synchronize();
-            long t0 = System.nanoTime();
-            call.get();
-            CudaMemory.synchronize();
-            return (System.nanoTime() - t0) / 1e6;
-        }
+        return AttentionBench.medianMs(call, 1, 1);
     }
 
     private static long[] parseCase(String s) {

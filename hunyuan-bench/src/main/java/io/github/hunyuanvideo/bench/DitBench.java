@@ -6,10 +6,12 @@ import io.github.hunyuanvideo.sampler.MemoryPlan;
 import io.github.hunyuanvideo.sampler.RequestSize;
 import io.github.hunyuanvideo.sampler.SamplerConfig;
 import io.github.hunyuanvideo.vae.VaeConfig;
+import io.github.hunyuanvideo.dit.Attention;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.dit.DitMemory;
 import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
+import io.github.hunyuanvideo.dit.QuantizedAttention;
 import io.github.hunyuanvideo.nn.CudaMemory;
 import io.github.hunyuanvideo.nn.Precision;
 import io.github.hunyuanvideo.nn.StageTimer;
@@ -59,6 +61,9 @@ import java.util.Map;
  *   <li>{@code --warmup N} (default 1), {@code --runs N} timed runs (default 3)</li>
  *   <li>{@code --sdp default|flash|cudnn|efficient|math}: allow only that SDPA backend (default: libtorch's
  *       choice)</li>
+ *   <li>{@code --attention sdpa|int8}: the blocks' attention backend of every timed forward (default sdpa; int8 is
+ *       {@link QuantizedAttention#attend} where its kernel runs, which the table's attention column says, else SDPA)
+ *       </li>
  *   <li>{@code --probe-sdp true|false} (default true), {@code --breakdown true|false} (default false)</li>
  *   <li>{@code --blas default|cublas|cublaslt}: libtorch's preferred GEMM library (default: libtorch's choice)</li>
  *   <li>{@code --streamed-blocks N,M,...}: one model per entry, with its last N blocks streamed from host memory
@@ -90,7 +95,7 @@ public final class DitBench {
     private record Options(String device, Precision dtype, String config, List<long[]> latents, int textLen,
                            int textValid, int warmup, int runs, String sdp, boolean probeSdp, boolean breakdown,
                            String blas, List<Integer> streamedBlocks, int prefetchDepth, List<Boolean> fp8,
-                           long maxGpuMemory) {
+                           long maxGpuMemory, Attention attention) {
     }
 
     public static void main(String[] args) {
@@ -150,7 +155,7 @@ public final class DitBench {
         firstOutputs.values().forEach(Tensor::releaseReference);
         System.out.println();
         System.out.println("| what | shape | streamed blocks | block weights | median | min | peak GPU memory | "
-                + "copied per step | copy time | exposed | TFLOP/s | SDPA | output vs first |");
+                + "copied per step | copy time | exposed | TFLOP/s | attention | output vs first |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         rows.forEach(System.out::println);
         System.out.println();
@@ -228,10 +233,16 @@ public final class DitBench {
         String what = "DiT forward " + shape[3] * 8 + "×" + shape[4] * 8 + "×" + ((shape[2] - 1) * 4 + 1);
         try (PointerScope scope = new PointerScope()) {
             long b = shape[0];
-            DitInputs in = randomInputs(cfg, shape, o.textLen(), o.textValid(), device, dtype);
+            DitInputs in = randomInputs(cfg, shape, o.textLen(), o.textValid(), device, dtype)
+                    .withAttention(o.attention());
             String backend = o.sdp();
             if (o.probeSdp()) {
                 backend = probeSdp(cfg, b, imageTokens + o.textValid(), device, dtype, o.sdp());
+            }
+            if (o.attention() == Attention.INT8) {
+                boolean kernel = device.is_cuda() && cfg.headDim() == QuantizedAttention.HEAD_DIM
+                        && QuantizedAttention.kernelAvailable(Math.max(device.index(), 0));
+                backend = kernel ? "int8 kernel" : "int8 → SDPA fallback (" + backend + ")";
             }
             selectSdp(o.sdp());
             Tensor[] last = new Tensor[1];
@@ -397,21 +408,8 @@ public final class DitBench {
 
     /** Milliseconds of one SDPA call (median of 3 after one warm-up). */
     static double timeSdpa(Tensor q, Tensor k, Tensor v) {
-        double[] t = new double[3];
-        for (int i = -1; i < t.length; i++) {
-            try (PointerScope s = new PointerScope()) {
-                CudaMemory.synchronize();
-                long start = System.nanoTime();
-                torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(),
-                        false);
-                CudaMemory.synchronize();
-                if (i >= 0) {
-                    t[i] = (System.nanoTime() - start) / 1e6;
-                }
-            }
-        }
-        Arrays.sort(t);
-        return t[1];
+        return AttentionBench.medianMs(() -> torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0,
+                false, new DoubleOptional(), false), 1, 3);
     }
 
     /** Enables only backend {@code name} ({@code default}: all of them, libtorch chooses). */
@@ -447,6 +445,7 @@ public final class DitBench {
         int prefetchDepth = 1;
         List<Boolean> fp8 = List.of(false);
         long maxGpuMemory = 0;
+        Attention attention = Attention.SDPA;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -482,6 +481,7 @@ public final class DitBench {
                 case "--prefetch-depth" -> prefetchDepth = positive(a, v);
                 case "--fp8" -> fp8 = Arrays.stream(v.split(",")).map(String::trim).map(DitBench::bool).toList();
                 case MemoryCap.OPTION -> maxGpuMemory = MemoryCap.parse(v);
+                case "--attention" -> attention = Attention.parse(v);
                 default -> throw new IllegalArgumentException("unknown option " + a + " (see the class Javadoc)");
             }
         }
@@ -489,7 +489,7 @@ public final class DitBench {
             throw new IllegalArgumentException("--text-valid " + textValid + " exceeds --text-len " + textLen);
         }
         return new Options(device, dtype, config, latents, textLen, textValid, warmup, runs, sdp, probe, breakdown,
-                blas, streamedBlocks, prefetchDepth, fp8, maxGpuMemory);
+                blas, streamedBlocks, prefetchDepth, fp8, maxGpuMemory, attention);
     }
 
     /** {@code true} or {@code false}, nothing else (a typo must not silently run the other model). */

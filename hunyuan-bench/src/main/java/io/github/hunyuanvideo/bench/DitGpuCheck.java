@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.hunyuanvideo.dit.Attention;
 import io.github.hunyuanvideo.dit.DitCheckpoint;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
@@ -78,10 +79,16 @@ public final class DitGpuCheck {
 
     /** Relative error of out.x of samples [from, from+count) against {@code ref}'s {@code out.x}. */
     static double check(HunyuanVideoTransformer dit, Weights all, Weights ref, long from, long count) {
+        return check(dit, all, ref, from, count, Attention.SDPA);
+    }
+
+    /** {@link #check(HunyuanVideoTransformer, Weights, Weights, long, long)} with the blocks' {@code attention}. */
+    static double check(HunyuanVideoTransformer dit, Weights all, Weights ref, long from, long count,
+                        Attention attention) {
         try (PointerScope scope = new PointerScope()) {
             DitInputs in = new DitInputs(all.get("in.x"), all.get("in.t"), all.get("in.text_states"),
                     all.get("in.text_mask"), all.get("in.text_states_2"),
-                    all.contains("in.guidance") ? all.get("in.guidance") : null);
+                    all.contains("in.guidance") ? all.get("in.guidance") : null, attention);
             Tensor out = dit.forward(in.samples(from, count));
             return Tensors.relativeError(out, ref.get("out.x").narrow(0, from, count));
         }

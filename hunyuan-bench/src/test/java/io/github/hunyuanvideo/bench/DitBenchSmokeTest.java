@@ -54,6 +54,15 @@ class DitBenchSmokeTest {
     }
 
     @Test
+    void int8AttentionRunsAndSaysItFellBackOnTheCpu() {
+        String out = Stdout.capture(() -> DitBench.main(new String[]{"--device", "cpu", "--dtype", "fp32", "--config",
+                "tiny", "--latents", "1x16x5x8x12", "--text-len", "12", "--text-valid", "5", "--runs", "1",
+                "--probe-sdp", "false", "--attention", "int8"}));
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("| DiT forward 64×96×17 | latent [1, 16, 5, 8, 12] | 0 |")
+                && l.endsWith("| int8 → SDPA fallback (default) | first |")), out);
+    }
+
+    @Test
     void qkPrepBenchTimesEveryVariantAndChecksTheFusedForms() {
         String out = Stdout.capture(() -> QkPrepBench.main(new String[]{"--device", "cpu", "--tokens", "24",
                 "--heads", "2", "--head-dim", "16", "--reps", "1"}));
@@ -100,6 +109,7 @@ class DitBenchSmokeTest {
     @Test
     void badOptionsAreRejectedBeforeAnyWork() {
         assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--sdp", "fastest"}));
+        assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--attention", "fp8"}));
         assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--device", "cpu", "--config",
                 "tiny", "--latents", "1x4x5x8x8"}));
         assertThrows(IllegalArgumentException.class, () -> DitBench.main(new String[]{"--runs"}));

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.cli;
 
+import io.github.hunyuanvideo.dit.Attention;
 import io.github.hunyuanvideo.dit.StepCache;
 import io.github.hunyuanvideo.io.video.Mp4Options;
 import io.github.hunyuanvideo.io.video.Mp4Writer;
@@ -311,6 +312,17 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             + "than THRESHOLD (relative, e.g. 0.06). Not with --teacache. Default: off.")
     Double fbCache;
 
+    @Option(names = "--attention", paramLabel = "sdpa|int8", defaultValue = "sdpa",
+            converter = AttentionConverter.class, description = "Attention of the DiT's blocks: sdpa (SDPA in "
+            + "--precision, the original's numerics) or int8 (8-bit attention kernel on Hopper GPUs, e.g. H100; "
+            + "elsewhere SDPA with a warning). Default: sdpa.")
+    Attention attention;
+
+    @Option(names = "--bf16-attention-steps", paramLabel = "N", defaultValue = "0", description = "With --attention "
+            + "int8: the first N and the last N denoising steps run SDPA all the same (the last steps are the most "
+            + "sensitive). Default: 0.")
+    int bf16AttentionSteps;
+
     @Option(names = "--fps", defaultValue = "24", description = "Frame rate of the mp4 files.")
     int fps;
 
@@ -457,6 +469,10 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         if (matched("--prefetch-depth") && maxGpuMemory == null) {
             stderr.println(NAME + ": warning: --prefetch-depth has no effect without --max-gpu-memory (nothing is "
                     + "streamed)");
+        }
+        if (matched("--bf16-attention-steps") && attention == Attention.SDPA) {
+            stderr.println(NAME + ": warning: --bf16-attention-steps has no effect without --attention int8 (every "
+                    + "step runs SDPA)");
         }
         GenerationRequest request = request();
         if (maxGpuMemory != null) {
@@ -615,7 +631,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                     .textEncoderPrecision2(textEncoderPrecision2).textLen2(textLen2).flowReverse(flowReverse)
                     .ditWeight(ditWeight).loadKey(loadKey).useCpuOffload(useCpuOffload)
                     .textEncodersOnCpu(textEncodersOnCpu).useFp8(useFp8).device(device).loraIgnoreUnmatched(loraIgnoreUnmatched)
-                    .deviceMemoryBudget(maxGpuMemory == null ? 0 : maxGpuMemory).prefetchDepth(prefetchDepth);
+                    .deviceMemoryBudget(maxGpuMemory == null ? 0 : maxGpuMemory).prefetchDepth(prefetchDepth)
+                    .attention(attention).bf16AttentionSteps(bf16AttentionSteps);
             loras.forEach(l -> b.lora(l.path(), l.scale()));
             return b.build();
         } catch (IllegalArgumentException e) {
@@ -774,6 +791,18 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                 return MemorySize.parse(OPTION, value);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.TypeConversionException(e.getMessage().substring(OPTION.length() + 2));
+            }
+        }
+    }
+
+    /** Parses {@code --attention} with {@link Attention#parse} (sdpa or int8, case-insensitive). */
+    static final class AttentionConverter implements CommandLine.ITypeConverter<Attention> {
+        @Override
+        public Attention convert(String value) {
+            try {
+                return Attention.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("expected one of sdpa, int8 but was '" + value + "'");
             }
         }
     }

@@ -96,7 +96,11 @@ class InvalidInvocationTest {
                 bad("--prefetch-depth", "--max-gpu-memory 24G --prefetch-depth 0"),
                 bad("--prefetch-depth", "--max-gpu-memory 24G --prefetch-depth 5"),
                 bad("--prefetch-depth", "--prefetch-depth -1"),
-                bad("--prefetch-depth", "--prefetch-depth x"));
+                bad("--prefetch-depth", "--prefetch-depth x"),
+                // attention backends
+                bad("--attention", "--attention fp8"),
+                bad("--bf16-attention-steps", "--attention int8 --bf16-attention-steps -1"),
+                bad("--bf16-attention-steps", "--bf16-attention-steps x"));
     }
 
     static Arguments bad(String flag, String args) {

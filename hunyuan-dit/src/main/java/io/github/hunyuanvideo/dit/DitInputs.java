@@ -14,16 +14,35 @@ import org.bytedeco.pytorch.Tensor;
  * @param pooledText pooled CLIP states {@code [B, text_states_dim_2]}
  * @param guidance   embedded guidance {@code [B]} (scale·1000); required iff the config embeds guidance, else
  *                   ignored as in the original (may be {@code null})
+ * @param attention  the blocks' attention backend for this call (not null; {@link Attention#SDPA} unless chosen)
  */
 public record DitInputs(Tensor latents, Tensor timesteps, Tensor textStates, Tensor textMask, Tensor pooledText,
-                        Tensor guidance) {
+                        Tensor guidance, Attention attention) {
+    /** Validates the backend; the tensors are checked by the forward, against the model's configuration. */
+    public DitInputs {
+        if (attention == null) {
+            throw new IllegalArgumentException("attention: must not be null");
+        }
+    }
+
+    /** The inputs with {@link Attention#SDPA}, the official attention. */
+    public DitInputs(Tensor latents, Tensor timesteps, Tensor textStates, Tensor textMask, Tensor pooledText,
+                     Tensor guidance) {
+        this(latents, timesteps, textStates, textMask, pooledText, guidance, Attention.SDPA);
+    }
+
+    /** The same inputs, attended with {@code backend}. */
+    public DitInputs withAttention(Attention backend) {
+        return new DitInputs(latents, timesteps, textStates, textMask, pooledText, guidance, backend);
+    }
+
     /**
      * Samples [from, from + count) of every input (views, along the batch dim), e.g. to run one sample of a batch
-     * alone.
+     * alone; the same backend.
      */
     public DitInputs samples(long from, long count) {
         return new DitInputs(latents.narrow(0, from, count), timesteps.narrow(0, from, count),
                 textStates.narrow(0, from, count), textMask.narrow(0, from, count), pooledText.narrow(0, from, count),
-                guidance == null ? null : guidance.narrow(0, from, count));
+                guidance == null ? null : guidance.narrow(0, from, count), attention);
     }
 }

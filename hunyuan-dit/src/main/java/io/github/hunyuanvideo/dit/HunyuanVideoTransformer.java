@@ -21,6 +21,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,7 +38,8 @@ import java.util.function.Supplier;
  * and RoPE compute in float32 and round back. Loaded from an FP8 checkpoint, the block Linear weights are held in
  * float8_e4m3fn with a per-tensor scale and dequantised into the compute dtype right before each GEMM, as the
  * original's FP8 forward does. Attention keeps the official varlen semantics: at batch 1 the padded
- * text tokens are dropped (exact), at batch &gt; 1 each sample's padding attends only to itself.
+ * text tokens are dropped (exact), at batch &gt; 1 each sample's padding attends only to itself. Each call's
+ * {@link DitInputs#attention()} chooses the blocks' attention backend ({@link Attention}).
  *
  * <p>Given the {@link StepCacheState} of a generation, a forward may skip the blocks and add the residual they added
  * at the last computed step instead ({@link StepCache}: TeaCache, First-Block Cache).
@@ -71,6 +73,9 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     private FusedRope rope;
     private long[] ropeGrid;
     private long ropeTextTokens;
+    /** What each backend's attention runs; the INT8 kernel is the model's own: its fallback warns once per model. */
+    private final Map<Attention, JointAttention.Kernel> attentionKernels = new EnumMap<>(Map.of(
+            Attention.SDPA, JointAttention.SDPA, Attention.INT8, JointAttention.int8()));
 
     private HunyuanVideoTransformer(DitConfig cfg, Parameters p, LayerStreaming streaming) {
         this.cfg = cfg;
@@ -248,6 +253,14 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         return all;
     }
 
+    /**
+     * Routes {@code backend}'s attention to {@code kernel} for this model's later forwards, e.g. {@link Attention#INT8}
+     * to {@link QuantizedAttention#reference} where the CUDA kernel cannot run (tests on the CPU).
+     */
+    void routeAttention(Attention backend, JointAttention.Kernel kernel) {
+        attentionKernels.put(backend, kernel);
+    }
+
     /** Device bytes of the streaming slots (0 when every block is resident). */
     public long streamingSlotBytes() {
         return streamed == null ? 0 : streamed.deviceBytes();
@@ -327,7 +340,8 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         Tensor txt = txtIn.forward(onDevice(txtStates), tDev, onDevice(txtMask), shapes.padded(), probe);
         DitProbe.emit(probe, "txt_in", txt);
 
-        Blocks blocks = new Blocks(txt, siluVec, rope(shapes.grid, shapes.textLength), shapes, probe);
+        Blocks blocks = new Blocks(txt, siluVec, rope(shapes.grid, shapes.textLength), shapes,
+                attentionKernels.get(in.attention()), probe);
         Tensor image = cache == null ? blocks.from(0, img) : cached(img, blocks, cache);
         Tensor tokens = finalLayer.forward(image, siluVec);
         DitProbe.emit(probe, "final_layer", tokens);
@@ -380,19 +394,22 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         private final Tensor siluVec;
         private final FusedRope rope;
         private final Shapes shapes;
+        private final JointAttention.Kernel attention;
         private final DitProbe probe;
 
-        Blocks(Tensor text, Tensor siluVec, FusedRope rope, Shapes shapes, DitProbe probe) {
+        Blocks(Tensor text, Tensor siluVec, FusedRope rope, Shapes shapes, JointAttention.Kernel attention,
+               DitProbe probe) {
             this.text = text;
             this.siluVec = siluVec;
             this.rope = rope;
             this.shapes = shapes;
+            this.attention = attention;
             this.probe = probe;
         }
 
         /** Double block {@code i}, updating {@code img} and the text tokens in place. */
         void doubleBlock(int i, Tensor img) {
-            withBlock(i, () -> doubleBlocks.get(i).forward(img, text, siluVec, rope, shapes.valid));
+            withBlock(i, () -> doubleBlocks.get(i).forward(img, text, siluVec, rope, shapes.valid, attention));
             DitProbe.emit(probe, "double_blocks." + i + ".img", img);
             DitProbe.emit(probe, "double_blocks." + i + ".txt", text);
         }
@@ -407,7 +424,8 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
             text.close();
             for (int i = 0; i < singleBlocks.size(); i++) {
                 SingleStreamBlock block = singleBlocks.get(i);
-                withBlock(doubleBlocks.size() + i, () -> block.forward(joined, siluVec, rope, shapes.valid));
+                withBlock(doubleBlocks.size() + i, () -> block.forward(joined, siluVec, rope, shapes.valid,
+                        attention));
                 DitProbe.emit(probe, "single_blocks." + i, joined);
             }
             return joined.narrow(1, 0, shapes.imageTokens);

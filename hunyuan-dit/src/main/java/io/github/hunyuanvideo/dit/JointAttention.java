@@ -9,33 +9,86 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+
 import io.github.hunyuanvideo.nn.Scopes;
 
 /**
  * The DiT blocks' attention with the official {@code flash_attn_varlen_func} semantics (segments from the original's
  * {@code get_cu_seqlens}): in sample b the first {@code valid[b]} tokens (image + valid text) attend only among
- * themselves, and the padded text tokens after them only among themselves. Each segment is one unmasked {@code scaled_dot_product_attention} call on a view, which
- * is exact, needs no O(L²) mask (a block mask would take 28 GB at 720p with batch 2) and lets flash/cuDNN kernels run.
- * With no padding (always the case at batch 1, where the text is cut to its valid length) it is a single SDPA call.
+ * themselves, and the padded text tokens after them only among themselves. Each segment is one unmasked attention
+ * call on a view (a {@link Kernel}: {@code scaled_dot_product_attention}, or the 8-bit kernel under
+ * {@link Attention#INT8}), which is exact, needs no O(L²) mask (a block mask would take 28 GB at 720p with batch 2)
+ * and lets flash/cuDNN kernels run. With no padding (always the case at batch 1, where the text is cut to its valid
+ * length) it is a single call.
  */
 final class JointAttention {
+    private static final Logger LOG = LoggerFactory.getLogger(JointAttention.class);
+
+    /**
+     * Unmasked attention over one segment: {@code [B, L, H, D]} q/k/v views (unit last stride), scale 1/√D; returns
+     * {@code [B, L, H, D]} (any strides) in q's dtype.
+     */
+    @FunctionalInterface
+    interface Kernel {
+        Tensor attend(Tensor q, Tensor k, Tensor v);
+    }
+
+    /** {@link Attention#SDPA}: SDPA in the inputs' dtype. */
+    static final Kernel SDPA = (q, k, v) -> sdpa(q, k, v).transpose(1, 2);
+
     private JointAttention() {
     }
 
     /**
-     * @param q     {@code [B, L, H, D]} (any strides with a unit last stride)
-     * @param k     {@code [B, L, H, D]}
-     * @param v     {@code [B, L, H, D]}
-     * @param valid per sample, the length of the first segment (1 ≤ valid[b] ≤ L)
+     * A kernel for {@link Attention#INT8}: {@link QuantizedAttention#attend} where its CUDA kernel runs, else
+     * {@link #SDPA}, with one warning over the kernel's life (each model makes its own).
+     */
+    static Kernel int8() {
+        AtomicBoolean warned = new AtomicBoolean();
+        return (q, k, v) -> {
+            String unavailable = int8Unavailable(q);
+            if (unavailable == null) {
+                return QuantizedAttention.attend(q, k, v).to(q.scalar_type());
+            }
+            if (!warned.getAndSet(true)) {
+                LOG.warn("attention int8: {}; the DiT runs SDPA instead", unavailable);
+            }
+            return SDPA.attend(q, k, v);
+        };
+    }
+
+    /** Why the 8-bit kernel cannot attend over {@code q}'s device and head dim, or {@code null} if it can. */
+    private static String int8Unavailable(Tensor q) {
+        if (!q.is_cuda()) {
+            return "no CUDA device";
+        }
+        if (q.size(3) != QuantizedAttention.HEAD_DIM) {
+            return "head dim " + q.size(3) + ", the kernel needs " + QuantizedAttention.HEAD_DIM;
+        }
+        int device = q.device().index();
+        // kernelAvailable logged the cause (not Hopper, compile failure) the first time
+        return QuantizedAttention.kernelAvailable(device) ? null : "the 8-bit kernel is unavailable on cuda:" + device;
+    }
+
+    /**
+     * @param q      {@code [B, L, H, D]} (any strides with a unit last stride)
+     * @param k      {@code [B, L, H, D]}
+     * @param v      {@code [B, L, H, D]}
+     * @param valid  per sample, the length of the first segment (1 ≤ valid[b] ≤ L)
+     * @param kernel what each segment runs (the forward's backend)
      * @return {@code [B, L, H·D]}
      */
-    static Tensor attend(Tensor q, Tensor k, Tensor v, long[] valid) {
+    static Tensor attend(Tensor q, Tensor k, Tensor v, long[] valid, Kernel kernel) {
         long batch = q.size(0);
         long len = q.size(1);
         long width = q.size(2) * q.size(3);
         if (Arrays.stream(valid).allMatch(n -> n == len)) {
-            return Scopes.scoped(() -> sdpa(q, k, v).transpose(1, 2).reshape(batch, len, width));
+            return Scopes.scoped(() -> kernel.attend(q, k, v).reshape(batch, len, width));
         }
         TensorOptions like = new TensorOptions(v.device()).dtype(new ScalarTypeOptional(v.scalar_type()));
         Tensor out = torch.empty(new long[]{batch, len, q.size(2), q.size(3)}, like, new MemoryFormatOptional());
@@ -44,22 +97,22 @@ final class JointAttention {
             long from = sameLength ? 0 : b;
             long count = sameLength ? batch : 1;
             long n = valid[(int) b];
-            segment(q, k, v, out, from, count, 0, n);
-            segment(q, k, v, out, from, count, n, len - n);
+            segment(q, k, v, out, from, count, 0, n, kernel);
+            segment(q, k, v, out, from, count, n, len - n, kernel);
         }
         return out.view(batch, len, width);
     }
 
     /** Attention among tokens [start, start+size) of samples [from, from+count), written into {@code out}. */
     private static void segment(Tensor q, Tensor k, Tensor v, Tensor out, long from, long count, long start,
-                                long size) {
+                                long size, Kernel kernel) {
         if (size == 0) {
             return;
         }
         try (PointerScope scope = new PointerScope()) {
-            Tensor r = sdpa(q.narrow(0, from, count).narrow(1, start, size), k.narrow(0, from, count)
+            Tensor r = kernel.attend(q.narrow(0, from, count).narrow(1, start, size), k.narrow(0, from, count)
                     .narrow(1, start, size), v.narrow(0, from, count).narrow(1, start, size));
-            out.narrow(0, from, count).narrow(1, start, size).copy_(r.transpose(1, 2));
+            out.narrow(0, from, count).narrow(1, start, size).copy_(r);
         }
     }
 

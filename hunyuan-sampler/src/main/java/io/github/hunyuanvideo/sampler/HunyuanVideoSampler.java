@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.sampler;
 
 import io.github.hunyuanvideo.nn.LayerStreaming;
+import io.github.hunyuanvideo.dit.Attention;
 import io.github.hunyuanvideo.dit.DitCheckpoint;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
@@ -48,6 +49,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
 
 /**
  * HunyuanVideo text-to-video generation, mirroring the official {@code HunyuanVideoSampler}: load once with
@@ -703,8 +705,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         int n = r.numVideosPerPrompt();
         boolean cfg = negative != null;
         LOG.info("generating {} video(s) {}x{}x{}, {} steps, shift {}, embedded guidance {}, cfg {}, seeds {}, "
-                        + "step cache {}", n, plan.height, plan.width, r.videoLength(), r.inferSteps(), r.flowShift(),
-                r.embeddedGuidanceScale(), r.guidanceScale(), plan.seeds, r.stepCache());
+                        + "step cache {}, attention {}", n, plan.height, plan.width, r.videoLength(), r.inferSteps(),
+                r.flowShift(), r.embeddedGuidanceScale(), r.guidanceScale(), plan.seeds, r.stepCache(),
+                attentionSummary(r.inferSteps()));
         Tensor latents = null;
         List<Duration> stepTimes = new ArrayList<>();
         List<Boolean> computedSteps = new ArrayList<>();
@@ -809,6 +812,16 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         void decode(Tensor latents, BooleanSupplier cancelled, FrameSink sink);
     }
 
+    /** The attention backends of {@code steps} denoising steps, for the log. */
+    private String attentionSummary(int steps) {
+        if (config.attention() == Attention.SDPA) {
+            return "SDPA";
+        }
+        long chosen = IntStream.range(0, steps).filter(i -> config.attentionAt(i, steps) != Attention.SDPA).count();
+        return config.attention() + " on " + chosen + " of " + steps + " steps (SDPA on the first and the last "
+                + config.bf16AttentionSteps() + ")";
+    }
+
     /**
      * The Euler loop of the original's pipeline. Returns the final float32 latents with a reference the caller must
      * release (they outlive every scope).
@@ -834,7 +847,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     Tensor t = torch.full(new long[]{batch}, new Scalar(timesteps[i]),
                             new TensorOptions(ScalarType.Float).device(new DeviceOptional(device)));
                     Tensor v = velocity.apply(new DitInputs(xIn, t, cond.states(), cond.mask(), cond.pooled(),
-                            guidance), stepCache);
+                            guidance, config.attentionAt(i, steps)), stepCache);
                     if (stepCache.skipped(i)) {
                         listener.onStepSkipped(i);
                     }

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.sampler;
 
+import io.github.hunyuanvideo.dit.Attention;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.nn.Precision;
@@ -88,6 +89,14 @@ import java.util.regex.Pattern;
  * @param largestRequest the largest generation the memory plan of {@code deviceMemoryBudget} must serve, default
  *                       {@link RequestSize#OFFICIAL_720P}; under a budget, bigger requests are refused. Ignored
  *                       without a budget
+ * @param attention the DiT blocks' attention backend: {@link Attention#SDPA} (default, the original's numerics) or
+ *                  {@link Attention#INT8} (8-bit attention on Hopper GPUs, SDPA with one warning elsewhere), which
+ *                  the denoising loop applies to every step but the {@code bf16AttentionSteps} at either end
+ * @param bf16AttentionSteps with {@link Attention#INT8}: the first and the last this many denoising steps run SDPA
+ *                           (in {@code precision}, bf16 by default) all the same (the last steps refine fine detail
+ *                           and are the most sensitive to attention error); {@code >= 0}, default 0 (every step
+ *                           8-bit: nothing has measured a need for more yet). Steps per end beyond half of
+ *                           {@code inferSteps} make every step SDPA ({@link #attentionAt})
  */
 public record SamplerConfig(
         String model,
@@ -117,7 +126,9 @@ public record SamplerConfig(
         long deviceMemoryBudget,
         int prefetchDepth,
         RequestSize largestRequest,
-        boolean textEncodersOnCpu) {
+        boolean textEncodersOnCpu,
+        Attention attention,
+        int bf16AttentionSteps) {
 
     /**
      * One LoRA adapter to merge into the DiT: each Linear it targets becomes {@code W + scale · (alpha / rank) · B · A}
@@ -211,6 +222,24 @@ public record SamplerConfig(
         if (prefetchDepth < 1 || prefetchDepth > MAX_PREFETCH_DEPTH) {
             throw bad("prefetchDepth", "must be 1 to " + MAX_PREFETCH_DEPTH + ", got " + prefetchDepth);
         }
+        require("attention", attention);
+        if (bf16AttentionSteps < 0) {
+            throw bad("bf16AttentionSteps", "must be >= 0, got " + bf16AttentionSteps);
+        }
+    }
+
+    /**
+     * The attention backend of denoising step {@code step} (0-based) of {@code steps}: {@link #attention()}, except
+     * SDPA for the first and the last {@link #bf16AttentionSteps()} steps.
+     *
+     * @throws IllegalArgumentException if {@code step} is not in [0, steps)
+     */
+    public Attention attentionAt(int step, int steps) {
+        if (step < 0 || step >= steps) {
+            throw new IllegalArgumentException("step " + step + " is not one of " + steps + " steps");
+        }
+        boolean end = step < bf16AttentionSteps || step >= steps - bf16AttentionSteps;
+        return end ? Attention.SDPA : attention;
     }
 
     /** The official defaults. */
@@ -284,6 +313,8 @@ public record SamplerConfig(
         private int prefetchDepth = 1;
         private RequestSize largestRequest = RequestSize.OFFICIAL_720P;
         private boolean textEncodersOnCpu = false;
+        private Attention attention = Attention.SDPA;
+        private int bf16AttentionSteps = 0;
 
         private Builder() {
         }
@@ -317,6 +348,8 @@ public record SamplerConfig(
             prefetchDepth = c.prefetchDepth;
             largestRequest = c.largestRequest;
             textEncodersOnCpu = c.textEncodersOnCpu;
+            attention = c.attention;
+            bf16AttentionSteps = c.bf16AttentionSteps;
         }
 
         /** DiT hyperparameters by name, for the official layout (see {@link SamplerConfig#model()}). */
@@ -495,13 +528,28 @@ public record SamplerConfig(
             return this;
         }
 
+        /** The DiT blocks' attention backend ({@link SamplerConfig#attention()}). */
+        public Builder attention(Attention v) {
+            attention = v;
+            return this;
+        }
+
+        /**
+         * With {@link Attention#INT8}, the first and the last {@code n} denoising steps run SDPA
+         * ({@link SamplerConfig#bf16AttentionSteps()}); {@code n >= 0}.
+         */
+        public Builder bf16AttentionSteps(int n) {
+            bf16AttentionSteps = n;
+            return this;
+        }
+
         /** Validates and builds; throws {@link IllegalArgumentException} naming the first bad option. */
         public SamplerConfig build() {
             return new SamplerConfig(model, precision, vaePrecision, vaeTiling, textEncoderPrecision, textLen,
                     promptTemplate, promptTemplateVideo, hiddenStateSkipLayer, applyFinalNorm, textEncoderPrecision2,
                     textLen2, flowReverse, ditWeight, loadKey, useCpuOffload, useFp8, device, loadTextEncoders,
                     ditConfig, noiseDevice, exactGuidance, loras, loraIgnoreUnmatched, deviceMemoryBudget,
-                    prefetchDepth, largestRequest, textEncodersOnCpu);
+                    prefetchDepth, largestRequest, textEncodersOnCpu, attention, bf16AttentionSteps);
         }
     }
 
@@ -511,6 +559,8 @@ public record SamplerConfig(
                 + ", textEncoderPrecision=" + textEncoderPrecision + ", flowReverse=" + flowReverse + ", device="
                 + device + ", useCpuOffload=" + useCpuOffload + (textEncodersOnCpu ? ", textEncodersOnCpu=true" : "")
                 + ", useFp8=" + useFp8 + ", vaeTiling=" + vaeTiling
+                + (attention == Attention.SDPA ? "" : ", attention=" + attention + ", bf16AttentionSteps="
+                        + bf16AttentionSteps)
                 + ", ditWeight=" + Objects.toString(ditWeight) + (loras.isEmpty() ? "" : ", loras=" + loras)
                 + (deviceMemoryBudget == 0 ? "" : ", deviceMemoryBudget=" + MemorySize.format(deviceMemoryBudget)
                         + ", prefetchDepth=" + prefetchDepth + ", largestRequest=" + largestRequest) + "]";

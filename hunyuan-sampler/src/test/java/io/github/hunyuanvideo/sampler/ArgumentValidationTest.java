@@ -276,7 +276,10 @@ class ArgumentValidationTest {
                 cfg("deviceMemoryBudget", b -> b.deviceMemoryBudget(1)),
                 cfg("deviceMemoryBudget/device", b -> b.deviceMemoryBudget(24L << 30).device("CPU")),
                 cfg("prefetchDepth", b -> b.prefetchDepth(0)),
-                cfg("prefetchDepth", b -> b.prefetchDepth(SamplerConfig.MAX_PREFETCH_DEPTH + 1)));
+                cfg("prefetchDepth", b -> b.prefetchDepth(SamplerConfig.MAX_PREFETCH_DEPTH + 1)),
+                cfg("attention", b -> b.attention(null)),
+                cfg("bf16AttentionSteps", b -> b.bf16AttentionSteps(-1)),
+                cfg("bf16AttentionSteps", b -> b.bf16AttentionSteps(Integer.MIN_VALUE)));
     }
 
     @Test

@@ -3,8 +3,13 @@ package io.github.hunyuanvideo.io.testing;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
-/** Captures what a benchmark or check main prints, for smoke tests that look at its table. */
+/**
+ * Captures what a benchmark or check main prints, for smoke tests that look at its table, and what code logs (the
+ * tests' SLF4J provider, slf4j-simple, writes to the current {@code System.err}).
+ */
 public final class Stdout {
     private Stdout() {
     }
@@ -21,9 +26,18 @@ public final class Stdout {
      * an {@link IllegalStateException}; unchecked ones pass through.
      */
     public static String capture(Body body) {
-        PrintStream old = System.out;
+        return capture(body, () -> System.out, System::setOut);
+    }
+
+    /** {@link #capture} for {@code System.err}: what {@code body} logged. */
+    public static String captureErr(Body body) {
+        return capture(body, () -> System.err, System::setErr);
+    }
+
+    private static String capture(Body body, Supplier<PrintStream> stream, Consumer<PrintStream> redirect) {
+        PrintStream old = stream.get();
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        redirect.accept(new PrintStream(buf, true, StandardCharsets.UTF_8));
         try {
             body.run();
         } catch (RuntimeException e) {
@@ -31,7 +45,7 @@ public final class Stdout {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         } finally {
-            System.setOut(old);
+            redirect.accept(old);
         }
         String out = buf.toString(StandardCharsets.UTF_8);
         old.print(out);
