@@ -152,7 +152,7 @@ public final class AttentionGpuCheck {
 
     /** Whether INT8 runs the 8-bit kernel for a DiT of {@code cfg}, and why not. */
     private static String kernelCell(boolean kernelOnDevice, DitConfig cfg) {
-        return !kernelOnDevice ? "no (SDPA: no kernel on this device)" : cfg.headDim() != QuantizedAttention.HEAD_DIM
+        return !kernelOnDevice ? "no (SDPA: no kernel on this device)" : cfg.headDim() > QuantizedAttention.HEAD_DIM
                 ? "no (SDPA: head dim " + cfg.headDim() + ")" : "yes";
     }
 

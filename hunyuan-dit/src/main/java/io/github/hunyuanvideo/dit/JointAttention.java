@@ -67,8 +67,8 @@ final class JointAttention {
         if (!q.is_cuda()) {
             return "no CUDA device";
         }
-        if (q.size(3) != QuantizedAttention.HEAD_DIM) {
-            return "head dim " + q.size(3) + ", the kernel needs " + QuantizedAttention.HEAD_DIM;
+        if (q.size(3) > QuantizedAttention.HEAD_DIM) {
+            return "head dim " + q.size(3) + ", the kernel takes up to " + QuantizedAttention.HEAD_DIM;
         }
         int device = q.device().index();
         // kernelAvailable logged the cause (not Hopper, compile failure) the first time

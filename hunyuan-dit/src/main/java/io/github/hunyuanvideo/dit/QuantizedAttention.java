@@ -47,7 +47,10 @@ import io.github.hunyuanvideo.nn.Scopes;
 public final class QuantizedAttention {
     /** Tokens per quantization block of Q and K, and per tile of the kernel. */
     public static final int BLOCK = 64;
-    /** The head dimension the kernel is written for (the DiT's). */
+    /**
+     * The head dimension the kernel is written for (the DiT's); smaller ones run with their channels zero-padded to it,
+     * which changes no score and no kept output channel.
+     */
     public static final int HEAD_DIM = 128;
     /** Query rows per thread block of the kernel: sequences are padded to a multiple of it. */
     static final int ROWS_PER_LAUNCH_BLOCK = 128;
@@ -179,16 +182,29 @@ public final class QuantizedAttention {
      * 8-bit attention with the CUDA kernel; where it is unavailable (no CUDA, not Hopper, compile or load failure:
      * logged once) bf16 SDPA instead.
      *
-     * @param q {@code [B, L, H, D]} on a CUDA device with D = {@value #HEAD_DIM}, any dtype and strides
+     * @param q {@code [B, L, H, D]} on a CUDA device with D ≤ {@value #HEAD_DIM}, any dtype and strides
      * @return bf16 {@code [B, L, H, D]} contiguous
      */
     public static Tensor attend(Tensor q, Tensor k, Tensor v) {
         int device = q.device().is_cuda() ? q.device().index() : -1;
-        if (device < 0 || q.size(3) != HEAD_DIM || !kernelAvailable(device)) {
+        if (device < 0 || q.size(3) > HEAD_DIM || !kernelAvailable(device)) {
             return Scopes.scoped(() -> JointAttention.sdpa(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16),
                     v.to(ScalarType.BFloat16)).transpose(1, 2).contiguous());
         }
-        return Scopes.scoped(() -> attend(quantize(q, k, v), Kernels.get(device).orElseThrow()));
+        long dim = q.size(3);
+        if (dim == HEAD_DIM) {
+            return Scopes.scoped(() -> attend(quantize(q, k, v), Kernels.get(device).orElseThrow()));
+        }
+        return Scopes.scoped(() -> attend(quantize(padChannels(q), padChannels(k), padChannels(v)),
+                Kernels.get(device).orElseThrow(), dim).narrow(3, 0, dim).contiguous());
+    }
+
+    /** {@code [B, L, H, D]} → {@code [B, L, H, 128]}, zero channels after D. */
+    private static Tensor padChannels(Tensor x) {
+        Tensor out = torch.zeros(new long[]{x.size(0), x.size(1), x.size(2), HEAD_DIM},
+                new TensorOptions(x.device()).dtype(new ScalarTypeOptional(x.scalar_type())));
+        out.narrow(3, 0, x.size(3)).copy_(x);
+        return out;
     }
 
     /**
@@ -198,6 +214,11 @@ public final class QuantizedAttention {
      * @return bf16 {@code [B, L, H, D]} contiguous
      */
     public static Tensor attend(Quantized z, CudaKernel kernel) {
+        return attend(z, kernel, HEAD_DIM);
+    }
+
+    /** {@link #attend(Quantized, CudaKernel)} for heads of {@code dim} channels zero-padded to {@value #HEAD_DIM}. */
+    private static Tensor attend(Quantized z, CudaKernel kernel, long dim) {
         return Scopes.scoped(() -> {
             long n = z.q().size(0);
             if (n > 65535) {
@@ -208,7 +229,7 @@ public final class QuantizedAttention {
                     new MemoryFormatOptional());
             long padded = z.q().size(1);
             // Scores in base 2: the kernel's exponentials are exp2.
-            float scoreScale = (float) (1 / Math.sqrt(HEAD_DIM) / Math.log(2));
+            float scoreScale = (float) (1 / Math.sqrt(dim) / Math.log(2));
             kernel.launch((int) (padded / ROWS_PER_LAUNCH_BLOCK), (int) n, 256, z.q(), z.qScale(), z.k(),
                     z.kScale(), kernelV(z.v()), z.vScale(), out, (int) z.length(), (int) padded, (int) z.heads(),
                     scoreScale);
