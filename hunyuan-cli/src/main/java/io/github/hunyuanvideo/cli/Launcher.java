@@ -45,7 +45,10 @@ final class Launcher implements AutoCloseable {
     private final List<Process> workers = new ArrayList<>();
     private final List<Thread> pumps = new ArrayList<>();
     private final AtomicBoolean ending = new AtomicBoolean();
-    private final Thread shutdownHook = new Thread(this::endWorkers, "hunyuan-video-end-workers");
+    private final Thread shutdownHook = new Thread(() -> {
+        endWorkers();
+        deleteFolder();
+    }, "hunyuan-video-end-workers");
 
     private Launcher(Path folder) {
         this.folder = folder;
@@ -158,6 +161,10 @@ final class Launcher implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        deleteFolder();
+    }
+
+    private void deleteFolder() {
         try {
             Files.deleteIfExists(rendezvousFile());  // the ranks remove it themselves unless one died
             Files.deleteIfExists(folder);
