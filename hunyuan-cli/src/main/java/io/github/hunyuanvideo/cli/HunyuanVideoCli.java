@@ -6,8 +6,11 @@ import io.github.hunyuanvideo.io.video.Mp4Options;
 import io.github.hunyuanvideo.io.video.Mp4Writer;
 import io.github.hunyuanvideo.io.video.OutputFolder;
 import io.github.hunyuanvideo.io.video.OutputNames;
+import io.github.hunyuanvideo.nn.CudaMemory;
 import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.nn.Precision;
+import io.github.hunyuanvideo.nn.parallel.Communicator;
+import io.github.hunyuanvideo.nn.parallel.Rendezvous;
 import io.github.hunyuanvideo.sampler.CancellationToken;
 import io.github.hunyuanvideo.sampler.GenerationCancelledException;
 import io.github.hunyuanvideo.sampler.GenerationRequest;
@@ -17,10 +20,13 @@ import io.github.hunyuanvideo.sampler.RequestSize;
 import io.github.hunyuanvideo.sampler.SamplerConfig;
 import io.github.hunyuanvideo.sampler.SamplerResult;
 import io.github.hunyuanvideo.sampler.demo.DemoCheckpoint;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.global.torch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -52,6 +58,12 @@ import java.util.concurrent.Callable;
  * degrees above 1 and {@code --batch-size} above 1 are refused. {@code --model-base} defaults to the
  * {@code MODEL_BASE} environment variable, else {@code ckpts}, and locates every component (the original reads the
  * VAE and text encoders from {@code MODEL_BASE}).
+ *
+ * <p>Several devices: {@code --gpus N} runs one process (rank) per GPU on this host, starting ranks 1 to N−1 as
+ * worker JVMs ({@link Launcher}); {@code --rank}, {@code --world-size}, {@code --master-addr} and
+ * {@code --master-port} (torchrun's variables by default) join processes another tool started
+ * ({@link ParallelOptions}). A worker that exits with an error ends the run: rank 0 ends the others and exits with 1,
+ * naming the rank and its exit code.
  *
  * <p>Bad input ends the program with exit code 2 and one line on stderr naming the option (an output folder that
  * cannot be written too, found before any model loads); other failures exit with 1. Ctrl-C (SIGINT) or SIGTERM
@@ -287,6 +299,10 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     @Option(names = "--ring-degree", defaultValue = "1", description = "Ring-attention degree; only 1.")
     int ringDegree;
 
+    // ---- several devices: one process (rank) per device
+    @Mixin
+    ParallelOptions parallel = new ParallelOptions();
+
     // ---- this program
     @Option(names = "--device", defaultValue = "auto", description = "auto (CUDA if available), cpu, cuda or "
             + "cuda:N.")
@@ -458,8 +474,11 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     PrintStream stderr = System.err;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         checkChoices();
+        ParallelOptions.Plan plan = parallel.plan(spec.commandLine());
+        device = parallel.rankDevice(spec.commandLine(), plan, device,
+                plan.worldSize() > 1 ? CudaMemory.deviceCount() : 0);
         warnNoOps();
         if (demo) {
             applyDemoDefaults();
@@ -491,6 +510,9 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             stderr.println("demo: random-weight model in " + base + " (its output is noise; use --model-base for "
                     + "real weights)");
         }
+        if (plan.worldSize() > 1 && !meetRanks(plan, config.device())) {
+            return 0;
+        }
         // the hook is closed only after the line below is printed: it waits for that before the JVM exits
         try (InterruptHook hook = InterruptHook.install(cancel, saveDir, stderr)) {
             String stopped;
@@ -510,6 +532,53 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             stderr.println(NAME + ": interrupted (" + stopped + ")");
             return EXIT_INTERRUPTED;
         }
+    }
+
+    /**
+     * Forms the group of the ranks of {@code plan} on this rank's device (after starting the workers, with
+     * {@code --gpus}) and checks it with a barrier: a rank that is missing or dies fails every rank within
+     * {@code --collective-timeout}. {@link HunyuanVideoSampler} does not take the {@link Communicator} yet (the
+     * sequence-parallel DiT of issue 17 will), so the ranks part after the barrier: the workers exit with 0 and rank
+     * 0 renders alone, which a warning says.
+     *
+     * @return whether this process renders (rank 0)
+     */
+    private boolean meetRanks(ParallelOptions.Plan plan, String rankDevice) throws IOException,
+            InterruptedException {
+        try (Launcher launcher = plan.launch() ? startWorkers(plan) : null) {
+            Rendezvous rendezvous = launcher == null ? plan.rendezvous()
+                    : Rendezvous.file(launcher.rendezvousFile(), 0, plan.worldSize()).withTimeout(parallel.timeout());
+            try (Communicator group = rendezvous.connect(new Device(rankDevice))) {
+                group.barrier();
+            }
+            if (launcher != null && !launcher.awaitWorkers(parallel.timeout())) {
+                throw new IllegalStateException("the worker ranks did not exit within " + parallel.collectiveTimeout
+                        + " s of the group's check");
+            }
+        }
+        if (plan.rank() != 0) {
+            return false;
+        }
+        stderr.println(NAME + ": warning: " + plan.worldSize() + " ranks met; the sampler does not split the work "
+                + "among them yet, so rank 0 renders alone on " + rankDevice);
+        return true;
+    }
+
+    /**
+     * Starts ranks 1 to N-1 of {@code --gpus N} with this JVM's command line, and sets rank 0's own NVLink multicast
+     * variables as the workers get them, before NCCL reads them.
+     */
+    private Launcher startWorkers(ParallelOptions.Plan plan) throws IOException {
+        List<String> jvm = Launcher.thisJvm();
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        Launcher launcher = Launcher.start(plan.worldSize(),
+                (rank, file) -> ParallelOptions.workerCommand(jvm, args, rank, plan.worldSize(), file), stderr,
+                why -> {
+                    stderr.println(NAME + ": error: " + why + " (the other ranks were ended)");
+                    System.exit(1);  // rank 0 may be blocked in a native wait for the rank that is gone
+                });
+        Launcher.NO_MULTICAST.forEach((name, value) -> torch.set_env(name, value, true));
+        return launcher;
     }
 
     /** The {@code --demo} model folder, made if needed; a folder that is not a demo model is refused, never touched. */

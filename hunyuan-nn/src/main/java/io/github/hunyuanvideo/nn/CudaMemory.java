@@ -42,6 +42,11 @@ public final class CudaMemory {
         }
     }
 
+    /** The number of CUDA devices this process sees (0 without CUDA). */
+    public static int deviceCount() {
+        return available() ? torch.cuda_device_count() : 0;
+    }
+
     /** Waits for all queued CUDA work, so wall-clock timings are honest. */
     public static void synchronize() {
         if (available()) {
