@@ -3,6 +3,7 @@ package io.github.hunyuanvideo.sampler;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.nn.Precision;
+import io.github.hunyuanvideo.nn.parallel.Communicator;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,6 +89,13 @@ import java.util.regex.Pattern;
  * @param largestRequest the largest generation the memory plan of {@code deviceMemoryBudget} must serve, default
  *                       {@link RequestSize#OFFICIAL_720P}; under a budget, bigger requests are refused. Ignored
  *                       without a budget
+ * @param communicator the ranks (one process per device, each with a sampler of the same weights) that render each
+ *                     video together, {@link Communicator#single()} (the default) for one. With N &gt; 1 ranks
+ *                     every rank calls {@code predict} with the same request: rank 0 encodes the prompt and shares
+ *                     the embeddings and seeds, the DiT shards the image tokens over the ranks (N must divide its
+ *                     attention heads), the VAE decodes its tiles round-robin, and rank 0 alone reports progress and
+ *                     gets the frames; the other ranks return the latents without videos. Step caches are not
+ *                     supported with N &gt; 1 (see {@code docs/sampler.md})
  */
 public record SamplerConfig(
         String model,
@@ -117,7 +125,8 @@ public record SamplerConfig(
         long deviceMemoryBudget,
         int prefetchDepth,
         RequestSize largestRequest,
-        boolean textEncodersOnCpu) {
+        boolean textEncodersOnCpu,
+        Communicator communicator) {
 
     /**
      * One LoRA adapter to merge into the DiT: each Linear it targets becomes {@code W + scale · (alpha / rank) · B · A}
@@ -211,6 +220,7 @@ public record SamplerConfig(
         if (prefetchDepth < 1 || prefetchDepth > MAX_PREFETCH_DEPTH) {
             throw bad("prefetchDepth", "must be 1 to " + MAX_PREFETCH_DEPTH + ", got " + prefetchDepth);
         }
+        require("communicator", communicator);
     }
 
     /** The official defaults. */
@@ -284,6 +294,7 @@ public record SamplerConfig(
         private int prefetchDepth = 1;
         private RequestSize largestRequest = RequestSize.OFFICIAL_720P;
         private boolean textEncodersOnCpu = false;
+        private Communicator communicator = Communicator.single();
 
         private Builder() {
         }
@@ -317,6 +328,7 @@ public record SamplerConfig(
             prefetchDepth = c.prefetchDepth;
             largestRequest = c.largestRequest;
             textEncodersOnCpu = c.textEncodersOnCpu;
+            communicator = c.communicator;
         }
 
         /** DiT hyperparameters by name, for the official layout (see {@link SamplerConfig#model()}). */
@@ -495,13 +507,19 @@ public record SamplerConfig(
             return this;
         }
 
+        /** The ranks rendering each video together ({@link SamplerConfig#communicator()}). */
+        public Builder communicator(Communicator v) {
+            communicator = v;
+            return this;
+        }
+
         /** Validates and builds; throws {@link IllegalArgumentException} naming the first bad option. */
         public SamplerConfig build() {
             return new SamplerConfig(model, precision, vaePrecision, vaeTiling, textEncoderPrecision, textLen,
                     promptTemplate, promptTemplateVideo, hiddenStateSkipLayer, applyFinalNorm, textEncoderPrecision2,
                     textLen2, flowReverse, ditWeight, loadKey, useCpuOffload, useFp8, device, loadTextEncoders,
                     ditConfig, noiseDevice, exactGuidance, loras, loraIgnoreUnmatched, deviceMemoryBudget,
-                    prefetchDepth, largestRequest, textEncodersOnCpu);
+                    prefetchDepth, largestRequest, textEncodersOnCpu, communicator);
         }
     }
 
@@ -513,6 +531,8 @@ public record SamplerConfig(
                 + ", useFp8=" + useFp8 + ", vaeTiling=" + vaeTiling
                 + ", ditWeight=" + Objects.toString(ditWeight) + (loras.isEmpty() ? "" : ", loras=" + loras)
                 + (deviceMemoryBudget == 0 ? "" : ", deviceMemoryBudget=" + MemorySize.format(deviceMemoryBudget)
-                        + ", prefetchDepth=" + prefetchDepth + ", largestRequest=" + largestRequest) + "]";
+                        + ", prefetchDepth=" + prefetchDepth + ", largestRequest=" + largestRequest)
+                + (communicator.worldSize() == 1 ? "" : ", rank=" + communicator.rank() + " of "
+                        + communicator.worldSize()) + "]";
     }
 }

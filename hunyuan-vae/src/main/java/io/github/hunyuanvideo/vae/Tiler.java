@@ -4,10 +4,11 @@ import io.github.hunyuanvideo.nn.Cancellation;
 import io.github.hunyuanvideo.nn.Scopes;
 import io.github.hunyuanvideo.nn.Tensors;
 import io.github.hunyuanvideo.nn.parallel.Communicator;
+import io.github.hunyuanvideo.nn.parallel.TensorBroadcast;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -135,7 +136,7 @@ final class Tiler {
             decode(z, decodeTile, cancelled, sink);
             return;
         }
-        SharedTiles tiles = new SharedTiles(decodeTiles(z), decodeTile, group, z);
+        SharedTiles tiles = new SharedTiles(decodeTiles(z), decodeTile, group, z.device());
         try {
             if (group.rank() == 0) {
                 decode(z, tiles::take, cancelled, sink);
@@ -184,16 +185,16 @@ final class Tiler {
         private final List<Tensor> inputs;
         private final UnaryOperator<Tensor> decodeTile;
         private final Communicator group;
-        private final Tensor like;
+        private final Device device;
         private final Deque<Tensor> ready = new ArrayDeque<>();
         private int decoded;
         private int taken;
 
-        SharedTiles(List<Tensor> inputs, UnaryOperator<Tensor> decodeTile, Communicator group, Tensor like) {
+        SharedTiles(List<Tensor> inputs, UnaryOperator<Tensor> decodeTile, Communicator group, Device device) {
             this.inputs = inputs;
             this.decodeTile = decodeTile;
             this.group = group;
-            this.like = like;
+            this.device = device;
         }
 
         /** Rank 0: the next tile in the one-rank order, for {@code input}; handed to the caller's scope. */
@@ -221,17 +222,10 @@ final class Tiler {
             int base = decoded;
             int mine = base + group.rank();
             try (PointerScope scope = new PointerScope()) {
-                Tensor own = mine < inputs.size() ? decodeTile.apply(inputs.get(mine)).contiguous() : null;
+                Tensor own = mine < inputs.size() ? decodeTile.apply(inputs.get(mine)) : null;
                 for (int r = 0; r < group.worldSize() && base + r < inputs.size(); r++) {
-                    boolean sender = r == group.rank();
                     // edge tiles are smaller: the receivers learn each tile's shape first
-                    Tensor shape = (sender ? Tensors.fromLongs(Tensors.shape(own), 5)
-                            : torch.zeros(new long[]{5}, new TensorOptions(ScalarType.Long))).to(like.device(),
-                            ScalarType.Long);
-                    group.broadcast(shape, r);
-                    Tensor tile = sender ? own
-                            : torch.empty(Tensors.toLongArray(shape.cpu()), like.options(), new MemoryFormatOptional());
-                    group.broadcast(tile, r);
+                    Tensor tile = TensorBroadcast.fromRank(group, r, own, 5, device);
                     if (group.rank() == 0) {
                         ready.add(Scopes.retained(tile));
                     }

@@ -72,8 +72,12 @@ public final class ThreadGroupCommunicator implements Communicator {
      * at their next rendezvous or are interrupted).
      */
     public static List<Tensor> run(int worldSize, Function<Communicator, Tensor> work) {
-        List<Communicator> ranks = group(worldSize);
-        ExecutorService pool = Executors.newFixedThreadPool(worldSize);
+        return run(group(worldSize), work);
+    }
+
+    /** {@link #run(int, Function)} over the ranks of a group made by {@link #group}, each on its own thread. */
+    public static List<Tensor> run(List<Communicator> ranks, Function<Communicator, Tensor> work) {
+        ExecutorService pool = Executors.newFixedThreadPool(ranks.size());
         try {
             List<Future<Tensor>> futures = new ArrayList<>();
             for (Communicator c : ranks) {
