@@ -7,7 +7,12 @@ import org.bytedeco.pytorch.Tensor;
  * the same operations in the same order with tensors of the same shapes and dtypes; tensors are contiguous and on
  * the rank's device (CPU tensors for the Gloo implementation, CUDA tensors for NCCL). An operation returns when its
  * result is ready to be read by later torch work on the rank's current stream. A rank that fails or stops answering
- * ends the others' pending operations with an exception once the collective timeout has passed: never a hang.
+ * ends the others' pending operations with a {@link CollectiveException} once the collective timeout has passed:
+ * never a hang. Bad arguments (shapes, dtypes, devices, strided tensors) throw {@link IllegalArgumentException} before
+ * anything is sent.
+ *
+ * <p>A process joins its group with {@link Rendezvous#connect}: {@link GlooCommunicator} for CPU tensors,
+ * {@link NcclCommunicator} for CUDA tensors, {@link #single()} for a group of one.
  */
 public interface Communicator extends AutoCloseable {
     /** This process's rank, {@code 0 ≤ rank < worldSize}; rank 0 encodes the prompt, writes and reports. */

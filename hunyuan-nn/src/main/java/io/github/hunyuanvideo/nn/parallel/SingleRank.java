@@ -2,7 +2,7 @@ package io.github.hunyuanvideo.nn.parallel;
 
 import org.bytedeco.pytorch.Tensor;
 
-/** {@link Communicator#single()}: world size 1. */
+/** {@link Communicator#single()}: world size 1, with the argument checks of the real groups. */
 final class SingleRank implements Communicator {
     static final SingleRank INSTANCE = new SingleRank();
 
@@ -21,23 +21,24 @@ final class SingleRank implements Communicator {
 
     @Override
     public void allToAll(Tensor output, Tensor input) {
+        Collectives.checkAllToAll(output, input, 1);
         copy(output, input);
     }
 
     @Override
     public void allGather(Tensor output, Tensor input) {
+        Collectives.checkAllGather(output, input, 1);
         copy(output, input);
     }
 
     @Override
     public void broadcast(Tensor tensor, int root) {
-        if (root != 0) {
-            throw new IllegalArgumentException("root " + root + " outside a group of 1");
-        }
+        Collectives.checkBroadcast(tensor, root, 1);
     }
 
     @Override
     public void allReduceSum(Tensor tensor) {
+        Collectives.checkDense("allReduceSum", tensor);
     }
 
     @Override
