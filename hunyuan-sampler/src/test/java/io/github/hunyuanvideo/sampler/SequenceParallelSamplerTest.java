@@ -103,9 +103,10 @@ class SequenceParallelSamplerTest {
     }
 
     /** 6 heads of 16: splits over 2 and 3 ranks. */
-    private static final DitConfig SIX_HEADS = new DitConfig(List.of(1, 2, 2), 16, 16, 96, 6, 2.0, 1, 1,
+    static final DitConfig SIX_HEADS = new DitConfig(List.of(1, 2, 2), 16, 16, 96, 6, 2.0, 1, 1,
             List.of(4, 6, 6), 256.0, true, true, true, 32, 16, 1);
 
+    /** Random embeddings (seeded) of 8 tokens, the first {@code valid} of them valid. */
     private static PromptEmbeddings embeddings(long seed, int valid) {
         torch.manual_seed(seed);
         Tensor mask = torch.zeros(new long[]{1, 8}, new TensorOptions(ScalarType.Long));
@@ -113,22 +114,35 @@ class SequenceParallelSamplerTest {
         return new PromptEmbeddings(torch.randn(new long[]{1, 8, 32}), mask, torch.randn(new long[]{1, 16}));
     }
 
+    /** The true-CFG scenario's sampler on the ranks of {@code c}: the 6-head DiT and the demo VAE, random weights. */
+    static HunyuanVideoSampler cfgSampler(Communicator c) {
+        SamplerConfig config = SamplerConfig.builder().device("cpu").precision(Precision.FP32)
+                .vaePrecision(Precision.FP32).noiseDevice("cpu").loadTextEncoders(false).communicator(c).build();
+        return HunyuanVideoSampler.withRandomWeights(config, SIX_HEADS, DemoCheckpoint.vaeConfig(), 7);
+    }
+
+    /** The true-CFG scenario's request: 32×80 pixels, 5 frames: 2 × 2 × 5 = 20 image tokens (21 on 3 ranks). */
+    static GenerationRequest.Builder cfgRequest() {
+        return GenerationRequest.builder("cfg").size(32, 80).videoLength(5).inferSteps(3).guidanceScale(4.0);
+    }
+
+    /** The true-CFG scenario's prompt and negative prompt: 5 and 3 valid tokens of 8 (draw them on one thread). */
+    static PromptEmbeddings[] cfgPrompts() {
+        return new PromptEmbeddings[]{embeddings(1, 5), embeddings(2, 3)};
+    }
+
+    /** The true-CFG scenario's generation. */
+    static SamplerResult cfgGenerate(HunyuanVideoSampler s, GenerationRequest request, PromptEmbeddings[] prompts) {
+        return s.predict(request, prompts[0], prompts[1], ProgressListener.NONE, CancellationToken.NONE);
+    }
+
     @Test
     void trueCfgWithRandomSeedsOnThreeRanks() {
-        SamplerConfig config = SamplerConfig.builder().device("cpu").precision(Precision.FP32)
-                .vaePrecision(Precision.FP32).noiseDevice("cpu").loadTextEncoders(false).build();
-        // 32×80 pixels, 5 frames: 2 × 2 × 5 = 20 image tokens, padded to 21 on 3 ranks
-        GenerationRequest.Builder request = GenerationRequest.builder("cfg").size(32, 80).videoLength(5)
-                .inferSteps(3).guidanceScale(4.0);
         try (PointerScope scope = new PointerScope()) {
-            PromptEmbeddings positive = embeddings(1, 5);
-            PromptEmbeddings negative = embeddings(2, 3);
-            Function<Communicator, HunyuanVideoSampler> load = c -> HunyuanVideoSampler.withRandomWeights(
-                    config.toBuilder().communicator(c).build(), SIX_HEADS, DemoCheckpoint.vaeConfig(), 7);
+            PromptEmbeddings[] prompts = cfgPrompts();
             List<Long> seeds = new ArrayList<>();
-            Outcome got = shared(3, load, s -> {
-                SamplerResult r = s.predict(request.build(), positive, negative, ProgressListener.NONE,
-                        CancellationToken.NONE);
+            Outcome got = shared(3, SequenceParallelSamplerTest::cfgSampler, s -> {
+                SamplerResult r = cfgGenerate(s, cfgRequest().build(), prompts);
                 synchronized (seeds) {
                     seeds.addAll(r.seeds());
                 }
@@ -136,9 +150,8 @@ class SequenceParallelSamplerTest {
             });
             assertEquals(3, seeds.size());
             assertTrue(seeds.stream().allMatch(s -> s.equals(seeds.get(0))), "rank 0's seed on every rank: " + seeds);
-            try (HunyuanVideoSampler one = load.apply(Communicator.single());
-                 SamplerResult expected = one.predict(request.seed(seeds.get(0)).build(), positive, negative,
-                         ProgressListener.NONE, CancellationToken.NONE)) {
+            try (HunyuanVideoSampler one = cfgSampler(Communicator.single());
+                 SamplerResult expected = cfgGenerate(one, cfgRequest().seed(seeds.get(0)).build(), prompts)) {
                 assertMatches(expected, got);
             }
         }
