@@ -68,18 +68,16 @@ final class DoubleStreamBlock implements AutoCloseable {
      * @param siluVec {@code SiLU(vec)} {@code [B, hidden]}
      * @param rope    RoPE tables of the {@code Li + Lt} tokens, identity rows for the text tokens (which lets the
      *                text rows of q and k take their own stream's RMSNorm after the joined rotation)
-     * @param valid   per-sample first attention segment length (see {@link JointAttention})
-     * @param kernel  the attention of the forward's backend
+     * @param attention the joint attention of these tokens (this rank's image shard and the text)
      */
-    void forward(Tensor image, Tensor text, Tensor siluVec, FusedRope rope, long[] valid,
-                 JointAttention.Kernel kernel) {
+    void forward(Tensor image, Tensor text, Tensor siluVec, FusedRope rope, ShardedAttention attention) {
         try (PointerScope scope = new PointerScope()) {
             Tensor[] im = img.mod.forward(siluVec);
             Tensor[] tm = txt.mod.forward(siluVec);
             StageTimer.lap("double: modulation vectors");
             long li = image.size(1);
             long lt = text.size(1);
-            Tensor attn = attention(image, text, im, tm, rope, valid, kernel);
+            Tensor attn = attention(image, text, im, tm, rope, attention);
             try (PointerScope views = new PointerScope()) {
                 Modulation.addGated(image, attn.narrow(1, 0, li), img.proj, im[2]);
                 StageTimer.lap("double: attention proj (gated residual GEMM)");
@@ -93,8 +91,8 @@ final class DoubleStreamBlock implements AutoCloseable {
     }
 
     /** The joint attention output {@code [B, Li + Lt, hidden]}; q/k/v temporaries are freed on return. */
-    private Tensor attention(Tensor image, Tensor text, Tensor[] im, Tensor[] tm, FusedRope rope, long[] valid,
-                             JointAttention.Kernel kernel) {
+    private Tensor attention(Tensor image, Tensor text, Tensor[] im, Tensor[] tm, FusedRope rope,
+                             ShardedAttention attention) {
         return Scopes.scoped(() -> {
             Tensor normedI = attentionInput(image, im);
             Tensor normedT = attentionInput(text, tm);
@@ -105,7 +103,7 @@ final class DoubleStreamBlock implements AutoCloseable {
             StageTimer.lap("double: q/k/v GEMMs");
             normedI.close();
             normedT.close();
-            Tensor out = JointAttention.attend(q, k, v, valid, kernel);
+            Tensor out = attention.attend(q, k, v);
             StageTimer.lap("double: attention");
             return out;
         });

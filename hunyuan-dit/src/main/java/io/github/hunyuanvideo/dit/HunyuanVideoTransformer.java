@@ -7,6 +7,7 @@ import io.github.hunyuanvideo.nn.Scopes;
 import io.github.hunyuanvideo.nn.StageTimer;
 import io.github.hunyuanvideo.nn.StreamedWeights;
 import io.github.hunyuanvideo.nn.Tensors;
+import io.github.hunyuanvideo.nn.parallel.Communicator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InferenceMode;
@@ -40,6 +41,9 @@ import java.util.function.Supplier;
  * original's FP8 forward does. Attention keeps the official varlen semantics: at batch 1 the padded
  * text tokens are dropped (exact), at batch &gt; 1 each sample's padding attends only to itself. Each call's
  * {@link DitInputs#attention()} chooses the blocks' attention backend ({@link Attention}).
+ *
+ * <p>With {@link #setSequenceParallel} the ranks of a {@link Communicator} share every forward: each holds a shard of
+ * the image tokens and the whole text, and every rank returns the whole velocity ({@link SequenceParallel}).
  *
  * <p>Given the {@link StepCacheState} of a generation, a forward may skip the blocks and add the residual they added
  * at the last computed step instead ({@link StepCache}: TeaCache, First-Block Cache).
@@ -76,6 +80,8 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     /** What each backend's attention runs; the INT8 kernel is the model's own: its fallback warns once per model. */
     private final Map<Attention, JointAttention.Kernel> attentionKernels = new EnumMap<>(Map.of(
             Attention.SDPA, JointAttention.SDPA, Attention.INT8, JointAttention.int8()));
+    /** The ranks sharing each forward's image tokens; the RoPE above holds this rank's shard of them. */
+    private Communicator group = Communicator.single();
 
     private HunyuanVideoTransformer(DitConfig cfg, Parameters p, LayerStreaming streaming) {
         this.cfg = cfg;
@@ -261,6 +267,23 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         attentionKernels.put(backend, kernel);
     }
 
+    /**
+     * Shares every following forward among the ranks of {@code group} by Ulysses sequence parallelism: each rank,
+     * with a model of the same weights, calls {@code forward} with the same inputs, runs the blocks on its shard of
+     * the image tokens and returns the whole velocity (equal to the one-rank result up to rounding).
+     * {@link Communicator#single()} turns it off. Step caches are not supported on more than one rank.
+     *
+     * @throws IllegalArgumentException if the ranks cannot split the heads ({@link SequenceParallel#check})
+     */
+    public void setSequenceParallel(Communicator group) {
+        SequenceParallel.check(cfg, group.worldSize());
+        this.group = group;
+        if (rope != null) {
+            rope.close();
+            rope = null;
+        }
+    }
+
     /** Device bytes of the streaming slots (0 when every block is resident). */
     public long streamingSlotBytes() {
         return streamed == null ? 0 : streamed.deviceBytes();
@@ -306,6 +329,10 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
      */
     public Tensor forward(DitInputs in, DitProbe probe, StepCacheState cache) {
         Shapes shapes = Shapes.check(cfg, in);
+        if (cache != null && cache.method() != StepCache.Kind.NONE && group.worldSize() > 1) {
+            throw new IllegalArgumentException("stepCache: " + cache.method() + " is not supported with sequence "
+                    + "parallelism (" + group.worldSize() + " ranks)");
+        }
         Tensor out;
         try (InferenceMode mode = new InferenceMode(); PointerScope scope = new PointerScope()) {
             out = run(shapes, in, probe, cache);
@@ -336,14 +363,22 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         Tensor siluVec = torch.silu(vec);
 
         Tensor img = imgIn.forward(onDevice(in.latents()), dtype);
+        if (group.worldSize() > 1) {
+            img = SequenceParallel.shard(img, group.rank(), group.worldSize());
+        }
         DitProbe.emit(probe, "img_in", img);
         Tensor txt = txtIn.forward(onDevice(txtStates), tDev, onDevice(txtMask), shapes.padded(), probe);
         DitProbe.emit(probe, "txt_in", txt);
 
-        Blocks blocks = new Blocks(txt, siluVec, rope(shapes.grid, shapes.textLength), shapes,
-                attentionKernels.get(in.attention()), probe);
+        Blocks blocks = new Blocks(txt, siluVec, rope(shapes.grid, shapes.textLength),
+                new ShardedAttention(group, shapes.valid, shapes.imageTokens,
+                        attentionKernels.get(in.attention())), probe);
         Tensor image = cache == null ? blocks.from(0, img) : cached(img, blocks, cache);
         Tensor tokens = finalLayer.forward(image, siluVec);
+        if (group.worldSize() > 1) {
+            // per token: each rank's shard goes through the final layer, the narrow outputs are gathered
+            tokens = SequenceParallel.allTokens(group, tokens, shapes.imageTokens);
+        }
         DitProbe.emit(probe, "final_layer", tokens);
         return Unpatchify.apply(tokens, shapes.grid, shapes.patch);
     }
@@ -393,23 +428,20 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
         private final Tensor text;
         private final Tensor siluVec;
         private final FusedRope rope;
-        private final Shapes shapes;
-        private final JointAttention.Kernel attention;
+        private final ShardedAttention attention;
         private final DitProbe probe;
 
-        Blocks(Tensor text, Tensor siluVec, FusedRope rope, Shapes shapes, JointAttention.Kernel attention,
-               DitProbe probe) {
+        Blocks(Tensor text, Tensor siluVec, FusedRope rope, ShardedAttention attention, DitProbe probe) {
             this.text = text;
             this.siluVec = siluVec;
             this.rope = rope;
-            this.shapes = shapes;
             this.attention = attention;
             this.probe = probe;
         }
 
         /** Double block {@code i}, updating {@code img} and the text tokens in place. */
         void doubleBlock(int i, Tensor img) {
-            withBlock(i, () -> doubleBlocks.get(i).forward(img, text, siluVec, rope, shapes.valid, attention));
+            withBlock(i, () -> doubleBlocks.get(i).forward(img, text, siluVec, rope, attention));
             DitProbe.emit(probe, "double_blocks." + i + ".img", img);
             DitProbe.emit(probe, "double_blocks." + i + ".txt", text);
         }
@@ -419,16 +451,16 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
             for (int i = first; i < doubleBlocks.size(); i++) {
                 doubleBlock(i, img);
             }
+            long imageTokens = img.size(1);
             Tensor joined = torch.cat(new TensorArrayRef(new TensorVector(img, text)), 1);
             img.close();
             text.close();
             for (int i = 0; i < singleBlocks.size(); i++) {
                 SingleStreamBlock block = singleBlocks.get(i);
-                withBlock(doubleBlocks.size() + i, () -> block.forward(joined, siluVec, rope, shapes.valid,
-                        attention));
+                withBlock(doubleBlocks.size() + i, () -> block.forward(joined, siluVec, rope, attention));
                 DitProbe.emit(probe, "single_blocks." + i, joined);
             }
-            return joined.narrow(1, 0, shapes.imageTokens);
+            return joined.narrow(1, 0, imageTokens);
         }
 
         /** {@link #from} on a computed step of a cache, which keeps the residual these blocks add. */
@@ -451,7 +483,9 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
      * The RoPE of the image tokens of {@code grid} followed by {@code textTokens} text tokens, rebuilt only when either
      * changes. The official tables ({@link Rope3d#freqs}, built on the CPU in float32 like the original's) give the
      * image rows, one column per rotation pair (each angle is repeated for both members of a pair); the text tokens
-     * get identity rows (cos 1, sin 0), which the blocks' joined q and k need.
+     * get identity rows (cos 1, sin 0), which the blocks' joined q and k need. Under sequence parallelism the image
+     * rows are this rank's shard of them; the zero rows of a padded shard rotate only padding tokens, which never
+     * reach the attention.
      */
     private FusedRope rope(long[] grid, long textTokens) {
         if (rope != null && Arrays.equals(grid, ropeGrid) && textTokens == ropeTextTokens) {
@@ -468,15 +502,25 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
             long[] text = {textTokens, d / 2};
             TensorOptions f32 = new TensorOptions(ScalarType.Float);
             Tensor cos = torch.cat(new TensorArrayRef(new TensorVector(
-                    official[0].slice(1, new LongOptional(0), new LongOptional(d), 2), torch.ones(text, f32))), 0);
+                    imageRows(official[0].slice(1, new LongOptional(0), new LongOptional(d), 2)),
+                    torch.ones(text, f32))), 0);
             Tensor sin = torch.cat(new TensorArrayRef(new TensorVector(
-                    official[1].slice(1, new LongOptional(0), new LongOptional(d), 2), torch.zeros(text, f32))), 0);
+                    imageRows(official[1].slice(1, new LongOptional(0), new LongOptional(d), 2)),
+                    torch.zeros(text, f32))), 0);
             rope = device.is_cpu() ? FusedRope.of(cos, sin)
                     : FusedRope.of(cos.to(device, ScalarType.Float), sin.to(device, ScalarType.Float));
         }
         ropeGrid = grid.clone();
         ropeTextTokens = textTokens;
         return rope;
+    }
+
+    /** This rank's rows of a table of every image token {@code [L_img, D/2]} (all of them on one rank). */
+    private Tensor imageRows(Tensor table) {
+        if (group.worldSize() == 1) {
+            return table;
+        }
+        return SequenceParallel.shard(table.unsqueeze(0), group.rank(), group.worldSize()).squeeze(0);
     }
 
     /** Releases all weights and the cached RoPE tables. */

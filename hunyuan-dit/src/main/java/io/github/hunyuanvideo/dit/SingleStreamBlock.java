@@ -83,10 +83,9 @@ final class SingleStreamBlock implements AutoCloseable {
      * @param x       {@code [B, Li + Lt, hidden]}, image tokens first
      * @param siluVec {@code SiLU(vec)} {@code [B, hidden]}
      * @param rope    RoPE tables of the {@code Li + Lt} tokens (identity rows for the text tokens)
-     * @param valid   per-sample first attention segment length (see {@link JointAttention})
-     * @param kernel  the attention of the forward's backend
+     * @param attention the joint attention of these tokens (this rank's image shard and the text)
      */
-    void forward(Tensor x, Tensor siluVec, FusedRope rope, long[] valid, JointAttention.Kernel kernel) {
+    void forward(Tensor x, Tensor siluVec, FusedRope rope, ShardedAttention attention) {
         try (PointerScope scope = new PointerScope()) {
             Tensor[] mod = modulation.forward(siluVec);
             StageTimer.lap("single: modulation vectors");
@@ -100,7 +99,7 @@ final class SingleStreamBlock implements AutoCloseable {
                 Tensor v = heads(linear1V.forward(normed));
                 StageTimer.lap("single: linear1 q/k/v GEMMs");
                 normed.close();
-                Tensor out = JointAttention.attend(q, k, v, valid, kernel);
+                Tensor out = attention.attend(q, k, v);
                 StageTimer.lap("single: attention");
                 return out;
             });

@@ -8,12 +8,16 @@ import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
 import io.github.hunyuanvideo.dit.LoraAdapter;
 import io.github.hunyuanvideo.dit.LoraMerge;
+import io.github.hunyuanvideo.dit.SequenceParallel;
 import io.github.hunyuanvideo.dit.StepCache;
 import io.github.hunyuanvideo.dit.StepCacheState;
 import io.github.hunyuanvideo.io.Weights;
 import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.CudaMemory;
 import io.github.hunyuanvideo.nn.MemorySize;
+import io.github.hunyuanvideo.nn.Tensors;
+import io.github.hunyuanvideo.nn.parallel.Communicator;
+import io.github.hunyuanvideo.nn.parallel.TensorBroadcast;
 import io.github.hunyuanvideo.sampler.GenerationCancelledException.Stage;
 import io.github.hunyuanvideo.sampler.scheduler.FlowMatchDiscreteScheduler;
 import io.github.hunyuanvideo.text.ClipTextConfig;
@@ -43,6 +47,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -67,6 +72,9 @@ import java.util.stream.IntStream;
  * <p>Progress goes to a {@link ProgressListener}; a {@link CancellationToken} stops the call within one text-encoder
  * layer, denoising step or VAE tile with a {@link GenerationCancelledException} naming the stage. Stage times are
  * logged through SLF4J and returned in the result.
+ *
+ * <p>With a {@link SamplerConfig#communicator()} of N ranks, each process holds such a sampler and every rank calls
+ * {@code predict} with the same request (see {@code docs/sampler.md}, "Several devices").
  *
  * <p>Thread-safe: concurrent predict calls run one after another, in arrival order (two generations at once would
  * break any device memory plan). A waiting call still honours its token: cancelled, it stops waiting with
@@ -94,6 +102,8 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      * FrameSink)}). */
     private final FrameDecode decode;
     private final TextEncoders text;
+    /** The ranks rendering each video together ({@link SamplerConfig#communicator()}). */
+    private final Communicator group;
     private final MemoryPlan memoryPlan;
     /** The CUDA allocator's limit before this sampler's budget replaced it, restored by {@link #close()}; 0: none. */
     private long allocatorLimitBefore;
@@ -120,8 +130,11 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     private HunyuanVideoSampler(SamplerConfig config, HunyuanVideoTransformer dit, CausalVideoVae vae,
                                 TextEncoders text, MemoryPlan plan) {
         this(config, dit.device(), dit.config(), dit.dtype(), vae.config(),
-                (DitInputs in, StepCacheState cache) -> dit.forward(in, cache), (FrameDecode) vae::decode, text,
+                (DitInputs in, StepCacheState cache) -> dit.forward(in, cache),
+                (FrameDecode) (latents, cancelled, sink) -> vae.decode(latents, cancelled, sink,
+                        config.communicator()), text,
                 text == null ? List.of(dit, vae) : List.of(dit, vae, text), plan);
+        dit.setSequenceParallel(config.communicator());
         vae.setTiling(plan.vaeTiling());
     }
 
@@ -179,6 +192,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         this.velocity = velocity;
         this.decode = decode;
         this.text = text;
+        this.group = config.communicator();
         this.memoryPlan = memoryPlan;
         this.models = models;
         // Outlives any PointerScope the caller built the sampler in; released in close().
@@ -207,6 +221,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                 device.str().getString(), config);
         long t0 = System.nanoTime();
         DitConfig ditConfig = ditConfig(layout, config);
+        checkRanks(config, ditConfig);
         VaeConfig vaeConfig = VaeConfig.fromJson(layout.vaeConfig());
         if (vaeConfig.latentChannels() != ditConfig.inChannels()) {
             throw new IllegalArgumentException("vae: " + layout.vaeConfig() + " has " + vaeConfig.latentChannels()
@@ -222,7 +237,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             LoraMerge loras = loras(config, ditConfig, adapters);
             limitBefore = capAllocator(plan);
             // Text encoders first: they are used (and released) first, so the DiT never waits for their memory.
-            TextEncoders text = config.loadTextEncoders() ? add(loaded, TextEncoders.load(layout, config, device,
+            // only rank 0 encodes prompts
+            TextEncoders text = config.loadTextEncoders() && config.communicator().rank() == 0
+                    ? add(loaded, TextEncoders.load(layout, config, device,
                     new LayerStreaming(plan.streamedLlmLayers(), 1))) : null;
             HunyuanVideoTransformer dit = add(loaded, loadDit(layout, config, ditConfig, device, loras,
                     new LayerStreaming(plan.streamedBlocks(), plan.prefetchDepth())));
@@ -350,6 +367,19 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         return model;
     }
 
+    /**
+     * Refuses a communicator whose ranks cannot split the DiT's attention heads, before anything loads.
+     *
+     * @throws IllegalArgumentException starting with {@code communicator:}
+     */
+    private static void checkRanks(SamplerConfig config, DitConfig ditConfig) {
+        try {
+            SequenceParallel.check(ditConfig, config.communicator().worldSize());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("communicator: " + e.getMessage(), e);
+        }
+    }
+
     /** The DiT configuration: the explicit override, the diffusers config.json, or the named official one. */
     static DitConfig ditConfig(CheckpointLayout layout, SamplerConfig config) throws IOException {
         if (config.ditConfig() != null) {
@@ -436,6 +466,7 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     public static HunyuanVideoSampler withRandomWeights(SamplerConfig config, DitConfig ditConfig,
                                                         VaeConfig vaeConfig, long seed, MemoryPlan plan) {
         Device device = resolveDevice(config.device());
+        checkRanks(config, ditConfig);
         LOG.info("{}", plan.describe());
         long limitBefore = capAllocator(plan);
         HunyuanVideoTransformer dit = null;
@@ -515,7 +546,8 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     public SamplerResult predict(GenerationRequest request, ProgressListener listener, CancellationToken cancel,
                                  DecodedFrameSink sink) throws IOException {
         Objects.requireNonNull(sink, "sink");
-        if (text == null) {
+        // the other ranks get rank 0's embeddings
+        if (text == null && group.rank() == 0) {
             throw new IllegalStateException("this sampler was made without text encoders (loadTextEncoders=false): "
                     + "pass precomputed PromptEmbeddings to predict");
         }
@@ -532,6 +564,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             texts.add(plan.prompt);
             if (request.doClassifierFreeGuidance()) {
                 texts.add(plan.negativePrompt);
+            }
+            if (group.rank() != 0) {
+                return generate(request, plan, null, null, listener, cancel, Duration.ZERO, t0, sink);
             }
             encoded.addAll(text.encode(texts, request.videoLength(), cancel));
             CudaMemory.synchronize();
@@ -617,6 +652,22 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     /** Everything about a request that is fixed before the first tensor op. */
     private record Plan(String prompt, String negativePrompt, int height, int width, long[] latentShape,
                         List<Long> seeds) {
+        Plan withSeeds(List<Long> s) {
+            return new Plan(prompt, negativePrompt, height, width, latentShape, s);
+        }
+    }
+
+    /** Rank 0's seeds on every rank (random seeds differ between processes). */
+    private List<Long> sharedSeeds(List<Long> seeds) {
+        if (group.worldSize() == 1) {
+            return seeds;
+        }
+        try (PointerScope scope = new PointerScope()) {
+            long[] values = seeds.stream().mapToLong(Long::longValue).toArray();
+            Tensor shared = TensorBroadcast.fromRank(group, 0, Tensors.fromLongs(values, values.length).to(device,
+                    ScalarType.Long), 1, device);
+            return Arrays.stream(Tensors.toLongArray(shared.cpu())).boxed().toList();
+        }
     }
 
     private Plan plan(GenerationRequest r) {
@@ -643,6 +694,10 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             throw new IllegalArgumentException("height/width/videoLength/numVideosPerPrompt: " + r.numVideosPerPrompt()
                     + " video(s) of " + h + "x" + w + "x" + r.videoLength() + " need " + tokens + " image tokens and "
                     + elements + " latent values, too large for the latent grid (max " + Integer.MAX_VALUE + ")");
+        }
+        if (group.worldSize() > 1 && r.stepCache().kind() != StepCache.Kind.NONE) {
+            throw new IllegalArgumentException("stepCache: " + r.stepCache() + " is not supported on "
+                    + group.worldSize() + " ranks (sequence parallelism)");
         }
         checkFitsMemoryPlan(r, h, w, new long[]{(long) r.numVideosPerPrompt()
                 * (r.doClassifierFreeGuidance() ? 2 : 1), ditConfig.inChannels(), lt, lh, lw});
@@ -699,11 +754,19 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         return out;
     }
 
-    private SamplerResult generate(GenerationRequest r, Plan plan, PromptEmbeddings positive,
-                                   PromptEmbeddings negative, ProgressListener listener, CancellationToken cancel,
+    /**
+     * Denoises and decodes; {@code positive} and {@code negative} are read on rank 0 only (the other ranks may pass
+     * {@code null}), which shares them and its seeds with the other ranks. Only rank 0 reports to {@code listener}
+     * and writes into {@code sink}.
+     */
+    private SamplerResult generate(GenerationRequest r, Plan requestPlan, PromptEmbeddings positive,
+                                   PromptEmbeddings negative, ProgressListener progress, CancellationToken cancel,
                                    Duration textTime, long t0, DecodedFrameSink sink) throws IOException {
         int n = r.numVideosPerPrompt();
-        boolean cfg = negative != null;
+        boolean cfg = r.doClassifierFreeGuidance();
+        boolean writes = group.rank() == 0;
+        ProgressListener listener = writes ? progress : ProgressListener.NONE;
+        Plan plan = requestPlan.withSeeds(sharedSeeds(requestPlan.seeds));
         LOG.info("generating {} video(s) {}x{}x{}, {} steps, shift {}, embedded guidance {}, cfg {}, seeds {}, "
                         + "step cache {}, attention {}", n, plan.height, plan.width, r.videoLength(), r.inferSteps(),
                 r.flowShift(), r.embeddedGuidanceScale(), r.guidanceScale(), plan.seeds, r.stepCache(),
@@ -720,10 +783,13 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             listener.onStage(Stage.DENOISING.id());
             long td = System.nanoTime();
             try (PointerScope scope = new PointerScope()) {
-                Conditioning cond = Conditioning.of(positive, negative, n, device);
+                Conditioning cond = Conditioning.shared(group, writes ? Conditioning.of(positive, negative, n, device)
+                        : null, cfg, device);
                 Device noiseDevice = config.noiseDevice().equals("cpu") ? new Device("cpu") : device;
-                Tensor noise = InitialNoise.draw(plan.seeds, plan.latentShape, noiseDevice,
-                        positive.states().scalar_type().intern()).to(device, positive.states().scalar_type().intern());
+                // every rank draws the same noise from the same seeds
+                ScalarType noiseType = cond.states().scalar_type().intern();
+                Tensor noise = InitialNoise.draw(plan.seeds, plan.latentShape, noiseDevice, noiseType)
+                        .to(device, noiseType);
                 latents = denoise(scheduler, noise, cond, r, listener, cancel, stepTimes, computedSteps);
             }
             CudaMemory.synchronize();
@@ -733,8 +799,10 @@ public final class HunyuanVideoSampler implements AutoCloseable {
 
             listener.onStage(Stage.VAE_DECODING.id());
             long tv = System.nanoTime();
-            sink.begin(new DecodedFrameSink.Videos(n, r.videoLength(), plan.height, plan.width, plan.seeds,
-                    Collections.nCopies(n, plan.prompt)));
+            if (writes) {
+                sink.begin(new DecodedFrameSink.Videos(n, r.videoLength(), plan.height, plan.width, plan.seeds,
+                        Collections.nCopies(n, plan.prompt)));
+            }
             decodeInto(sink, latents, cancel);
             CudaMemory.synchronize();
             decodeTime = Duration.ofNanos(System.nanoTime() - tv);
@@ -927,6 +995,20 @@ public final class HunyuanVideoSampler implements AutoCloseable {
             }
             return new Conditioning(s.to(device, s.scalar_type().intern()), m.to(device, m.scalar_type().intern()),
                     p.to(device, p.scalar_type().intern()), neg != null);
+        }
+
+        /**
+         * Rank 0's conditioning {@code mine} on every rank of {@code group} ({@code mine} is read on rank 0 only):
+         * shapes and dtypes first, then the tensors.
+         */
+        static Conditioning shared(Communicator group, Conditioning mine, boolean cfg, Device device) {
+            if (group.worldSize() == 1) {
+                return mine;
+            }
+            boolean root = group.rank() == 0;
+            return new Conditioning(TensorBroadcast.fromRank(group, 0, root ? mine.states : null, 3, device),
+                    TensorBroadcast.fromRank(group, 0, root ? mine.mask : null, 2, device),
+                    TensorBroadcast.fromRank(group, 0, root ? mine.pooled : null, 2, device), cfg);
         }
 
         private static Tensor repeat(Tensor t, int n) {

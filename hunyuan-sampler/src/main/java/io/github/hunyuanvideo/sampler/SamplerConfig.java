@@ -4,6 +4,7 @@ import io.github.hunyuanvideo.dit.Attention;
 import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.nn.MemorySize;
 import io.github.hunyuanvideo.nn.Precision;
+import io.github.hunyuanvideo.nn.parallel.Communicator;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -97,6 +98,13 @@ import java.util.regex.Pattern;
  *                           and are the most sensitive to attention error); {@code >= 0}, default 0 (every step
  *                           8-bit: nothing has measured a need for more yet). Steps per end beyond half of
  *                           {@code inferSteps} make every step SDPA ({@link #attentionAt})
+ * @param communicator the ranks (one process per device, each with a sampler of the same weights) that render each
+ *                     video together, {@link Communicator#single()} (the default) for one. With N &gt; 1 ranks
+ *                     every rank calls {@code predict} with the same request: rank 0 encodes the prompt and shares
+ *                     the embeddings and seeds, the DiT shards the image tokens over the ranks (N must divide its
+ *                     attention heads), the VAE decodes its tiles round-robin, and rank 0 alone reports progress and
+ *                     gets the frames; the other ranks return the latents without videos. Step caches are not
+ *                     supported with N &gt; 1 (see {@code docs/sampler.md})
  */
 public record SamplerConfig(
         String model,
@@ -128,7 +136,8 @@ public record SamplerConfig(
         RequestSize largestRequest,
         boolean textEncodersOnCpu,
         Attention attention,
-        int bf16AttentionSteps) {
+        int bf16AttentionSteps,
+        Communicator communicator) {
 
     /**
      * One LoRA adapter to merge into the DiT: each Linear it targets becomes {@code W + scale · (alpha / rank) · B · A}
@@ -226,6 +235,7 @@ public record SamplerConfig(
         if (bf16AttentionSteps < 0) {
             throw bad("bf16AttentionSteps", "must be >= 0, got " + bf16AttentionSteps);
         }
+        require("communicator", communicator);
     }
 
     /**
@@ -315,6 +325,7 @@ public record SamplerConfig(
         private boolean textEncodersOnCpu = false;
         private Attention attention = Attention.SDPA;
         private int bf16AttentionSteps = 0;
+        private Communicator communicator = Communicator.single();
 
         private Builder() {
         }
@@ -350,6 +361,7 @@ public record SamplerConfig(
             textEncodersOnCpu = c.textEncodersOnCpu;
             attention = c.attention;
             bf16AttentionSteps = c.bf16AttentionSteps;
+            communicator = c.communicator;
         }
 
         /** DiT hyperparameters by name, for the official layout (see {@link SamplerConfig#model()}). */
@@ -543,13 +555,19 @@ public record SamplerConfig(
             return this;
         }
 
+        /** The ranks rendering each video together ({@link SamplerConfig#communicator()}). */
+        public Builder communicator(Communicator v) {
+            communicator = v;
+            return this;
+        }
+
         /** Validates and builds; throws {@link IllegalArgumentException} naming the first bad option. */
         public SamplerConfig build() {
             return new SamplerConfig(model, precision, vaePrecision, vaeTiling, textEncoderPrecision, textLen,
                     promptTemplate, promptTemplateVideo, hiddenStateSkipLayer, applyFinalNorm, textEncoderPrecision2,
                     textLen2, flowReverse, ditWeight, loadKey, useCpuOffload, useFp8, device, loadTextEncoders,
                     ditConfig, noiseDevice, exactGuidance, loras, loraIgnoreUnmatched, deviceMemoryBudget,
-                    prefetchDepth, largestRequest, textEncodersOnCpu, attention, bf16AttentionSteps);
+                    prefetchDepth, largestRequest, textEncodersOnCpu, attention, bf16AttentionSteps, communicator);
         }
     }
 
@@ -563,6 +581,8 @@ public record SamplerConfig(
                         + bf16AttentionSteps)
                 + ", ditWeight=" + Objects.toString(ditWeight) + (loras.isEmpty() ? "" : ", loras=" + loras)
                 + (deviceMemoryBudget == 0 ? "" : ", deviceMemoryBudget=" + MemorySize.format(deviceMemoryBudget)
-                        + ", prefetchDepth=" + prefetchDepth + ", largestRequest=" + largestRequest) + "]";
+                        + ", prefetchDepth=" + prefetchDepth + ", largestRequest=" + largestRequest)
+                + (communicator.worldSize() == 1 ? "" : ", rank=" + communicator.rank() + " of "
+                        + communicator.worldSize()) + "]";
     }
 }

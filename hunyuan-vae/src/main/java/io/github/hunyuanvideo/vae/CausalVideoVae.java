@@ -5,6 +5,7 @@ import io.github.hunyuanvideo.nn.Cancellation;
 import io.github.hunyuanvideo.nn.CancelledException;
 import io.github.hunyuanvideo.nn.Parameters;
 import io.github.hunyuanvideo.nn.Scopes;
+import io.github.hunyuanvideo.nn.parallel.Communicator;
 import io.github.hunyuanvideo.nn.StreamedWeights;
 import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
@@ -341,12 +342,22 @@ public final class CausalVideoVae implements AutoCloseable {
      *                            left allocated
      */
     public void decode(Tensor latents, BooleanSupplier cancelled, FrameSink sink) {
+        decode(latents, cancelled, sink, Communicator.single());
+    }
+
+    /**
+     * As {@link #decode(Tensor, BooleanSupplier, FrameSink)} shared by the ranks of {@code group}, every rank calling
+     * it with the same latents and a VAE of the same weights: the tiles are decoded round-robin over the ranks, and
+     * rank 0 blends them into exactly the one-rank video, handed to its {@code sink}; the other ranks' sinks get
+     * nothing. Without tiling the decode is one tile, decoded by rank 0. {@code cancelled} is asked on rank 0.
+     */
+    public void decode(Tensor latents, BooleanSupplier cancelled, FrameSink sink, Communicator group) {
         checkVideo(latents, config.latentChannels(), "latents");
         Objects.requireNonNull(cancelled, "cancelled");
         Objects.requireNonNull(sink, "sink");
         Tiler t = tiler;
         try (InferenceMode ignored = new InferenceMode(); PointerScope scope = new PointerScope()) {
-            t.decode(toModel(latents), this::decodeTile, cancelled, sink);
+            t.decode(toModel(latents), this::decodeTile, cancelled, sink, group);
         }
     }
 

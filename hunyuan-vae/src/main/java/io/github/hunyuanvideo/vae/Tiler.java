@@ -3,13 +3,20 @@ package io.github.hunyuanvideo.vae;
 import io.github.hunyuanvideo.nn.Cancellation;
 import io.github.hunyuanvideo.nn.Scopes;
 import io.github.hunyuanvideo.nn.Tensors;
+import io.github.hunyuanvideo.nn.parallel.Communicator;
+import io.github.hunyuanvideo.nn.parallel.TensorBroadcast;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongUnaryOperator;
 import java.util.function.UnaryOperator;
@@ -114,6 +121,123 @@ final class Tiler {
             temporal(z, decodeFrames(z.size(T)), tile -> decodeSpatially(tile, checked), sink);
         } else {
             sink.accept(decodeSpatially(z, checked), 0);
+        }
+    }
+
+    /**
+     * As {@link #decode(Tensor, UnaryOperator, BooleanSupplier, FrameSink)} shared by the ranks of {@code group}, each
+     * with the same {@code z}: tile k (in the one-rank order) is decoded by rank {@code k mod N}, N tiles at a time, and
+     * broadcast from it; rank 0 blends the tiles exactly as one rank does and hands the frames to its {@code sink},
+     * the other ranks hand nothing to theirs. {@code cancelled} is asked on rank 0 only.
+     */
+    void decode(Tensor z, UnaryOperator<Tensor> decodeTile, BooleanSupplier cancelled, FrameSink sink,
+                Communicator group) {
+        if (group.worldSize() == 1) {
+            decode(z, decodeTile, cancelled, sink);
+            return;
+        }
+        SharedTiles tiles = new SharedTiles(decodeTiles(z), decodeTile, group, z.device());
+        try {
+            if (group.rank() == 0) {
+                decode(z, tiles::take, cancelled, sink);
+            } else {
+                tiles.decodeAll();
+            }
+        } finally {
+            tiles.release();
+        }
+    }
+
+    /** The inputs of every tile {@code decode} runs the decoder on, in its order (views of {@code z}). */
+    List<Tensor> decodeTiles(Tensor z) {
+        List<Tensor> tiles = new ArrayList<>();
+        if (!decodesInTime(z.size(T))) {
+            spatialTiles(z, tiles);
+            return tiles;
+        }
+        TileAxis frames = decodeFrames(z.size(T));
+        for (int i = 0; i < frames.count(); i++) {
+            spatialTiles(z.narrow(T, frames.start[i], frames.length[i]), tiles);
+        }
+        return tiles;
+    }
+
+    /** {@link #decodeSpatially}'s tile inputs, row by row. */
+    private void spatialTiles(Tensor z, List<Tensor> tiles) {
+        if (!decodesInSpace(z.size(H), z.size(W))) {
+            tiles.add(z);
+            return;
+        }
+        TileAxis rows = decodeSpace(z.size(H));
+        TileAxis cols = decodeSpace(z.size(W));
+        for (int r = 0; r < rows.count(); r++) {
+            for (int c = 0; c < cols.count(); c++) {
+                tiles.add(z.narrow(H, rows.start[r], rows.length[r]).narrow(W, cols.start[c], cols.length[c]));
+            }
+        }
+    }
+
+    /**
+     * The decoded tiles of a decode shared by several ranks, made a round of N at a time (tile {@code base + r} by rank
+     * r) and broadcast from their rank, shape first; rank 0 keeps each round's tiles until the blend loop takes them.
+     */
+    private static final class SharedTiles {
+        private final List<Tensor> inputs;
+        private final UnaryOperator<Tensor> decodeTile;
+        private final Communicator group;
+        private final Device device;
+        private final Deque<Tensor> ready = new ArrayDeque<>();
+        private int decoded;
+        private int taken;
+
+        SharedTiles(List<Tensor> inputs, UnaryOperator<Tensor> decodeTile, Communicator group, Device device) {
+            this.inputs = inputs;
+            this.decodeTile = decodeTile;
+            this.group = group;
+            this.device = device;
+        }
+
+        /** Rank 0: the next tile in the one-rank order, for {@code input}; handed to the caller's scope. */
+        Tensor take(Tensor input) {
+            if (taken >= inputs.size() || !Arrays.equals(Tensors.shape(input), Tensors.shape(inputs.get(taken)))) {
+                throw new IllegalStateException("tile " + taken + ": the decode asked for a tile of "
+                        + Arrays.toString(Tensors.shape(input)) + " outside the shared tile plan");
+            }
+            if (ready.isEmpty()) {
+                round();
+            }
+            taken++;
+            return Scopes.handOut(ready.poll());
+        }
+
+        /** The other ranks: every round, keeping nothing. */
+        void decodeAll() {
+            while (decoded < inputs.size()) {
+                round();
+            }
+        }
+
+        /** Decodes this rank's tile of the next round and broadcasts the round's tiles from their ranks. */
+        private void round() {
+            int base = decoded;
+            int mine = base + group.rank();
+            try (PointerScope scope = new PointerScope()) {
+                Tensor own = mine < inputs.size() ? decodeTile.apply(inputs.get(mine)) : null;
+                for (int r = 0; r < group.worldSize() && base + r < inputs.size(); r++) {
+                    // edge tiles are smaller: the receivers learn each tile's shape first
+                    Tensor tile = TensorBroadcast.fromRank(group, r, own, 5, device);
+                    if (group.rank() == 0) {
+                        ready.add(Scopes.retained(tile));
+                    }
+                }
+            }
+            decoded = Math.min(inputs.size(), base + group.worldSize());
+        }
+
+        /** Frees the tiles no one took (a decode that failed or was cancelled). */
+        void release() {
+            ready.forEach(Scopes::release);
+            ready.clear();
         }
     }
 

@@ -118,7 +118,7 @@ class TiledDecodeTest {
     }
 
     /** [B, C, T, h, w] with channel 0 = latent frame, 1 = latent row, 2 = latent column, the rest 0. */
-    private static Tensor coordinates(long[] s) {
+    static Tensor coordinates(long[] s) {
         Tensor z = torch.zeros(s);
         for (int axis = 0; axis < 3; axis++) {
             long[] view = {1, 1, 1, 1, 1};
@@ -133,7 +133,7 @@ class TiledDecodeTest {
      * The decoder's geometry without its arithmetic: latent frame 0 → one video frame, later ones → 4 each, each latent
      * pixel → 8 × 8; the first 3 channels.
      */
-    private static Tensor nearest(Tensor z) {
+    static Tensor nearest(Tensor z) {
         Tensor rgb = z.narrow(1, 0, 3);
         long t = z.size(2);
         Tensor frames = t == 1 ? rgb : torch.cat(new TensorVector(rgb.narrow(2, 0, 1),
