@@ -10,8 +10,9 @@ mvn -B -q -o install -DskipTests
 rm -rf .gpu/lib && mkdir -p .gpu/lib
 mvn -B -q -o -pl hunyuan-bench dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$PWD/.gpu/lib"
 cp hunyuan-*/target/hunyuan-*-SNAPSHOT.jar .gpu/lib/
-# test jars are not shipped, except the sampler's: PipelineGpuCheck runs its golden case (PipelineCase)
-find .gpu/lib -name '*-tests.jar' ! -name 'hunyuan-sampler-*-tests.jar' -delete
+# test jars are not shipped, except the sampler's (PipelineGpuCheck runs its golden case, PipelineCase) and the nn
+# module's (NcclGpuCheck runs its collective checks)
+find .gpu/lib -name '*-tests.jar' ! -name 'hunyuan-sampler-*-tests.jar' ! -name 'hunyuan-nn-*-tests.jar' -delete
 # Log output on the GPU machine.
 mvn -B -q -o dependency:copy -Dartifact=org.slf4j:slf4j-simple:2.0.17 -DoutputDirectory="$PWD/.gpu/lib"
 # Natives are useless there (and too big to upload).
