@@ -96,6 +96,9 @@ public final class AttentionGpuCheck {
                     ok &= checkCase(out, dev, c, offset, kernel);
                 }
             }
+            if (kernel) {
+                ok &= checkQuantizers(out, dev, cases);
+            }
             ok &= checkDits(out, dev, golden, ditTiny);
         }
         return ok;
@@ -199,6 +202,52 @@ public final class AttentionGpuCheck {
                     keyOffset == 0 ? "Gaussian" : "K offset ×" + (int) keyOffset, kernelCells, ok ? "yes" : "NO");
             return ok;
         }
+    }
+
+    /**
+     * The quantization kernels ({@link QuantizedAttention#prepare}) against the torch ops they replace
+     * ({@link QuantizedAttention#quantize}, V in the kernel's layout): Q and V must match exactly, K (whose mean over
+     * the tokens is summed in another order) within one INT8 step. Returns whether every case did.
+     */
+    private static boolean checkQuantizers(PrintStream out, Device dev, List<long[]> cases) {
+        QuantizedAttention.Kernels kernels = QuantizedAttention.compileKernels(Math.max(dev.index(), 0));
+        out.printf(Locale.ROOT, "%nThe quantization kernels against the torch ops (bf16 inputs, keys offset ×30 per "
+                + "channel)%n%n");
+        out.println("| B×H×L | Q values differing | Q scales: max rel. diff | K: max abs diff | K scales: max rel. diff "
+                + "| V bytes differing | V scales: max rel. diff | ok |");
+        out.println("|---|---|---|---|---|---|---|---|");
+        boolean ok = true;
+        for (long[] c : cases) {
+            try (PointerScope scope = new PointerScope()) {
+                torch.manual_seed(5);
+                TensorOptions bf16 = new TensorOptions(dev).dtype(new ScalarTypeOptional(ScalarType.BFloat16));
+                long[] shape = {c[0], c[2], c[1], HEAD_DIM};
+                Tensor q = torch.randn(shape, bf16);
+                Tensor k = torch.randn(shape, bf16).add(torch.randn(new long[]{1, 1, c[1], HEAD_DIM}, bf16)
+                        .mul(new Scalar(30.0)));
+                Tensor v = torch.randn(shape, bf16);
+                QuantizedAttention.Quantized torchOps = QuantizedAttention.quantize(q, k, v);
+                QuantizedAttention.Operands fused = QuantizedAttention.prepare(q, k, v, kernels);
+                long qDiff = torchOps.q().ne(fused.q()).sum().item_long();
+                double qScale = relDiff(fused.qScale(), torchOps.qScale());
+                double kDiff = torchOps.k().to(ScalarType.Int).sub(fused.k().to(ScalarType.Int)).abs().max()
+                        .item_double();
+                double kScale = relDiff(fused.kScale(), torchOps.kScale());
+                long vDiff = QuantizedAttention.kernelV(torchOps.v()).ne(fused.vT()).sum().item_long();
+                double vScale = relDiff(fused.vScale(), torchOps.vScale());
+                boolean caseOk = qDiff == 0 && qScale == 0 && kDiff <= 1 && kScale <= 1e-3 && vDiff == 0
+                        && vScale <= 1e-6;
+                out.printf(Locale.ROOT, "| %d×%d×%d | %d | %.1e | %.0f | %.1e | %d | %.1e | %s |%n", c[0], c[1], c[2],
+                        qDiff, qScale, kDiff, kScale, vDiff, vScale, caseOk ? "yes" : "NO");
+                ok &= caseOk;
+            }
+        }
+        return ok;
+    }
+
+    /** max |a − b| / |b|. */
+    private static double relDiff(Tensor a, Tensor b) {
+        return a.sub(b).abs().div(b.abs()).max().item_double();
     }
 
     /** {cosine, relative L1} of {@code actual} against {@code expected}. */

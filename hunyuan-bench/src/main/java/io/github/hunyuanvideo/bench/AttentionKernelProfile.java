@@ -1,7 +1,6 @@
 package io.github.hunyuanvideo.bench;
 
 import io.github.hunyuanvideo.dit.QuantizedAttention;
-import io.github.hunyuanvideo.nn.CudaKernel;
 import io.github.hunyuanvideo.nn.CudaMemory;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -63,14 +62,16 @@ public final class AttentionKernelProfile {
                     QuantizedAttention.HEAD_DIM);
             System.out.println("| part | ms | TOPS |");
             System.out.println("|---|---|---|");
-            row("quantize (torch ops)", median(iters, () -> QuantizedAttention.quantize(q, k, v)), 0);
+            QuantizedAttention.Kernels kernels = QuantizedAttention.compileKernels(0);
+            row("quantize (torch ops, the reference's)", median(iters, () -> QuantizedAttention.quantize(q, k, v)), 0);
+            row("quantize (kernels)", median(iters, () -> QuantizedAttention.prepare(q, k, v, kernels)), 0);
             DitBench.selectSdp("cudnn");
             Tensor qh = q.transpose(1, 2);
             Tensor kh = k.transpose(1, 2);
             Tensor vh = v.transpose(1, 2);
             row("cuDNN bf16 SDPA", DitBench.timeSdpa(qh, kh, vh), flops);
             DitBench.selectSdp("default");
-            QuantizedAttention.Quantized z = QuantizedAttention.quantize(q, k, v);
+            QuantizedAttention.Operands z = QuantizedAttention.prepare(q, k, v, kernels);
             Tensor exact = torch.scaled_dot_product_attention(float32Heads(qh), float32Heads(kh), float32Heads(vh),
                     new TensorOptional(), 0.0, false, new DoubleOptional(), false).transpose(1, 2);
             System.out.println();
@@ -80,16 +81,19 @@ public final class AttentionKernelProfile {
             Tensor first = null;
             for (String variant : variants) {
                 String[] defines = variant.isBlank() ? new String[0] : variant.split(",");
-                CudaKernel kernel = QuantizedAttention.compileKernel(0, defines);
-                Tensor out = QuantizedAttention.attend(z, kernel);
+                QuantizedAttention.Kernels variantKernels = QuantizedAttention.compileKernels(0, defines);
+                Tensor out = QuantizedAttention.attend(z, variantKernels);
                 out.retainReference();
-                double ms = median(iters, () -> QuantizedAttention.attend(z, kernel));
+                double ms = median(iters, () -> QuantizedAttention.attend(z, variantKernels));
                 double diff = first == null ? 0 : out.to(ScalarType.Float).sub(first.to(ScalarType.Float)).abs()
                         .max().item_double();
                 if (first == null) {
                     first = out;
                 }
-                String[] ptxas = ptxas(kernel.compileLog());
+                String[] ptxas = ptxas(variantKernels.compileLog());
+                if (ptxas[0].equals("?")) {
+                    System.err.println("no register figures in NVRTC's log:\n" + variantKernels.compileLog());
+                }
                 double[] accuracy = AttentionGpuCheck.compare(out.narrow(2, 0, CHECKED_HEADS).to(ScalarType.Float),
                         exact);
                 System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f | %.0f | %.2e | %.5f | %.4f |%n",
@@ -109,11 +113,15 @@ public final class AttentionKernelProfile {
                 flops == 0 ? "–" : String.format(Locale.ROOT, "%.0f", flops / ms / 1e9));
     }
 
-    /** {registers, spill store bytes} from ptxas's {@code -v} lines, "?" where absent. */
+    /** {registers, spill store bytes} of the attention kernel from ptxas's {@code -v} lines, "?" where absent. */
     private static String[] ptxas(String log) {
         String registers = "?";
         String spills = "?";
-        Matcher m = PTXAS.matcher(log);
+        // The log covers every kernel of the source: keep the attention kernel's part.
+        int from = log.indexOf("entry function 'int8_attention'");
+        int to = from < 0 ? -1 : log.indexOf("entry function", from + 1);
+        String part = from < 0 ? "" : log.substring(from, to < 0 ? log.length() : to);
+        Matcher m = PTXAS.matcher(part);
         while (m.find()) {
             if (m.group(1) != null) {
                 registers = m.group(1);

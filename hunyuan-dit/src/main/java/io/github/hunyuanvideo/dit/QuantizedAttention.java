@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,7 +63,7 @@ public final class QuantizedAttention {
     static final double INT8_MAX = 127;
     static final double E4M3_MAX = 448;
     /** Floor of a scale, so that an all-zero block quantizes to zeros instead of 0/0. */
-    private static final double MIN_SCALE = 1e-30;
+    static final double MIN_SCALE = 1e-30;
     private static final Logger LOG = LoggerFactory.getLogger(QuantizedAttention.class);
 
     private QuantizedAttention() {
@@ -175,11 +176,11 @@ public final class QuantizedAttention {
 
     /** Whether {@link #attend} runs the 8-bit kernel on {@code device} (compiling it on first use). */
     public static boolean kernelAvailable(int device) {
-        return CudaMemory.available() && Kernels.get(device).isPresent();
+        return CudaMemory.available() && Compiled.get(device).isPresent();
     }
 
     /**
-     * 8-bit attention with the CUDA kernel; where it is unavailable (no CUDA, not Hopper, compile or load failure:
+     * 8-bit attention with the CUDA kernels; where they are unavailable (no CUDA, not Hopper, compile or load failure:
      * logged once) bf16 SDPA instead.
      *
      * @param q {@code [B, L, H, D]} on a CUDA device with D ≤ {@value #HEAD_DIM}, any dtype and strides
@@ -191,12 +192,13 @@ public final class QuantizedAttention {
             return Scopes.scoped(() -> JointAttention.sdpa(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16),
                     v.to(ScalarType.BFloat16)).transpose(1, 2).contiguous());
         }
+        Kernels kernels = Compiled.get(device).orElseThrow();
         long dim = q.size(3);
         if (dim == HEAD_DIM) {
-            return Scopes.scoped(() -> attend(quantize(q, k, v), Kernels.get(device).orElseThrow()));
+            return Scopes.scoped(() -> attend(prepare(q, k, v, kernels), kernels));
         }
-        return Scopes.scoped(() -> attend(quantize(padChannels(q), padChannels(k), padChannels(v)),
-                Kernels.get(device).orElseThrow(), dim).narrow(3, 0, dim).contiguous());
+        return Scopes.scoped(() -> attend(prepare(padChannels(q), padChannels(k), padChannels(v), dim, kernels),
+                kernels).narrow(3, 0, dim).contiguous());
     }
 
     /** {@code [B, L, H, D]} → {@code [B, L, H, 128]}, zero channels after D. */
@@ -207,44 +209,116 @@ public final class QuantizedAttention {
         return out;
     }
 
+    /** The compiled CUDA kernels of one device: the attention and the quantizers of its operands. */
+    public record Kernels(CudaKernel attention, CudaKernel quantizeInt8, CudaKernel quantizeE4m3) {
+        /** NVRTC's log of the compilation (ptxas's registers and spills per kernel). */
+        public String compileLog() {
+            return attention.compileLog();
+        }
+    }
+
     /**
-     * Runs {@code kernel} (one {@link #compileKernel} made) on quantized operands on their CUDA device: the second half
-     * of {@link #attend(Tensor, Tensor, Tensor)}, for benchmarks that time the two halves.
-     *
-     * @return bf16 {@code [B, L, H, D]} contiguous
+     * The attention kernel's operands: {@code q}, {@code k} INT8 {@code [N, padded, 128]} ({@code N = B·H},
+     * {@code padded} the length rounded up to {@value #ROWS_PER_LAUNCH_BLOCK}, zero rows after {@code length}) with
+     * float scales {@code [N, padded/64]}, K smoothed; {@code vT} FP8 e4m3 {@code [N, 128, padded]} in the layout of
+     * {@link #kernelV} with float scales {@code [N, 128]}; {@code dim} the heads' real channels (≤ 128, the rest zero).
      */
-    public static Tensor attend(Quantized z, CudaKernel kernel) {
-        return attend(z, kernel, HEAD_DIM);
-    }
-
-    /** {@link #attend(Quantized, CudaKernel)} for heads of {@code dim} channels zero-padded to {@value #HEAD_DIM}. */
-    private static Tensor attend(Quantized z, CudaKernel kernel, long dim) {
-        return Scopes.scoped(() -> {
-            long n = z.q().size(0);
-            if (n > 65535) {
-                throw new IllegalArgumentException("batch·heads " + n + " exceeds the kernel's grid (65535)");
-            }
-            Tensor out = torch.empty(new long[]{z.batch(), z.length(), z.heads(), HEAD_DIM},
-                    new TensorOptions(z.q().device()).dtype(new ScalarTypeOptional(ScalarType.BFloat16)),
-                    new MemoryFormatOptional());
-            long padded = z.q().size(1);
-            // Scores in base 2: the kernel's exponentials are exp2.
-            float scoreScale = (float) (1 / Math.sqrt(dim) / Math.log(2));
-            kernel.launch((int) (padded / ROWS_PER_LAUNCH_BLOCK), (int) n, 256, z.q(), z.qScale(), z.k(),
-                    z.kScale(), kernelV(z.v()), z.vScale(), out, (int) z.length(), (int) padded, (int) z.heads(),
-                    scoreScale);
-            return out;
-        });
+    public record Operands(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor vT, Tensor vScale, long batch,
+                           long length, long heads, long dim) {
     }
 
     /**
-     * Compiles the kernel for {@code device} (Hopper only: the code is {@code sm_90a}) with NVRTC.
+     * Quantizes {@code [B, L, H, 128]} q/k/v on their CUDA device with the quantization kernels: one pass per tensor
+     * (and torch's mean and extrema over the tokens for K's smoothing and V's scales), the same values as
+     * {@link #quantize} up to the rounding of K's mean. bf16, fp16 and float32 inputs are read as they are (others
+     * are copied to float32, and rows off 16-byte boundaries to a contiguous copy).
+     */
+    public static Operands prepare(Tensor q, Tensor k, Tensor v, Kernels kernels) {
+        return prepare(q, k, v, HEAD_DIM, kernels);
+    }
+
+    private static Operands prepare(Tensor q, Tensor k, Tensor v, long dim, Kernels kernels) {
+        long batch = q.size(0);
+        long len = q.size(1);
+        long heads = q.size(2);
+        long n = batch * heads;
+        if (n > 65535) {
+            throw new IllegalArgumentException("batch·heads " + n + " exceeds the kernels' grid (65535)");
+        }
+        long padded = ceilDiv(len, ROWS_PER_LAUNCH_BLOCK) * ROWS_PER_LAUNCH_BLOCK;
+        Tensor qb = kernelInput(q);
+        Tensor kb = kernelInput(k);
+        Tensor vb = kernelInput(v);
+        TensorOptions f32 = new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.Float));
+        TensorOptions i8 = new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.Char));
+        TensorOptions u8 = new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.Byte));
+        // [B, 1, H, D] float means over the tokens, read as [N, D]
+        Tensor kMean = kb.mean(new long[]{1}, true, new ScalarTypeOptional(ScalarType.Float)).contiguous();
+        Tensor vScale = vb.amax(new long[]{1}, false).to(ScalarType.Float).maximum(vb.amin(new long[]{1}, false)
+                        .to(ScalarType.Float).neg()).div(new Scalar(E4M3_MAX))
+                .clamp(new ScalarOptional(new Scalar(MIN_SCALE)), new ScalarOptional()).reshape(n, HEAD_DIM);
+        Tensor qi8 = torch.empty(new long[]{n, padded, HEAD_DIM}, i8, new MemoryFormatOptional());
+        Tensor ki8 = torch.empty(new long[]{n, padded, HEAD_DIM}, i8, new MemoryFormatOptional());
+        Tensor qScale = torch.empty(new long[]{n, padded / BLOCK}, f32, new MemoryFormatOptional());
+        Tensor kScale = torch.empty(new long[]{n, padded / BLOCK}, f32, new MemoryFormatOptional());
+        Tensor vT = torch.empty(new long[]{n, HEAD_DIM, padded}, u8, new MemoryFormatOptional());
+        int grid = (int) (padded / BLOCK);
+        kernels.quantizeInt8().launch(grid, (int) n, 256, qb, inputType(qb), qb.stride(0), qb.stride(1),
+                qb.stride(2), (int) heads, (int) len, (int) padded, 0L, qi8, qScale);
+        kernels.quantizeInt8().launch(grid, (int) n, 256, kb, inputType(kb), kb.stride(0), kb.stride(1),
+                kb.stride(2), (int) heads, (int) len, (int) padded, kMean, ki8, kScale);
+        kernels.quantizeE4m3().launch(grid, (int) n, 256, vb, inputType(vb), vb.stride(0), vb.stride(1),
+                vb.stride(2), (int) heads, (int) len, (int) padded, vScale, vT);
+        return new Operands(qi8, qScale, ki8, kScale, vT, vScale, batch, len, heads, dim);
+    }
+
+    /**
+     * {@code x} as the quantization kernels read it: bf16, fp16 or float32 as it is (others become float32), unit
+     * channel stride, rows on 16-byte boundaries (else a contiguous copy).
+     */
+    private static Tensor kernelInput(Tensor x) {
+        ScalarType type = x.scalar_type();
+        Tensor t = type == ScalarType.BFloat16 || type == ScalarType.Half || type == ScalarType.Float ? x
+                : x.to(ScalarType.Float);
+        long perRow = 16 / t.element_size();
+        boolean aligned = t.stride(3) == 1 && t.stride(0) % perRow == 0 && t.stride(1) % perRow == 0
+                && t.stride(2) % perRow == 0 && t.data_ptr().address() % 16 == 0;
+        return aligned ? t : t.contiguous();
+    }
+
+    /** The quantization kernels' code of {@code x}'s dtype (BF16, F16, F32 in the source). */
+    private static int inputType(Tensor x) {
+        ScalarType type = x.scalar_type();
+        return type == ScalarType.BFloat16 ? 0 : type == ScalarType.Half ? 1 : 2;
+    }
+
+    /**
+     * Runs the attention kernel on prepared operands on their CUDA device: the second half of
+     * {@link #attend(Tensor, Tensor, Tensor)}, for benchmarks that time the two halves or compare kernel variants.
+     *
+     * @return bf16 {@code [B, L, H, 128]} contiguous
+     */
+    public static Tensor attend(Operands z, Kernels kernels) {
+        Tensor out = torch.empty(new long[]{z.batch(), z.length(), z.heads(), HEAD_DIM},
+                new TensorOptions(z.q().device()).dtype(new ScalarTypeOptional(ScalarType.BFloat16)),
+                new MemoryFormatOptional());
+        long padded = z.q().size(1);
+        // Scores in base 2: the kernel's exponentials are exp2.
+        float scoreScale = (float) (1 / Math.sqrt(z.dim()) / Math.log(2));
+        kernels.attention().launch((int) (padded / ROWS_PER_LAUNCH_BLOCK), (int) z.q().size(0), 256, z.q(),
+                z.qScale(), z.k(), z.kScale(), z.vT(), z.vScale(), out, (int) z.length(), (int) padded,
+                (int) z.heads(), scoreScale);
+        return out;
+    }
+
+    /**
+     * Compiles the kernels for {@code device} (Hopper only: the code is {@code sm_90a}) with NVRTC.
      *
      * @param defines preprocessor definitions such as {@code MIN_BLOCKS=2} (tuning knobs of the source), none for
-     *                the kernel {@link #attend(Tensor, Tensor, Tensor)} uses
+     *                the kernels {@link #attend(Tensor, Tensor, Tensor)} uses
      * @throws IllegalStateException if NVRTC or the driver fails
      */
-    public static CudaKernel compileKernel(int device, String... defines) {
+    public static Kernels compileKernels(int device, String... defines) {
         String[] options = new String[3 + defines.length];
         // A cubin for sm_90a: loaded as is (no driver JIT); -v puts registers and spills in the compile log.
         options[0] = "--gpu-architecture=sm_90a";
@@ -253,14 +327,16 @@ public final class QuantizedAttention {
         for (int i = 0; i < defines.length; i++) {
             options[3 + i] = "-D" + defines[i];
         }
-        return CudaKernel.compile(kernelSource(), "int8_attention.cu", "int8_attention", device, options);
+        Map<String, CudaKernel> k = CudaKernel.compileAll(kernelSource(), "int8_attention.cu",
+                List.of("int8_attention", "quantize_int8", "quantize_e4m3"), device, options);
+        return new Kernels(k.get("int8_attention"), k.get("quantize_int8"), k.get("quantize_e4m3"));
     }
 
     /**
      * V {@code [N, padded, D]} (FP8) in the kernel's layout: channel-major {@code [N, D, padded]}, the keys of every 16
-     * in {@link #KEY_OF} order.
+     * in {@link #KEY_OF} order (what the quantization kernel writes; this is its torch-ops definition).
      */
-    static Tensor kernelV(Tensor v8) {
+    public static Tensor kernelV(Tensor v8) {
         long n = v8.size(0);
         long padded = v8.size(1);
         long dim = v8.size(2);
@@ -287,17 +363,17 @@ public final class QuantizedAttention {
     }
 
     /**
-     * The compiled kernel per device, or empty once it failed there. A nested class, loaded only on the CUDA path,
+     * The compiled kernels per device, or empty once they failed there. A nested class, loaded only on the CUDA path,
      * because {@link CudaKernel} touches CUDA-only natives.
      */
-    private static final class Kernels {
-        private static final Map<Integer, Optional<CudaKernel>> BY_DEVICE = new ConcurrentHashMap<>();
+    private static final class Compiled {
+        private static final Map<Integer, Optional<Kernels>> BY_DEVICE = new ConcurrentHashMap<>();
 
-        static Optional<CudaKernel> get(int device) {
-            return BY_DEVICE.computeIfAbsent(device, Kernels::load);
+        static Optional<Kernels> get(int device) {
+            return BY_DEVICE.computeIfAbsent(device, Compiled::load);
         }
 
-        private static Optional<CudaKernel> load(int device) {
+        private static Optional<Kernels> load(int device) {
             try {
                 int capability = CudaKernel.computeCapability(device);
                 // sm_90a code runs only on compute capability 9.0 (H100/H200).
@@ -306,7 +382,7 @@ public final class QuantizedAttention {
                             + "using SDPA", device, capability / 10, capability % 10);
                     return Optional.empty();
                 }
-                return Optional.of(compileKernel(device));
+                return Optional.of(compileKernels(device));
             } catch (RuntimeException | LinkageError e) {
                 LOG.warn("8-bit attention kernel unavailable on device {}, using SDPA: {}", device, e.getMessage());
                 return Optional.empty();

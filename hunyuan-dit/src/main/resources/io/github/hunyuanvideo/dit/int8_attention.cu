@@ -38,6 +38,9 @@
 // subtract instead of a conversion instruction, which runs at a quarter of their rate (the exponentials' unit).
 #define MAGIC_BITS 0x4B400000
 #define MAGIC 12582912.0f
+#ifndef DEFER
+#define DEFER 0
+#endif
 #define BUFFERS 3  // K/V tiles in shared memory: the one in use, the next one (scores issued early), one loading
 
 __device__ __forceinline__ unsigned int smem_address(const void* p) {
@@ -200,8 +203,13 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         const signed char* __restrict__ k, const float* __restrict__ kScale,
         const unsigned char* __restrict__ vT, const float* __restrict__ vScale,
         unsigned short* __restrict__ out, int len, int padded, int heads, float scoreScale) {
+#if DEFER
+    __shared__ __align__(128) unsigned char ks[2][TILE_BYTES];
+    __shared__ __align__(128) unsigned char vs[3][TILE_BYTES];
+#else
     __shared__ __align__(128) unsigned char ks[BUFFERS][TILE_BYTES];
     __shared__ __align__(128) unsigned char vs[BUFFERS][TILE_BYTES];
+#endif
 
     const int tid = threadIdx.x;
     const int warp = tid >> 5;
@@ -219,26 +227,45 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
     const unsigned int vsBase = smem_address(vs);
 
     // Each thread copies 2 of the 512 16-byte chunks of a K tile and 2 of a V tile.
-    auto load_tile = [&](int tile, int buffer) {
+    // Core-matrix order: chunk c lands at byte 16·c; 8 consecutive chunks are the same 16 bytes of 8 rows.
+    auto load_keys = [&](int tile, int buffer) {
 #pragma unroll
         for (int i = 0; i < 2; i++) {
             const int chunk = tid + i * THREADS;
-            // Core-matrix order: chunk c lands at byte 16·c; 8 consecutive chunks are the same 16 bytes of 8 rows.
             const int key = (chunk & 7) | ((chunk >> 6) << 3);
             const int part = (chunk >> 3) & 7;
             copy16(ksBase + buffer * TILE_BYTES + chunk * 16,
                    kHead + ((long) tile * BLOCK_N + key) * HEAD_DIM + part * 16);
+        }
+    };
+    auto load_values = [&](int tile, int buffer) {
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            const int chunk = tid + i * THREADS;
             const int channel = (chunk & 7) | ((chunk >> 5) << 3);
             const int quarter = (chunk >> 3) & 3;
             copy16(vsBase + buffer * TILE_BYTES + chunk * 16,
                    vHead + (long) channel * padded + tile * BLOCK_N + quarter * 16);
         }
+    };
+    auto load_tile = [&](int tile, int buffer) {
+        load_keys(tile, buffer);
+        load_values(tile, buffer);
         asm volatile("cp.async.commit_group;");
     };
+#if DEFER
+    load_keys(0, 0);
+    load_values(0, 0);
+    if (tiles > 1) {
+        load_keys(1, 1);
+    }
+    asm volatile("cp.async.commit_group;");
+#else
     load_tile(0, 0);
     if (tiles > 1) {
         load_tile(1, 1);
     }
+#endif
 
     // Q fragments of rows firstRow + g and + 8, for the 4 k-steps of 32 channels.
     unsigned int qa[4][4];
@@ -274,30 +301,87 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
-    // acc = P · V of a tile, queued.
+    // acc = P · V of a tile (acc += with DEFER), queued.
     auto issue_values = [&](int buffer, const unsigned int (&pa)[2][4], float (&acc)[64]) {
         const unsigned int vTile = vsBase + buffer * TILE_BYTES;
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-            wgmma_e4m3(acc, pa[h], descriptor(vTile + h * 2 * V_LEADING, V_LEADING, V_STRIDE_BYTES), h);
+            wgmma_e4m3(acc, pa[h], descriptor(vTile + h * 2 * V_LEADING, V_LEADING, V_STRIDE_BYTES), DEFER | h);
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
 
+#if DEFER
+    asm volatile("cp.async.wait_group 0;");
+#else
     if (tiles > 1) {
         asm volatile("cp.async.wait_group 1;");  // tile 0 has landed
     } else {
         asm volatile("cp.async.wait_group 0;");
     }
+#endif
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // cp.async's writes, seen by wgmma
     __syncthreads();
     int s[32];
     issue_scores(0, s);
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+    // The key scales are read a tile ahead: a global load in the softmax's path would stall it every tile.
+    const float* kScales = kScale + (long) bh * quantBlocks;
+    float nextKeyScale = kScales[0];
+#if DEFER
+    // One tile: its scores are in cur, the next tile's are queued into nxt; P·V accumulates into O on the tensor
+    // cores and is waited for only after the next tile's softmax. pa alternates: the queued P·V still reads the last.
+    auto step = [&](int tile, int (&cur)[32], int (&nxt)[32], unsigned int (&pa)[2][4]) {
+        const float keyScale = nextKeyScale;
+        if (tile + 1 < tiles) {
+            nextKeyScale = kScales[tile + 1];
+        }
+        asm volatile("cp.async.wait_group 0;");  // K of tile + 1 and V of tile have landed
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+        __syncthreads();  // ... for every thread; every warpgroup's scores of tile and P·V of tile − 2 are done
+        if (tile + 2 < tiles) {
+            load_keys(tile + 2, tile % 2);
+        }
+        if (tile + 1 < tiles) {
+            load_values(tile + 1, (tile + 1) % 3);
+        }
+        asm volatile("cp.async.commit_group;");
+        if (tile + 1 < tiles) {
+            issue_scores((tile + 1) % 2, nxt);
+        }
+        float alpha0, alpha1;
+        softmax_tile(cur, tile * BLOCK_N, len, t, rowScale * keyScale, m0, m1, l0, l1, alpha0, alpha1, pa);
+        // P·V of tile − 1 is in o (queued before the scores of tile + 1, if any)
+        if (tile + 1 < tiles) {
+            asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+        } else {
+            asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+        }
+#pragma unroll
+        for (int i = 0; i < 64; i++) {
+            o[i] *= (i & 2) ? alpha1 : alpha0;
+        }
+        issue_values(tile % 3, pa, o);
+        asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");  // the scores of tile + 1 are in nxt
+    };
+    int s2[32];
+    unsigned int paA[2][4], paB[2][4];
+    for (int tile = 0; tile < tiles; tile += 2) {
+        step(tile, s, s2, paA);
+        if (tile + 1 < tiles) {
+            step(tile + 1, s2, s, paB);
+        }
+    }
+    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+#else
     // One tile: its scores are in cur, the next tile's are queued into nxt.
     auto step = [&](int tile, int (&cur)[32], int (&nxt)[32]) {
         const int buffer = tile % BUFFERS;
+        const float keyScale = nextKeyScale;
+        if (tile + 1 < tiles) {
+            nextKeyScale = kScales[tile + 1];
+        }
         asm volatile("cp.async.wait_group 0;");  // tile + 1 has landed
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
         __syncthreads();  // ... for every thread, and every warp is done with tile − 1's buffer
@@ -309,8 +393,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         }
         float alpha0, alpha1;
         unsigned int pa[2][4];
-        softmax_tile(cur, tile * BLOCK_N, len, t, rowScale * kScale[(long) bh * quantBlocks + tile], m0, m1, l0,
-                     l1, alpha0, alpha1, pa);
+        softmax_tile(cur, tile * BLOCK_N, len, t, rowScale * keyScale, m0, m1, l0, l1, alpha0, alpha1, pa);
         float acc[64];
         issue_values(buffer, pa, acc);
         asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
@@ -326,6 +409,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
             step(tile + 1, s2, s);
         }
     }
+
+#endif
 
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
     l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
@@ -352,4 +437,162 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
             out1[c / 2] = pack_bf16(o[4 * n + 2] * inv1 * s0, o[4 * n + 3] * inv1 * s1);
         }
     }
+}
+
+// ---- Quantization of the kernel's operands (QuantizedAttention.quantize in one pass per tensor) ----
+// Input x: [B, L, H, 128] of `dtype` (BF16, F16 or F32 below) with any token, head and batch strides (elements, rows
+// on 16-byte boundaries) and unit channel stride: read as it is, so that K's smoothing subtracts its mean at the
+// input's own precision. A thread block takes 64 tokens of one (batch, head) n = b·H + h; thread i holds token i / 4,
+// channels 32·(i % 4) .. + 31.
+#define QUANT_THREADS 256
+#define BF16 0
+#define F16 1
+#define F32 2
+#define MIN_SCALE 1e-30f
+
+struct __align__(16) Bytes16 {  // one 16-byte load or store (NVRTC has no vector-type header by default)
+    unsigned int x, y, z, w;
+};
+
+__device__ __forceinline__ float bf16_to_float(unsigned int bits) {
+    return __uint_as_float(bits << 16);
+}
+
+__device__ __forceinline__ float f16_to_float(unsigned int bits) {
+    float f;
+    asm("{ .reg .f16 h; mov.b16 h, %1; cvt.f32.f16 %0, h; }" : "=f"(f) : "h"((unsigned short) bits));
+    return f;
+}
+
+// The thread's 32 values of its token (0 past len).
+__device__ __forceinline__ void load_token(const void* x, int dtype, long batchStride, long tokenStride,
+                                           long headStride, int heads, int len, float (&value)[32]) {
+    const int n = blockIdx.y;
+    const int token = blockIdx.x * QBLOCK + threadIdx.x / 4;
+    const int first = 32 * (threadIdx.x % 4);
+    if (token >= len) {
+#pragma unroll
+        for (int j = 0; j < 32; j++) {
+            value[j] = 0.0f;
+        }
+        return;
+    }
+    const long offset = (long) (n / heads) * batchStride + (long) token * tokenStride + (long) (n % heads) * headStride
+                        + first;
+    if (dtype == F32) {
+        const Bytes16* row = (const Bytes16*) ((const float*) x + offset);
+#pragma unroll
+        for (int part = 0; part < 8; part++) {
+            const Bytes16 w = row[part];
+            value[4 * part] = __uint_as_float(w.x);
+            value[4 * part + 1] = __uint_as_float(w.y);
+            value[4 * part + 2] = __uint_as_float(w.z);
+            value[4 * part + 3] = __uint_as_float(w.w);
+        }
+        return;
+    }
+    const Bytes16* row = (const Bytes16*) ((const unsigned short*) x + offset);
+#pragma unroll
+    for (int part = 0; part < 4; part++) {
+        const Bytes16 w = row[part];
+        const unsigned int words[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            value[8 * part + 2 * j] = dtype == BF16 ? bf16_to_float(words[j] & 0xFFFFu) : f16_to_float(words[j]);
+            value[8 * part + 2 * j + 1] = dtype == BF16 ? bf16_to_float(words[j] >> 16) : f16_to_float(words[j] >> 16);
+        }
+    }
+}
+
+// The maximum of v over the thread block.
+__device__ __forceinline__ float block_max(float v) {
+    __shared__ float warpMax[QUANT_THREADS / 32];
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) {
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+    }
+    if (threadIdx.x % 32 == 0) {
+        warpMax[threadIdx.x / 32] = v;
+    }
+    __syncthreads();
+    float m = warpMax[0];
+#pragma unroll
+    for (int w = 1; w < QUANT_THREADS / 32; w++) {
+        m = fmaxf(m, warpMax[w]);
+    }
+    return m;
+}
+
+// Q or K to INT8 with one scale per 64 tokens: out [N, padded, 128], scale [N, padded/64]; mean [N, 128] (float) is
+// subtracted first when given (K's smoothing), null otherwise. Rows past len are zeros.
+extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_int8(
+        const void* __restrict__ x, int dtype, long batchStride, long tokenStride, long headStride, int heads,
+        int len, int padded, const float* __restrict__ mean, signed char* __restrict__ out,
+        float* __restrict__ scale) {
+    float value[32];
+    load_token(x, dtype, batchStride, tokenStride, headStride, heads, len, value);
+    const int n = blockIdx.y;
+    const int token = blockIdx.x * QBLOCK + threadIdx.x / 4;
+    const int first = 32 * (threadIdx.x % 4);
+    float amax = 0.0f;
+#pragma unroll
+    for (int j = 0; j < 32; j++) {
+        if (mean != nullptr && token < len) {
+            value[j] -= mean[(long) n * HEAD_DIM + first + j];
+        }
+        amax = fmaxf(amax, fabsf(value[j]));
+    }
+    // amax · (1/127), as torch's division by a scalar computes it (the reference's scales, bit for bit)
+    const float s = fmaxf(block_max(amax) * (1.0f / 127.0f), MIN_SCALE);
+    if (threadIdx.x == 0) {
+        scale[(long) n * (padded / QBLOCK) + blockIdx.x] = s;
+    }
+    unsigned int packed[8];
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        unsigned int word = 0;
+#pragma unroll
+        for (int b = 0; b < 4; b++) {
+            // x / s rounded half to even, as torch's round(): the same division, then rint.
+            const int q = max(-127, min(127, __float2int_rn(value[4 * j + b] / s)));
+            word |= ((unsigned int) q & 0xFFu) << (8 * b);
+        }
+        packed[j] = word;
+    }
+    Bytes16* row = (Bytes16*) (out + ((long) n * padded + token) * HEAD_DIM + first);
+    row[0] = Bytes16{packed[0], packed[1], packed[2], packed[3]};
+    row[1] = Bytes16{packed[4], packed[5], packed[6], packed[7]};
+}
+
+// V to FP8 e4m3 with one scale per channel (vScale [N, 128], given), written channel-major [N, 128, padded] with the
+// keys of every 16 in KEY_OF order (the attention kernel's B operand). Rows past len are zeros.
+extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_e4m3(
+        const void* __restrict__ x, int dtype, long batchStride, long tokenStride, long headStride, int heads,
+        int len, int padded, const float* __restrict__ vScale, unsigned char* __restrict__ vT) {
+    __shared__ __align__(16) unsigned char tile[HEAD_DIM][QBLOCK];
+    float value[32];
+    load_token(x, dtype, batchStride, tokenStride, headStride, heads, len, value);
+    const int n = blockIdx.y;
+    const int key = threadIdx.x / 4;
+    const int first = 32 * (threadIdx.x % 4);
+    // Where key κ of a 16-key group is stored: the inverse of KEY_OF.
+    const int k16 = key % 16;
+    const int position = key - k16 + (k16 < 8 ? (k16 / 2) * 4 + k16 % 2 : ((k16 - 8) / 2) * 4 + 2 + k16 % 2);
+#pragma unroll
+    for (int j = 0; j < 32; j += 2) {
+        const float a = value[j] / vScale[(long) n * HEAD_DIM + first + j];
+        const float b = value[j + 1] / vScale[(long) n * HEAD_DIM + first + j + 1];
+        unsigned short pair;
+        asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(pair) : "f"(b), "f"(a));
+        tile[first + j][position] = (unsigned char) (pair & 0xFFu);
+        tile[first + j + 1][position] = (unsigned char) (pair >> 8);
+    }
+    __syncthreads();
+    // Thread i writes 32 bytes: half i % 2 of channel i / 2's 64 keys.
+    const int channel = threadIdx.x / 2;
+    const int half = threadIdx.x % 2;
+    const Bytes16* from = (const Bytes16*) &tile[channel][32 * half];
+    Bytes16* to = (Bytes16*) (vT + ((long) n * HEAD_DIM + channel) * padded + blockIdx.x * QBLOCK + 32 * half);
+    to[0] = from[0];
+    to[1] = from[1];
 }

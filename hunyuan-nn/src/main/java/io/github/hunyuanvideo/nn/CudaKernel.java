@@ -17,6 +17,8 @@ import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch_cuda;
 
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -75,6 +77,17 @@ public final class CudaKernel {
      */
     public static CudaKernel compile(String source, String fileName, String kernelName, int device,
                                      String... options) {
+        return compileAll(source, fileName, List.of(kernelName), device, options).get(kernelName);
+    }
+
+    /**
+     * Compiles {@code source} once and loads each of {@code kernelNames} ({@code extern "C"} functions) from it.
+     *
+     * @return the kernels by name, in the order given
+     * @throws IllegalStateException as {@link #compile}
+     */
+    public static Map<String, CudaKernel> compileAll(String source, String fileName, List<String> kernelNames,
+                                                     int device, String... options) {
         try (PointerScope scope = new PointerScope()) {
             _nvrtcProgram program = new _nvrtcProgram();
             nvrtc(nvrtcCreateProgram(program, new BytePointer(source), new BytePointer(fileName), 0,
@@ -96,12 +109,17 @@ public final class CudaKernel {
                 CUmod_st module = new CUmod_st();
                 usePrimaryContext(device);
                 driver(cuModuleLoadData(module, cubin), "cuModuleLoadData(" + fileName + ")");
-                CUfunc_st function = new CUfunc_st();
-                driver(cuModuleGetFunction(function, module, kernelName), "cuModuleGetFunction(" + kernelName + ")");
                 // Handles of a module that lives as long as the process: outside any scope.
                 module.retainReference();
-                function.retainReference();
-                return new CudaKernel(function, (byte) device, log(program));
+                String compileLog = log(program);
+                Map<String, CudaKernel> kernels = new LinkedHashMap<>();
+                for (String name : kernelNames) {
+                    CUfunc_st function = new CUfunc_st();
+                    driver(cuModuleGetFunction(function, module, name), "cuModuleGetFunction(" + name + ")");
+                    function.retainReference();
+                    kernels.put(name, new CudaKernel(function, (byte) device, compileLog));
+                }
+                return kernels;
             } finally {
                 nvrtcDestroyProgram(program);
             }
