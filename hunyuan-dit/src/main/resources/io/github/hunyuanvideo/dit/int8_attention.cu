@@ -38,9 +38,6 @@
 // subtract instead of a conversion instruction, which runs at a quarter of their rate (the exponentials' unit).
 #define MAGIC_BITS 0x4B400000
 #define MAGIC 12582912.0f
-#ifndef DEFER
-#define DEFER 0
-#endif
 #define BUFFERS 3  // K/V tiles in shared memory: the one in use, the next one (scores issued early), one loading
 
 __device__ __forceinline__ unsigned int smem_address(const void* p) {
@@ -203,13 +200,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         const signed char* __restrict__ k, const float* __restrict__ kScale,
         const unsigned char* __restrict__ vT, const float* __restrict__ vScale,
         unsigned short* __restrict__ out, int len, int padded, int heads, float scoreScale) {
-#if DEFER
-    __shared__ __align__(128) unsigned char ks[2][TILE_BYTES];
-    __shared__ __align__(128) unsigned char vs[3][TILE_BYTES];
-#else
     __shared__ __align__(128) unsigned char ks[BUFFERS][TILE_BYTES];
     __shared__ __align__(128) unsigned char vs[BUFFERS][TILE_BYTES];
-#endif
 
     const int tid = threadIdx.x;
     const int warp = tid >> 5;
@@ -253,19 +245,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         load_values(tile, buffer);
         asm volatile("cp.async.commit_group;");
     };
-#if DEFER
-    load_keys(0, 0);
-    load_values(0, 0);
-    if (tiles > 1) {
-        load_keys(1, 1);
-    }
-    asm volatile("cp.async.commit_group;");
-#else
     load_tile(0, 0);
     if (tiles > 1) {
         load_tile(1, 1);
     }
-#endif
 
     // Q fragments of rows firstRow + g and + 8, for the 4 k-steps of 32 channels.
     unsigned int qa[4][4];
@@ -301,26 +284,22 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
-    // acc = P · V of a tile (acc += with DEFER), queued.
+    // acc = P · V of a tile, queued.
     auto issue_values = [&](int buffer, const unsigned int (&pa)[2][4], float (&acc)[64]) {
         const unsigned int vTile = vsBase + buffer * TILE_BYTES;
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-            wgmma_e4m3(acc, pa[h], descriptor(vTile + h * 2 * V_LEADING, V_LEADING, V_STRIDE_BYTES), DEFER | h);
+            wgmma_e4m3(acc, pa[h], descriptor(vTile + h * 2 * V_LEADING, V_LEADING, V_STRIDE_BYTES), h);
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
 
-#if DEFER
-    asm volatile("cp.async.wait_group 0;");
-#else
     if (tiles > 1) {
         asm volatile("cp.async.wait_group 1;");  // tile 0 has landed
     } else {
         asm volatile("cp.async.wait_group 0;");
     }
-#endif
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // cp.async's writes, seen by wgmma
     __syncthreads();
     int s[32];
@@ -329,52 +308,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
     // The key scales are read a tile ahead: a global load in the softmax's path would stall it every tile.
     const float* kScales = kScale + (long) bh * quantBlocks;
     float nextKeyScale = kScales[0];
-#if DEFER
-    // One tile: its scores are in cur, the next tile's are queued into nxt; P·V accumulates into O on the tensor
-    // cores and is waited for only after the next tile's softmax. pa alternates: the queued P·V still reads the last.
-    auto step = [&](int tile, int (&cur)[32], int (&nxt)[32], unsigned int (&pa)[2][4]) {
-        const float keyScale = nextKeyScale;
-        if (tile + 1 < tiles) {
-            nextKeyScale = kScales[tile + 1];
-        }
-        asm volatile("cp.async.wait_group 0;");  // K of tile + 1 and V of tile have landed
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-        __syncthreads();  // ... for every thread; every warpgroup's scores of tile and P·V of tile − 2 are done
-        if (tile + 2 < tiles) {
-            load_keys(tile + 2, tile % 2);
-        }
-        if (tile + 1 < tiles) {
-            load_values(tile + 1, (tile + 1) % 3);
-        }
-        asm volatile("cp.async.commit_group;");
-        if (tile + 1 < tiles) {
-            issue_scores((tile + 1) % 2, nxt);
-        }
-        float alpha0, alpha1;
-        softmax_tile(cur, tile * BLOCK_N, len, t, rowScale * keyScale, m0, m1, l0, l1, alpha0, alpha1, pa);
-        // P·V of tile − 1 is in o (queued before the scores of tile + 1, if any)
-        if (tile + 1 < tiles) {
-            asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
-        } else {
-            asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-        }
-#pragma unroll
-        for (int i = 0; i < 64; i++) {
-            o[i] *= (i & 2) ? alpha1 : alpha0;
-        }
-        issue_values(tile % 3, pa, o);
-        asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");  // the scores of tile + 1 are in nxt
-    };
-    int s2[32];
-    unsigned int paA[2][4], paB[2][4];
-    for (int tile = 0; tile < tiles; tile += 2) {
-        step(tile, s, s2, paA);
-        if (tile + 1 < tiles) {
-            step(tile + 1, s2, s, paB);
-        }
-    }
-    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-#else
     // One tile: its scores are in cur, the next tile's are queued into nxt.
     auto step = [&](int tile, int (&cur)[32], int (&nxt)[32]) {
         const int buffer = tile % BUFFERS;
@@ -410,7 +343,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         }
     }
 
-#endif
 
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
     l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
