@@ -3,15 +3,18 @@
 //   S = (Qi8 · Ki8ᵀ) · (sq · sk) · softmaxScale                  (INT8 products, int32 sums; one scale per 64 tokens)
 //   online softmax over 64-key tiles in float32 (base 2: scores are pre-multiplied by log2 e), running max m, sum l:
 //     m' = max(m, max_j S_j),  α = 2^(m − m'),  P_j = 2^(S_j − m') · 448,  l' = l·α + Σ_j P_j
-//     O' = O·α + Σ_j e4m3(P_j) · V8_j                                (FP8 products, float32 accumulation)
-//   out = bf16(O / l · vScale)                                        (V8: FP8 e4m3, one scale per channel)
+//     O' = O·α + Σ_j e4m3(P_j) · Vh_j + low(e4m3(P_j)) · Vl_j       (FP8 products, float32 accumulation)
+//   out = bf16(O / l · vScale)
+// V is two e4m3 terms, V / vScale ≈ Vh + Vl / 16 (one scale per channel), which takes V's rounding error from ≈ 2.6 %
+// to ≈ 0.2 %; low(p) = p / 16 where that is a normal e4m3 value (p ≥ 1/4), else 0 (low_part).
 // The P·V product of a tile is accumulated from zero and then added to O in float32 (two-level accumulation), so the
 // tensor cores' reduced-precision FP8 accumulation only ever sums 64 terms.
 //
 // Work split: a thread block takes 128 queries of one (batch, head); warps 0-3 and 4-7 are two warpgroups of 64 rows,
 // each warp 16 rows: its slice of the wgmma A operand, held in registers (Q, then P). K and V tiles of 64 keys are
-// triple-buffered in shared memory through cp.async and read by wgmma through matrix descriptors. The scores of the
-// next tile are queued on the tensor cores before the softmax of the current one, which they overlap.
+// double-buffered in shared memory through cp.async (K two tiles ahead, V one) and read by wgmma through matrix
+// descriptors. The scores of the next tile are queued on the tensor cores before the softmax of the current one,
+// which they overlap.
 //
 // The P operand is built from the score accumulators without a shuffle: a thread holds keys {8n + 2t, 8n + 2t + 1} of
 // each 8-key n-tile, and packs those of n-tiles (2i, 2i+1) as the 4 consecutive k indices 4t..4t+3 of its A fragment.
@@ -19,7 +22,8 @@
 // stored in the same order (QuantizedAttention.kernelV), and the sum over keys is unchanged.
 //
 // Layouts: q, k int8 [N, padded, 128] (N = batch·heads, padded a multiple of 128, zero rows from len on);
-// qScale, kScale float [N, padded/64]; vT e4m3 [N, 128, padded] (channel-major, keys in KEY_OF order per 16);
+// qScale, kScale float [N, padded/64]; vT e4m3 [N, 2, 128, padded] (high and low parts, channel-major, keys in
+// KEY_OF order per 16);
 // vScale float [N, 128]; out bf16 [batch, len, heads, 128] (the DiT's layout), rows >= len not written.
 // No header is included (NVRTC ships none by default).
 
@@ -38,7 +42,9 @@
 // subtract instead of a conversion instruction, which runs at a quarter of their rate (the exponentials' unit).
 #define MAGIC_BITS 0x4B400000
 #define MAGIC 12582912.0f
-#define BUFFERS 3  // K/V tiles in shared memory: the one in use, the next one (scores issued early), one loading
+// Tiles in shared memory, two of each: K is loaded two tiles ahead (the next tile's scores are issued before this
+// tile's softmax), V's two parts one tile ahead.
+#define BUFFERS 2
 
 __device__ __forceinline__ unsigned int smem_address(const void* p) {
     unsigned int a;
@@ -70,6 +76,14 @@ __device__ __forceinline__ unsigned int pack_bf16(float x0, float x1) {
     unsigned int r;
     asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(x1), "f"(x0));
     return r;
+}
+
+// The P operand of V's low part from 4 e4m3 P bytes (all >= 0): each byte with exponent field >= 5 (P >= 1/4) less 4
+// in the exponent (P / 16, exactly), the others 0 (P / 16 would be subnormal). QuantizedAttention.lowPart in torch ops.
+__device__ __forceinline__ unsigned int low_part(unsigned int p) {
+    const unsigned int normal = ((p + 0x58585858u) & 0x80808080u) >> 7;  // 1 in each byte >= 0x28; no carries: p < 0x80
+    const unsigned int shifted = ((p | 0x80808080u) - 0x20202020u) & 0x7F7F7F7Fu;  // each byte − 0x20, no borrows
+    return shifted & (normal * 0xFFu);
 }
 
 // The online-softmax step of one 64-key tile for the thread's rows g (accumulators s[4n], s[4n+1]) and g + 8
@@ -201,7 +215,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         const unsigned char* __restrict__ vT, const float* __restrict__ vScale,
         unsigned short* __restrict__ out, int len, int padded, int heads, float scoreScale) {
     __shared__ __align__(128) unsigned char ks[BUFFERS][TILE_BYTES];
-    __shared__ __align__(128) unsigned char vs[BUFFERS][TILE_BYTES];
+    __shared__ __align__(128) unsigned char vs[BUFFERS][TILE_BYTES];  // V's high part
+    __shared__ __align__(128) unsigned char vls[BUFFERS][TILE_BYTES];  // V's low part
 
     const int tid = threadIdx.x;
     const int warp = tid >> 5;
@@ -214,9 +229,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
     const int tiles = (len + BLOCK_N - 1) / BLOCK_N;
 
     const signed char* kHead = k + (long) bh * padded * HEAD_DIM;
-    const unsigned char* vHead = vT + (long) bh * HEAD_DIM * padded;
+    const unsigned char* vHead = vT + (long) bh * 2 * HEAD_DIM * padded;  // high part; the low part follows
     const unsigned int ksBase = smem_address(ks);
     const unsigned int vsBase = smem_address(vs);
+    const unsigned int vlsBase = smem_address(vls);
 
     // Each thread copies 2 of the 512 16-byte chunks of a K tile and 2 of a V tile.
     // Core-matrix order: chunk c lands at byte 16·c; 8 consecutive chunks are the same 16 bytes of 8 rows.
@@ -236,19 +252,17 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
             const int chunk = tid + i * THREADS;
             const int channel = (chunk & 7) | ((chunk >> 5) << 3);
             const int quarter = (chunk >> 3) & 3;
-            copy16(vsBase + buffer * TILE_BYTES + chunk * 16,
-                   vHead + (long) channel * padded + tile * BLOCK_N + quarter * 16);
+            const unsigned char* from = vHead + (long) channel * padded + tile * BLOCK_N + quarter * 16;
+            copy16(vsBase + buffer * TILE_BYTES + chunk * 16, from);
+            copy16(vlsBase + buffer * TILE_BYTES + chunk * 16, from + (long) HEAD_DIM * padded);
         }
     };
-    auto load_tile = [&](int tile, int buffer) {
-        load_keys(tile, buffer);
-        load_values(tile, buffer);
-        asm volatile("cp.async.commit_group;");
-    };
-    load_tile(0, 0);
+    load_keys(0, 0);
+    load_values(0, 0);
     if (tiles > 1) {
-        load_tile(1, 1);
+        load_keys(1, 1);
     }
+    asm volatile("cp.async.commit_group;");
 
     // Q fragments of rows firstRow + g and + 8, for the 4 k-steps of 32 channels.
     unsigned int qa[4][4];
@@ -284,22 +298,24 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
-    // acc = P · V of a tile, queued.
-    auto issue_values = [&](int buffer, const unsigned int (&pa)[2][4], float (&acc)[64]) {
+    // acc = P · V_high + (P / 16) · V_low of a tile, queued.
+    auto issue_values = [&](int buffer, const unsigned int (&pa)[2][4], const unsigned int (&low)[2][4],
+                            float (&acc)[64]) {
         const unsigned int vTile = vsBase + buffer * TILE_BYTES;
+        const unsigned int vlTile = vlsBase + buffer * TILE_BYTES;
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             wgmma_e4m3(acc, pa[h], descriptor(vTile + h * 2 * V_LEADING, V_LEADING, V_STRIDE_BYTES), h);
         }
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            wgmma_e4m3(acc, low[h], descriptor(vlTile + h * 2 * V_LEADING, V_LEADING, V_STRIDE_BYTES), 1);
+        }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
 
-    if (tiles > 1) {
-        asm volatile("cp.async.wait_group 1;");  // tile 0 has landed
-    } else {
-        asm volatile("cp.async.wait_group 0;");
-    }
+    asm volatile("cp.async.wait_group 0;");
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // cp.async's writes, seen by wgmma
     __syncthreads();
     int s[32];
@@ -311,24 +327,37 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
     // One tile: its scores are in cur, the next tile's are queued into nxt.
     auto step = [&](int tile, int (&cur)[32], int (&nxt)[32]) {
         const int buffer = tile % BUFFERS;
+        const int other = buffer ^ 1;
         const float keyScale = nextKeyScale;
         if (tile + 1 < tiles) {
             nextKeyScale = kScales[tile + 1];
         }
-        asm volatile("cp.async.wait_group 0;");  // tile + 1 has landed
+        asm volatile("cp.async.wait_group 0;");  // K of tile + 1 and V of tile have landed
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-        __syncthreads();  // ... for every thread, and every warp is done with tile − 1's buffer
+        __syncthreads();  // ... for every thread; every warp is done with K of tile and V of tile − 1
         if (tile + 2 < tiles) {
-            load_tile(tile + 2, (tile + 2) % BUFFERS);
+            load_keys(tile + 2, buffer);
         }
         if (tile + 1 < tiles) {
-            issue_scores((tile + 1) % BUFFERS, nxt);  // runs on the tensor cores during this tile's softmax
+            load_values(tile + 1, other);
+        }
+        asm volatile("cp.async.commit_group;");
+        if (tile + 1 < tiles) {
+            issue_scores(other, nxt);  // runs on the tensor cores during this tile's softmax
         }
         float alpha0, alpha1;
         unsigned int pa[2][4];
         softmax_tile(cur, tile * BLOCK_N, len, t, rowScale * keyScale, m0, m1, l0, l1, alpha0, alpha1, pa);
+        unsigned int low[2][4];
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                low[h][r] = low_part(pa[h][r]);
+            }
+        }
         float acc[64];
-        issue_values(buffer, pa, acc);
+        issue_values(buffer, pa, low, acc);
         asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
 #pragma unroll
         for (int i = 0; i < 64; i++) {
@@ -496,12 +525,22 @@ extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_int8(
     row[1] = Bytes16{packed[4], packed[5], packed[6], packed[7]};
 }
 
-// V to FP8 e4m3 with one scale per channel (vScale [N, 128], given), written channel-major [N, 128, padded] with the
-// keys of every 16 in KEY_OF order (the attention kernel's B operand). Rows past len are zeros.
+// An FP8 e4m3 (fn: no infinities) bit pattern as a float; exact.
+__device__ __forceinline__ float e4m3_to_float(unsigned int bits) {
+    const unsigned int e = (bits >> 3) & 0xFu;
+    const unsigned int m = bits & 0x7u;
+    const float magnitude = e == 0 ? (float) m * 0.001953125f                         // subnormal: m · 2^-9
+                                   : __uint_as_float(((e + 120u) << 23) | (m << 20));  // (1 + m/8) · 2^(e-7)
+    return __uint_as_float(__float_as_uint(magnitude) | ((bits & 0x80u) << 24));
+}
+
+// V to FP8 e4m3 with one scale per channel (vScale [N, 128], given) as two terms, v / scale ≈ high + low / 16 with
+// low = e4m3((v / scale − high) · 16), written channel-major [N, 2 (high, low), 128, padded] with the keys of every
+// 16 in KEY_OF order (the attention kernel's B operands). Rows past len are zeros.
 extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_e4m3(
         const void* __restrict__ x, int dtype, long batchStride, long tokenStride, long headStride, int heads,
         int len, int padded, const float* __restrict__ vScale, unsigned char* __restrict__ vT) {
-    __shared__ __align__(16) unsigned char tile[HEAD_DIM][QBLOCK];
+    __shared__ __align__(16) unsigned char tile[2][HEAD_DIM][QBLOCK];
     float value[32];
     load_token(x, dtype, batchStride, tokenStride, headStride, heads, len, value);
     const int n = blockIdx.y;
@@ -514,17 +553,27 @@ extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_e4m3(
     for (int j = 0; j < 32; j += 2) {
         const float a = value[j] / vScale[(long) n * HEAD_DIM + first + j];
         const float b = value[j + 1] / vScale[(long) n * HEAD_DIM + first + j + 1];
-        unsigned short pair;
-        asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(pair) : "f"(b), "f"(a));
-        tile[first + j][position] = (unsigned char) (pair & 0xFFu);
-        tile[first + j + 1][position] = (unsigned char) (pair >> 8);
+        unsigned short high;
+        asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(high) : "f"(b), "f"(a));
+        const float aLow = (a - e4m3_to_float(high & 0xFFu)) * 16.0f;
+        const float bLow = (b - e4m3_to_float(high >> 8)) * 16.0f;
+        unsigned short low;
+        asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(low) : "f"(bLow), "f"(aLow));
+        tile[0][first + j][position] = (unsigned char) (high & 0xFFu);
+        tile[0][first + j + 1][position] = (unsigned char) (high >> 8);
+        tile[1][first + j][position] = (unsigned char) (low & 0xFFu);
+        tile[1][first + j + 1][position] = (unsigned char) (low >> 8);
     }
     __syncthreads();
-    // Thread i writes 32 bytes: half i % 2 of channel i / 2's 64 keys.
+    // Thread i writes 64 bytes: half i % 2 of channel i / 2's 64 keys, of both parts.
     const int channel = threadIdx.x / 2;
     const int half = threadIdx.x % 2;
-    const Bytes16* from = (const Bytes16*) &tile[channel][32 * half];
-    Bytes16* to = (Bytes16*) (vT + ((long) n * HEAD_DIM + channel) * padded + blockIdx.x * QBLOCK + 32 * half);
-    to[0] = from[0];
-    to[1] = from[1];
+#pragma unroll
+    for (int part = 0; part < 2; part++) {
+        const Bytes16* from = (const Bytes16*) &tile[part][channel][32 * half];
+        Bytes16* to = (Bytes16*) (vT + (((long) n * 2 + part) * HEAD_DIM + channel) * padded + blockIdx.x * QBLOCK
+                                  + 32 * half);
+        to[0] = from[0];
+        to[1] = from[1];
+    }
 }

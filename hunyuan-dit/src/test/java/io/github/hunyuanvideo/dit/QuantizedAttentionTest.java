@@ -98,18 +98,17 @@ class QuantizedAttentionTest {
 
     @Test
     void referenceIsCloseToFloat32AttentionOnGaussianInputs() {
-        assertAccurate(0.0, 0.999, 0.04);
+        assertAccurate(0.0, 0.999, 0.03);
     }
 
     @Test
     void referenceIsCloseToFloat32AttentionWithALargeKeyOffset() {
-        assertAccurate(30.0, 0.999, 0.04);
+        assertAccurate(30.0, 0.999, 0.03);
     }
 
     /**
      * Cosine and relative L1 of {@link QuantizedAttention#reference} against float32 SDPA at B=1, H=2, L=300, D=128
-     * (a partial last block). The L1 bound is 4 %, not the issue's 3 %: on zero-mean Gaussian V, rounding P and V to
-     * e4m3 (3 mantissa bits, ≈ 2.5 % rms relative error each) alone gives ≈ 3.4 %.
+     * (a partial last block), against the issue's bars (cosine ≥ 0.999, relative L1 ≤ 3 %).
      */
     private static void assertAccurate(double keyOffset, double minCosine, double maxRelL1) {
         try (PointerScope scope = new PointerScope()) {
