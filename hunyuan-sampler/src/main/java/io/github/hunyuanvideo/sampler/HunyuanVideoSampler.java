@@ -282,6 +282,19 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         checkedLayout(modelBase, config);
     }
 
+    /**
+     * Checks that {@code ranks} ranks (one process per device) can share the DiT of the model folder, reading only its
+     * configuration: the number must divide its attention heads ({@link SequenceParallel#check}), as
+     * {@link #fromPretrained} checks for its {@link SamplerConfig#communicator()} before it loads anything.
+     *
+     * @throws MissingCheckpointException if the folder lacks a file of its layout
+     * @throws IOException if the DiT's configuration cannot be read
+     * @throws IllegalArgumentException naming the numbers of ranks that work
+     */
+    public static void checkRanks(Path modelBase, SamplerConfig config, int ranks) throws IOException {
+        SequenceParallel.check(ditConfig(CheckpointLayout.resolve(modelBase, config), config), ranks);
+    }
+
     private static CheckpointLayout checkedLayout(Path modelBase, SamplerConfig config)
             throws MissingCheckpointException {
         CheckpointLayout layout = CheckpointLayout.resolve(modelBase, config);
