@@ -294,8 +294,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     boolean reproduce;
 
     // ---- parallel (add_parallel_args)
-    @Option(names = "--ulysses-degree", defaultValue = "1", description = "Sequence-parallel degree; only 1 "
-            + "(this port runs on one device).")
+    @Option(names = "--ulysses-degree", defaultValue = "1", description = "Sequence-parallel degree of the "
+            + "original's xDiT; only 1 (here the ranks of --gpus or --world-size share the DiT).")
     int ulyssesDegree;
 
     @Option(names = "--ring-degree", defaultValue = "1", description = "Ring-attention degree; only 1.")
