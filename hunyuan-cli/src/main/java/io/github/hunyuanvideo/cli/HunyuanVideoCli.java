@@ -16,6 +16,7 @@ import io.github.hunyuanvideo.sampler.GenerationCancelledException;
 import io.github.hunyuanvideo.sampler.GenerationRequest;
 import io.github.hunyuanvideo.sampler.HunyuanVideoSampler;
 import io.github.hunyuanvideo.sampler.MissingCheckpointException;
+import io.github.hunyuanvideo.sampler.ProgressListener;
 import io.github.hunyuanvideo.sampler.RequestSize;
 import io.github.hunyuanvideo.sampler.SamplerConfig;
 import io.github.hunyuanvideo.sampler.SamplerResult;
@@ -62,8 +63,9 @@ import java.util.concurrent.Callable;
  * <p>Several devices: {@code --gpus N} runs one process (rank) per GPU on this host, starting ranks 1 to N−1 as
  * worker JVMs ({@link Launcher}); {@code --rank}, {@code --world-size}, {@code --master-addr} and
  * {@code --master-port} (torchrun's variables by default) join processes another tool started
- * ({@link ParallelOptions}). A worker that exits with an error ends the run: rank 0 ends the others and exits with 1,
- * naming the rank and its exit code.
+ * ({@link ParallelOptions}). The ranks render each video together ({@link SamplerConfig#communicator()}); rank 0
+ * reports progress and writes the files, the others print and write nothing. A worker that exits with an error ends
+ * the run: rank 0 ends the others and exits with 1, naming the rank and its exit code.
  *
  * <p>Bad input ends the program with exit code 2 and one line on stderr naming the option (an output folder that
  * cannot be written too, found before any model loads); other failures exit with 1. Ctrl-C (SIGINT) or SIGTERM
@@ -292,8 +294,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     boolean reproduce;
 
     // ---- parallel (add_parallel_args)
-    @Option(names = "--ulysses-degree", defaultValue = "1", description = "Sequence-parallel degree; only 1 "
-            + "(this port runs on one device).")
+    @Option(names = "--ulysses-degree", defaultValue = "1", description = "Sequence-parallel degree of the "
+            + "original's xDiT; only 1 (here the ranks of --gpus or --world-size share the DiT).")
     int ulyssesDegree;
 
     @Option(names = "--ring-degree", defaultValue = "1", description = "Ring-attention degree; only 1.")
@@ -501,31 +503,61 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                     * (request.doClassifierFreeGuidance() ? 2 : 1))).build();
         }
         Mp4Options mp4 = mp4Options();
-        Path saveDir = saveDir();
+        Path saveDir = plan.rank() == 0 ? saveDir() : null;  // the other ranks write nothing
         Path base = demo ? demoModel() : modelBase;
         // what the model folder alone reveals (missing files, text lengths its encoders cannot take) fails here,
         // as one line before any notice and any loading
         HunyuanVideoSampler.check(base, config);
+        if (plan.worldSize() > 1) {
+            checkRanks(plan, base, config, request);
+        }
         if (demo) {
             stderr.println("demo: random-weight model in " + base + " (its output is noise; use --model-base for "
                     + "real weights)");
         }
-        if (plan.worldSize() > 1 && !meetRanks(plan, config.device())) {
-            return 0;
+        if (plan.worldSize() == 1) {
+            return render(base, config, request, mp4, saveDir);
         }
+        try (Launcher launcher = plan.launch() ? startWorkers(plan) : null) {
+            int code;
+            try (Communicator group = meetRanks(plan, launcher, config.device())) {
+                code = render(base, config.toBuilder().communicator(group).build(), request, mp4, saveDir);
+            }
+            if (code == 0 && launcher != null && !launcher.awaitWorkers(parallel.timeout())) {
+                throw new IllegalStateException("the worker ranks did not exit within " + parallel.collectiveTimeout
+                        + " s of the end of the generation");
+            }
+            return code;
+        }
+    }
+
+    /**
+     * Loads the sampler and generates. Rank 0 (the only rank of a one-process run) reports progress on stderr and
+     * writes the videos, printing their paths on stdout; the other ranks of a group compute their share silently and
+     * write nothing ({@code saveDir} is null there).
+     */
+    private int render(Path base, SamplerConfig config, GenerationRequest request, Mp4Options mp4, Path saveDir)
+            throws IOException {
+        boolean writes = config.communicator().rank() == 0;
         // the hook is closed only after the line below is printed: it waits for that before the JVM exits
         try (InterruptHook hook = InterruptHook.install(cancel, saveDir, stderr)) {
             String stopped;
             // the videos go to their files chunk by chunk while the VAE decodes; result holds no videos
-            try (HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(base, config);
-                 VideoOutputs outputs = new VideoOutputs(saveDir, mp4, contactSheet, saveFrames, grid,
-                         originalNames ? OutputNames.Style.ORIGINAL : OutputNames.Style.PORTABLE, clock, cancel);
-                 SamplerResult result = sampler.predict(request,
-                         new ProgressBar(stderr, System.console() != null), cancel, outputs)) {
-                if (outputs.finish(stdout::println)) {
+            try (HunyuanVideoSampler sampler = HunyuanVideoSampler.fromPretrained(base, config)) {
+                if (!writes) {
+                    // rank 0 alone gets the frames: this sink is never called
+                    sampler.predict(request, ProgressListener.NONE, cancel, (frames, first) -> { }).close();
                     return 0;
                 }
-                stopped = "saving stopped before the next video; the files printed are complete";
+                try (VideoOutputs outputs = new VideoOutputs(saveDir, mp4, contactSheet, saveFrames, grid,
+                        originalNames ? OutputNames.Style.ORIGINAL : OutputNames.Style.PORTABLE, clock, cancel);
+                     SamplerResult result = sampler.predict(request,
+                             new ProgressBar(stderr, System.console() != null), cancel, outputs)) {
+                    if (outputs.finish(stdout::println)) {
+                        return 0;
+                    }
+                    stopped = "saving stopped before the next video; the files printed are complete";
+                }
             } catch (GenerationCancelledException e) {
                 stopped = e.getMessage() + "; no video was saved";
             }
@@ -535,33 +567,35 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     }
 
     /**
-     * Forms the group of the ranks of {@code plan} on this rank's device (after starting the workers, with
-     * {@code --gpus}) and checks it with a barrier: a rank that is missing or dies fails every rank within
-     * {@code --collective-timeout}. {@link HunyuanVideoSampler} does not take the {@link Communicator} yet (the
-     * sequence-parallel DiT of issue 17 will), so the ranks part after the barrier: the workers exit with 0 and rank
-     * 0 renders alone, which a warning says.
+     * What a group of ranks needs, checked before any worker starts and any model loads: the number of ranks must
+     * divide the DiT's attention heads, and step caches run on one rank only.
      *
-     * @return whether this process renders (rank 0)
+     * @throws ParameterException naming {@code --gpus} (or {@code --world-size}), or the step cache's option
      */
-    private boolean meetRanks(ParallelOptions.Plan plan, String rankDevice) throws IOException,
-            InterruptedException {
-        try (Launcher launcher = plan.launch() ? startWorkers(plan) : null) {
-            Rendezvous rendezvous = launcher == null ? plan.rendezvous()
-                    : Rendezvous.file(launcher.rendezvousFile(), 0, plan.worldSize()).withTimeout(parallel.timeout());
-            try (Communicator group = rendezvous.connect(new Device(rankDevice))) {
-                group.barrier();
-            }
-            if (launcher != null && !launcher.awaitWorkers(parallel.timeout())) {
-                throw new IllegalStateException("the worker ranks did not exit within " + parallel.collectiveTimeout
-                        + " s of the group's check");
-            }
+    private void checkRanks(ParallelOptions.Plan plan, Path base, SamplerConfig config, GenerationRequest request)
+            throws IOException {
+        String flag = plan.launch() ? "--gpus" : "--world-size";
+        try {
+            HunyuanVideoSampler.checkRanks(base, config, plan.worldSize());
+        } catch (IllegalArgumentException e) {
+            throw bad(flag, e.getMessage());
         }
-        if (plan.rank() != 0) {
-            return false;
+        if (request.stepCache().kind() != StepCache.Kind.NONE) {
+            throw bad(teaCache != null ? "--teacache" : "--fbcache", "cannot be used with " + flag + " "
+                    + plan.worldSize() + ": a step cache decides on the whole image, which one rank of several "
+                    + "does not see");
         }
-        stderr.println(NAME + ": warning: " + plan.worldSize() + " ranks met; the sampler does not split the work "
-                + "among them yet, so rank 0 renders alone on " + rankDevice);
-        return true;
+    }
+
+    /**
+     * Forms the group of the ranks of {@code plan} on this rank's device, the workers of {@code launcher} (with
+     * {@code --gpus}) meeting rank 0 at its rendezvous file. A rank that is missing or dies fails every rank within
+     * {@code --collective-timeout}.
+     */
+    private Communicator meetRanks(ParallelOptions.Plan plan, Launcher launcher, String rankDevice) {
+        Rendezvous rendezvous = launcher == null ? plan.rendezvous()
+                : Rendezvous.file(launcher.rendezvousFile(), 0, plan.worldSize()).withTimeout(parallel.timeout());
+        return rendezvous.connect(new Device(rankDevice));
     }
 
     /**

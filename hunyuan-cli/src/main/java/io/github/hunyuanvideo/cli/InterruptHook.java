@@ -35,7 +35,10 @@ final class InterruptHook implements AutoCloseable {
         this.stderr = stderr;
     }
 
-    /** A hook for the run that {@code cancel} stops and that writes into {@code saveDir}, installed now. */
+    /**
+     * A hook for the run that {@code cancel} stops and that writes into {@code saveDir} (null: a rank that writes
+     * nothing), installed now.
+     */
     static InterruptHook install(CancellationToken cancel, Path saveDir, PrintStream stderr) {
         InterruptHook hook = new InterruptHook(cancel, saveDir, GRACE, stderr);
         Runtime.getRuntime().addShutdownHook(hook.thread);
@@ -54,6 +57,9 @@ final class InterruptHook implements AutoCloseable {
         if (!inTime) {
             stderr.println("hunyuan-video: interrupted (the run did not stop within " + grace.toSeconds()
                     + " s; a file it had not finished is deleted)");
+        }
+        if (saveDir == null) {
+            return;
         }
         try {
             OutputFolder.deleteUnfinished(saveDir);

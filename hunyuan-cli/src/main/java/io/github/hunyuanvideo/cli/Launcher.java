@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * The worker processes of {@code --gpus N}: ranks 1 to N−1, each a JVM started with the command a function gives for
@@ -26,7 +28,7 @@ import java.util.function.Consumer;
  * <p>A worker that exits with a non-zero code makes the launcher end the other workers and call {@code onFailure}
  * with a line naming the rank and the code (the command line then exits). Closing the launcher, and a JVM shutdown
  * (Ctrl-C, SIGTERM), end the workers still running: SIGTERM, then SIGKILL after {@link #GRACE}. The rendezvous folder
- * ({@link #rendezvousFile()}) is a fresh temporary folder, deleted on close.
+ * ({@link #rendezvousFile()}) is a fresh temporary folder, deleted with what the ranks left there on close.
  */
 final class Launcher implements AutoCloseable {
     /**
@@ -165,9 +167,14 @@ final class Launcher implements AutoCloseable {
     }
 
     private void deleteFolder() {
-        try {
-            Files.deleteIfExists(rendezvousFile());  // the ranks remove it themselves unless one died
+        // the ranks remove their rendezvous files themselves (the group's and its sub-groups') unless one died
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path file : files.toList()) {
+                Files.deleteIfExists(file);
+            }
             Files.deleteIfExists(folder);
+        } catch (NoSuchFileException gone) {
+            // deleted already (the shutdown hook and close both delete it)
         } catch (IOException e) {
             throw new UncheckedIOException("could not delete the rendezvous folder " + folder, e);
         }

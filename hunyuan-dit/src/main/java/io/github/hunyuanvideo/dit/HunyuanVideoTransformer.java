@@ -271,11 +271,15 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
      * Shares every following forward among the ranks of {@code group} by Ulysses sequence parallelism: each rank,
      * with a model of the same weights, calls {@code forward} with the same inputs, runs the blocks on its shard of
      * the image tokens and returns the whole velocity (equal to the one-rank result up to rounding).
-     * {@link Communicator#single()} turns it off. Step caches are not supported on more than one rank.
+     * {@link Communicator#single()} turns it off. Step caches are not supported on more than one rank. Setting the
+     * group it has already costs nothing (the sampler sets it before every step).
      *
      * @throws IllegalArgumentException if the ranks cannot split the heads ({@link SequenceParallel#check})
      */
     public void setSequenceParallel(Communicator group) {
+        if (group == this.group) {
+            return;
+        }
         SequenceParallel.check(cfg, group.worldSize());
         this.group = group;
         if (rope != null) {

@@ -74,7 +74,9 @@ import java.util.stream.IntStream;
  * logged through SLF4J and returned in the result.
  *
  * <p>With a {@link SamplerConfig#communicator()} of N ranks, each process holds such a sampler and every rank calls
- * {@code predict} with the same request (see {@code docs/sampler.md}, "Several devices").
+ * {@code predict} with the same request (see {@code docs/sampler.md}, "Several devices"). Under true CFG an even
+ * number of ranks splits in two halves, one per branch ({@link CfgRanks}); the first such generation forms the two
+ * sub-groups (a collective of every rank), which {@link #close()} leaves.
  *
  * <p>Thread-safe: concurrent predict calls run one after another, in arrival order (two generations at once would
  * break any device memory plan). A waiting call still honours its token: cancelled, it stops waiting with
@@ -97,13 +99,15 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     private final DitConfig ditConfig;
     private final ScalarType ditDtype;
     private final VaeConfig vaeConfig;
-    private final BiFunction<DitInputs, StepCacheState, Tensor> velocity;
+    private final Velocity velocity;
     /** Latents to frames, asking the check between tiles ({@link CausalVideoVae#decode(Tensor, BooleanSupplier,
      * FrameSink)}). */
     private final FrameDecode decode;
     private final TextEncoders text;
     /** The ranks rendering each video together ({@link SamplerConfig#communicator()}). */
     private final Communicator group;
+    /** The group's halves for true CFG, split at the first generation that needs them; null until then. */
+    private CfgRanks cfgRanks;
     private final MemoryPlan memoryPlan;
     /** The CUDA allocator's limit before this sampler's budget replaced it, restored by {@link #close()}; 0: none. */
     private long allocatorLimitBefore;
@@ -130,11 +134,13 @@ public final class HunyuanVideoSampler implements AutoCloseable {
     private HunyuanVideoSampler(SamplerConfig config, HunyuanVideoTransformer dit, CausalVideoVae vae,
                                 TextEncoders text, MemoryPlan plan) {
         this(config, dit.device(), dit.config(), dit.dtype(), vae.config(),
-                (DitInputs in, StepCacheState cache) -> dit.forward(in, cache),
+                (DitInputs in, StepCacheState cache, Communicator ranks) -> {
+                    dit.setSequenceParallel(ranks);
+                    return dit.forward(in, cache);
+                },
                 (FrameDecode) (latents, cancelled, sink) -> vae.decode(latents, cancelled, sink,
                         config.communicator()), text,
                 text == null ? List.of(dit, vae) : List.of(dit, vae, text), plan);
-        dit.setSequenceParallel(config.communicator());
         vae.setTiling(plan.vaeTiling());
     }
 
@@ -162,15 +168,15 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                         BiFunction<Tensor, BooleanSupplier, Tensor> decode, TextEncoders text,
                         List<AutoCloseable> models, MemoryPlan memoryPlan) {
         // the whole video as one chunk, as the VAE hands it out when it does not tile in time
-        this(config, device, ditConfig, ditDtype, vaeConfig, velocity,
+        this(config, device, ditConfig, ditDtype, vaeConfig,
+                (Velocity) (in, cache, ranks) -> velocity.apply(in, cache),
                 (FrameDecode) (latents, cancelled, sink) -> sink.accept(decode.apply(latents, cancelled), 0), text,
                 models, memoryPlan);
     }
 
     /** The sampler over any velocity function and a decode that hands the frames to a sink as they become final. */
     private HunyuanVideoSampler(SamplerConfig config, Device device, DitConfig ditConfig, ScalarType ditDtype,
-                                VaeConfig vaeConfig, BiFunction<DitInputs, StepCacheState, Tensor> velocity,
-                                FrameDecode decode, TextEncoders text, List<AutoCloseable> models,
+                                VaeConfig vaeConfig, Velocity velocity, FrameDecode decode, TextEncoders text, List<AutoCloseable> models,
                                 MemoryPlan memoryPlan) {
         if (ditConfig.inChannels() != vaeConfig.latentChannels()) {
             throw new IllegalArgumentException("vae: the VAE has " + vaeConfig.latentChannels()
@@ -274,6 +280,19 @@ public final class HunyuanVideoSampler implements AutoCloseable {
      */
     public static void check(Path modelBase, SamplerConfig config) throws MissingCheckpointException {
         checkedLayout(modelBase, config);
+    }
+
+    /**
+     * Checks that {@code ranks} ranks (one process per device) can share the DiT of the model folder, reading only its
+     * configuration: the number must divide its attention heads ({@link SequenceParallel#check}), as
+     * {@link #fromPretrained} checks for its {@link SamplerConfig#communicator()} before it loads anything.
+     *
+     * @throws MissingCheckpointException if the folder lacks a file of its layout
+     * @throws IOException if the DiT's configuration cannot be read
+     * @throws IllegalArgumentException naming the numbers of ranks that work
+     */
+    public static void checkRanks(Path modelBase, SamplerConfig config, int ranks) throws IOException {
+        SequenceParallel.check(ditConfig(CheckpointLayout.resolve(modelBase, config), config), ranks);
     }
 
     private static CheckpointLayout checkedLayout(Path modelBase, SamplerConfig config)
@@ -874,6 +893,15 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         }
     }
 
+    /**
+     * One step of the DiT as the next step of the generation's step cache state, shared by {@code ranks} (sequence
+     * parallelism; a stand-in computes the whole velocity and ignores them).
+     */
+    @FunctionalInterface
+    private interface Velocity {
+        Tensor apply(DitInputs in, StepCacheState cache, Communicator ranks);
+    }
+
     /** Latents to frames handed to {@code sink} as they become final, asking {@code cancelled} between tiles. */
     @FunctionalInterface
     private interface FrameDecode {
@@ -898,7 +926,12 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                            List<Duration> stepTimes, List<Boolean> computedSteps) {
         float[] timesteps = scheduler.timesteps();
         int steps = timesteps.length;
-        long batch = cond.states().size(0);
+        // under true CFG with the ranks split in two, each half runs one branch of the batch
+        CfgRanks split = cond.cfg() && CfgRanks.applies(group.worldSize(), ditConfig.headsNum()) ? cfgRanks()
+                : null;
+        Conditioning mine = split == null ? cond : cond.branch(split.branchIndex());
+        Communicator ditRanks = split == null ? group : split.branch();
+        long batch = mine.states().size(0);
         Tensor guidance = ditConfig.guidanceEmbed()
                 ? guidance(r.embeddedGuidanceScale(), batch, device, ditDtype, config.exactGuidance()) : null;
         Tensor latents = noise;
@@ -910,14 +943,17 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                 long ts = System.nanoTime();
                 Tensor next;
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor xIn = cond.cfg() ? torch.cat(new TensorArrayRef(new TensorVector(latents, latents)), 0)
+                    Tensor xIn = mine.cfg() ? torch.cat(new TensorArrayRef(new TensorVector(latents, latents)), 0)
                             : latents;
                     Tensor t = torch.full(new long[]{batch}, new Scalar(timesteps[i]),
                             new TensorOptions(ScalarType.Float).device(new DeviceOptional(device)));
-                    Tensor v = velocity.apply(new DitInputs(xIn, t, cond.states(), cond.mask(), cond.pooled(),
-                            guidance, config.attentionAt(i, steps)), stepCache);
+                    Tensor v = velocity.apply(new DitInputs(xIn, t, mine.states(), mine.mask(), mine.pooled(),
+                            guidance, config.attentionAt(i, steps)), stepCache, ditRanks);
                     if (stepCache.skipped(i)) {
                         listener.onStepSkipped(i);
+                    }
+                    if (split != null) {
+                        v = split.bothBranches(v);
                     }
                     if (cond.cfg()) {
                         TensorVector halves = v.chunk(2, 0);
@@ -982,8 +1018,26 @@ public final class HunyuanVideoSampler implements AutoCloseable {
         return (exact ? g : g.to(dtype)).mul(new Scalar(1000.0));
     }
 
-    /** The text conditioning of one batch: [negative…, positive…] under true CFG, each repeated per video. */
+    /** The group's halves for true CFG ({@link CfgRanks}), split by every rank at its first CFG generation. */
+    private CfgRanks cfgRanks() {
+        if (cfgRanks == null) {
+            cfgRanks = CfgRanks.split(group);
+        }
+        return cfgRanks;
+    }
+
+    /**
+     * The text conditioning of one batch: [negative…, positive…] under true CFG ({@code cfg}: the batch holds both
+     * branches), each repeated per video.
+     */
     private record Conditioning(Tensor states, Tensor mask, Tensor pooled, boolean cfg) {
+        /** Branch {@code index} (0 negative, 1 positive) of a true-CFG batch: a batch of one branch. */
+        Conditioning branch(int index) {
+            long n = states.size(0) / 2;
+            return new Conditioning(states.narrow(0, index * n, n), mask.narrow(0, index * n, n),
+                    pooled.narrow(0, index * n, n), false);
+        }
+
         static Conditioning of(PromptEmbeddings pos, PromptEmbeddings neg, int n, Device device) {
             Tensor s = repeat(pos.states(), n);
             Tensor m = repeat(pos.mask(), n);
@@ -1062,6 +1116,9 @@ public final class HunyuanVideoSampler implements AutoCloseable {
                     failure.addSuppressed(e);
                 }
             }
+        }
+        if (cfgRanks != null) {
+            cfgRanks.close();
         }
         restoreAllocator(allocatorLimitBefore);
         device.releaseReference();

@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.sampler;
 
+import io.github.hunyuanvideo.dit.DitConfig;
 import io.github.hunyuanvideo.dit.DitInputs;
 import io.github.hunyuanvideo.dit.HunyuanVideoTransformer;
 import io.github.hunyuanvideo.io.Weights;
@@ -23,9 +24,10 @@ import java.time.Duration;
 /**
  * One rank of the multi-process sequence-parallel tests: {@code rank world storeFile}. It computes the one-rank
  * results first, then joins the Gloo group and computes them shared, printing {@code <check> <relative error>} per
- * check and {@code done} at the end: the 6-head DiT's velocity at batch 2 with padded text ({@code dit}), the true-CFG
+ * check and {@code done} at the end: the DiT's velocity at batch 2 with padded text ({@code dit}), the true-CFG
  * pipeline's final latents ({@code cfg.latents}, and {@code cfg.video} on rank 0, {@code cfg.video none} on the
- * others), and with 2 ranks the golden {@code pipeline_tiny} case's ({@code golden.*}).
+ * others), and with 2 ranks the golden {@code pipeline_tiny} case's ({@code golden.*}). The DiT has 6 heads, 4 with 4
+ * ranks; under true CFG 2 and 4 ranks split in two halves, 3 do not.
  */
 public final class ParallelWorker {
     private ParallelWorker() {
@@ -38,16 +40,18 @@ public final class ParallelWorker {
         PipelineCase golden = PipelineCase.load(ReferenceCase.dir());
         try (PointerScope scope = new PointerScope();
              Weights ref = Weights.open(ReferenceCase.dir().resolve("pipeline_tiny.safetensors"))) {
+            DitConfig model = world == 4 ? SequenceParallelSamplerTest.FOUR_HEADS : SequenceParallelSamplerTest.SIX_HEADS;
             DitInputs in = ditInputs();
             PromptEmbeddings[] prompts = SequenceParallelSamplerTest.cfgPrompts();
             GenerationRequest request = SequenceParallelSamplerTest.cfgRequest().seed(5L).build();
-            Tensor dit = velocity(in, Communicator.single());
-            SamplerResult cfg = generate(SequenceParallelSamplerTest.cfgSampler(Communicator.single()), request,
-                    prompts);
+            Tensor dit = velocity(model, in, Communicator.single());
+            SamplerResult cfg = generate(SequenceParallelSamplerTest.cfgSampler(Communicator.single(), model),
+                    request, prompts);
             SamplerResult gold = world == 2 ? goldenRun(golden, ref, Communicator.single()) : null;
             try (Communicator c = rendezvous.connect(new Device("cpu"))) {
-                System.out.println("dit " + Tensors.relativeError(velocity(in, c), dit));
-                report("cfg", generate(SequenceParallelSamplerTest.cfgSampler(c), request, prompts), cfg, rank);
+                System.out.println("dit " + Tensors.relativeError(velocity(model, in, c), dit));
+                report("cfg", generate(SequenceParallelSamplerTest.cfgSampler(c, model), request, prompts), cfg,
+                        rank);
                 if (gold != null) {
                     report("golden", goldenRun(golden, ref, c), gold, rank);
                 }
@@ -56,10 +60,10 @@ public final class ParallelWorker {
         System.out.println("done");
     }
 
-    /** The 6-head DiT's velocity (random weights, seed 11) on the ranks of {@code c}. */
-    private static Tensor velocity(DitInputs in, Communicator c) {
-        try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(SequenceParallelSamplerTest.SIX_HEADS,
-                new Device("cpu"), ScalarType.Float, 11)) {
+    /** The velocity of a DiT of {@code model} (random weights, seed 11) on the ranks of {@code c}. */
+    private static Tensor velocity(DitConfig model, DitInputs in, Communicator c) {
+        try (HunyuanVideoTransformer dit = HunyuanVideoTransformer.randomInit(model, new Device("cpu"),
+                ScalarType.Float, 11)) {
             dit.setSequenceParallel(c);
             return dit.forward(in);
         }

@@ -18,6 +18,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,8 +37,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Whole generations shared by N ranks (threads with {@link ThreadGroupCommunicator}), each rank with a sampler of its
  * own: every rank's final latents equal the one-rank latents within 1e-5 relative, rank 0's video equals the one-rank
  * video and the other ranks get none. The golden {@code pipeline_tiny} case at N = 2, a random 6-head DiT under true
- * CFG (batch 2, padded text of two lengths, random seeds shared by rank 0) at N = 3, and the demo model with its text
- * encoders on rank 0 only at N = 2.
+ * CFG (batch 2, padded text of two lengths, random seeds shared by rank 0) at N = 3 (odd: sequence parallelism
+ * alone), a random 4-head DiT under true CFG at N = 2 and 4 (the ranks split in two halves, one per branch), and the
+ * demo model with its text encoders on rank 0 only at N = 2.
  */
 class SequenceParallelSamplerTest {
     private static final double TOL = 1e-5;
@@ -114,11 +117,20 @@ class SequenceParallelSamplerTest {
         return new PromptEmbeddings(torch.randn(new long[]{1, 8, 32}), mask, torch.randn(new long[]{1, 16}));
     }
 
+    /** 4 heads of 16: N = 2 and 4 ranks split in halves of 1 and 2 ranks under true CFG. */
+    static final DitConfig FOUR_HEADS = new DitConfig(List.of(1, 2, 2), 16, 16, 64, 4, 2.0, 1, 1,
+            List.of(4, 6, 6), 256.0, true, true, true, 32, 16, 1);
+
     /** The true-CFG scenario's sampler on the ranks of {@code c}: the 6-head DiT and the demo VAE, random weights. */
     static HunyuanVideoSampler cfgSampler(Communicator c) {
+        return cfgSampler(c, SIX_HEADS);
+    }
+
+    /** The true-CFG scenario's sampler with a DiT of {@code dit} (random weights). */
+    static HunyuanVideoSampler cfgSampler(Communicator c, DitConfig dit) {
         SamplerConfig config = SamplerConfig.builder().device("cpu").precision(Precision.FP32)
                 .vaePrecision(Precision.FP32).noiseDevice("cpu").loadTextEncoders(false).communicator(c).build();
-        return HunyuanVideoSampler.withRandomWeights(config, SIX_HEADS, DemoCheckpoint.vaeConfig(), 7);
+        return HunyuanVideoSampler.withRandomWeights(config, dit, DemoCheckpoint.vaeConfig(), 7);
     }
 
     /** The true-CFG scenario's request: 32×80 pixels, 5 frames: 2 × 2 × 5 = 20 image tokens (21 on 3 ranks). */
@@ -152,6 +164,22 @@ class SequenceParallelSamplerTest {
             assertTrue(seeds.stream().allMatch(s -> s.equals(seeds.get(0))), "rank 0's seed on every rank: " + seeds);
             try (HunyuanVideoSampler one = cfgSampler(Communicator.single());
                  SamplerResult expected = cfgGenerate(one, cfgRequest().seed(seeds.get(0)).build(), prompts)) {
+                assertMatches(expected, got);
+            }
+        }
+    }
+
+    /** CFG parallelism: 2 ranks run a branch each, 4 ranks a branch per half with sequence parallelism inside. */
+    @ParameterizedTest(name = "{0} ranks")
+    @ValueSource(ints = {2, 4})
+    void trueCfgSplitsTheRanksInTwoHalves(int n) {
+        assertTrue(CfgRanks.applies(n, FOUR_HEADS.headsNum()));
+        try (PointerScope scope = new PointerScope()) {
+            PromptEmbeddings[] prompts = cfgPrompts();
+            GenerationRequest request = cfgRequest().seed(9L).build();
+            Outcome got = shared(n, c -> cfgSampler(c, FOUR_HEADS), s -> cfgGenerate(s, request, prompts));
+            try (HunyuanVideoSampler one = cfgSampler(Communicator.single(), FOUR_HEADS);
+                 SamplerResult expected = cfgGenerate(one, request, prompts)) {
                 assertMatches(expected, got);
             }
         }

@@ -47,6 +47,13 @@ final class Collectives {
         }
     }
 
+    /** {@link Communicator#split}: a color that names a sub-group. */
+    static void checkColor(int color) {
+        if (color < 0) {
+            throw new IllegalArgumentException("split: color must be >= 0, got " + color);
+        }
+    }
+
     /** A contiguous tensor, which the transports read and write as one flat buffer. */
     static void checkDense(String op, Tensor t) {
         if (!t.is_contiguous()) {

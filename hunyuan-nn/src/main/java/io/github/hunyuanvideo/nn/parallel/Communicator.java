@@ -40,6 +40,22 @@ public interface Communicator extends AutoCloseable {
     /** Returns once every rank has called it. */
     void barrier();
 
+    /**
+     * Splits this group into sub-groups by {@code color}: the ranks that pass the same color form one new group, in
+     * which their order is their order here (rank {@code i} of the new group is the {@code i}-th smallest rank of
+     * that color). A collective: every rank calls it, in the same order relative to the other operations, each with
+     * the color of the group it joins. Blocks until this rank's new group has formed. The new group is independent
+     * of this one: its operations run only among its ranks (different sub-groups may run theirs at the same time),
+     * and it is closed on its own ({@link #close()} of either leaves the other usable). A group of one rank may be
+     * {@link #single()}.
+     *
+     * @param color the sub-group to join, {@code >= 0}
+     * @return this rank's new group
+     * @throws IllegalArgumentException for a negative color (before anything is sent)
+     * @throws CollectiveException if the sub-group does not form within the timeout
+     */
+    Communicator split(int color);
+
     /** Leaves the group; the communicator is unusable afterwards. */
     @Override
     void close();

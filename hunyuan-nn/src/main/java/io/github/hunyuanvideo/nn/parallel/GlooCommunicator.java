@@ -1,10 +1,12 @@
 package io.github.hunyuanvideo.nn.parallel;
 
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.LongVector;
+import org.bytedeco.pytorch.PrefixStore;
 import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.Store;
 import org.bytedeco.pytorch.Tensor;
@@ -12,7 +14,11 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.gloo.Device;
 
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * {@link Communicator} over libtorch's c10d {@code ProcessGroupGloo} for CPU tensors: TCP between the ranks' processes,
@@ -22,20 +28,39 @@ import java.util.function.Supplier;
  *
  * <p>The network interface is Gloo's default (the one the host name resolves to), or those named in the environment
  * variable {@code GLOO_SOCKET_IFNAME} (comma-separated), as in PyTorch.
+ *
+ * <p>{@link #split} forms each sub-group as a new {@code ProcessGroupGloo} meeting at the rendezvous of this group
+ * (see there).
+ *
+ * <p>Gloo itself prints one line on standard output ({@code std::cout}) in every rank whenever a group of several
+ * ranks forms: {@code [Gloo] Rank R is connected to N peer ranks. Expected number of connected peer ranks is : N}.
  */
 public final class GlooCommunicator implements Communicator {
     private final ProcessGroupGloo group;
     private final int rank;
     private final int worldSize;
     private final long timeoutMillis;
+    /** Where this group met: a file rendezvous's sub-groups meet in files beside it. */
+    private final Rendezvous rendezvous;
+    /**
+     * With a TCP rendezvous, the store this rank opened (rank 0's serves it), kept open for the sub-groups, and the
+     * key prefix of this group in it ({@code ""} for the first group); null with a file rendezvous.
+     */
+    private final Store tcpStore;
+    private final String prefix;
+    /** Splits made so far: every rank counts the same, so the n-th split meets at the same place on every rank. */
+    private int splits;
     private volatile String broken;
     private volatile boolean closed;
 
-    private GlooCommunicator(ProcessGroupGloo group, int rank, int worldSize, long timeoutMillis) {
+    private GlooCommunicator(ProcessGroupGloo group, Rendezvous rendezvous, Store tcpStore, String prefix) {
         this.group = group;
-        this.rank = rank;
-        this.worldSize = worldSize;
-        this.timeoutMillis = timeoutMillis;
+        this.rank = rendezvous.rank();
+        this.worldSize = rendezvous.worldSize();
+        this.timeoutMillis = rendezvous.timeout().toMillis();
+        this.rendezvous = rendezvous;
+        this.tcpStore = tcpStore;
+        this.prefix = prefix;
     }
 
     /**
@@ -44,22 +69,42 @@ public final class GlooCommunicator implements Communicator {
      * @throws CollectiveException if the group is not complete within the timeout
      */
     public static GlooCommunicator connect(Rendezvous rendezvous) {
-        long millis = rendezvous.timeout().toMillis();
         try (PointerScope scope = new PointerScope()) {
             Store store = rendezvous.openStore();
-            // The group takes the store into an intrusive_ptr made from the raw pointer and deletes it with its last
-            // reference, also when the constructor throws: Java must not delete it too.
-            store.deallocate(false);
-            ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(new Milliseconds(millis));
-            options.devices(devices());
-            ProcessGroupGloo group = new ProcessGroupGloo(store, rendezvous.rank(), rendezvous.worldSize(), options);
-            group.retainReference();  // outlives this scope (and any of the caller's): released by close()
-            return new GlooCommunicator(group, rendezvous.rank(), rendezvous.worldSize(), millis);
+            if (rendezvous.file() != null) {
+                return join(store, rendezvous, null, "");
+            }
+            store.retainReference();  // rank 0's serves the sub-groups too: released by close()
+            try {
+                return join(store.clone(), rendezvous, store, "");
+            } catch (RuntimeException e) {
+                store.releaseReference();
+                throw e;
+            }
         } catch (RuntimeException e) {
             throw e instanceof CollectiveException ? e : new CollectiveException("rank " + rendezvous.rank() + "/"
                     + rendezvous.worldSize() + ": the Gloo group at " + rendezvous.where() + " did not form within "
                     + rendezvous.timeout().toSeconds() + " s: " + firstLine(e), e);
         }
+    }
+
+    /**
+     * The group of the ranks of {@code rendezvous} meeting in {@code store}, blocking until every rank has joined;
+     * the caller holds a {@link PointerScope}. A store made by a Java constructor is handed over: the group wraps it
+     * in an intrusive_ptr from the raw pointer, which deletes it once the group is formed (it is needed only to
+     * meet), so Java must not delete it too. A store a native call returned (an intrusive_ptr held by Java, as
+     * {@code Store.clone()} gives) stays counted and is released with the caller's scope.
+     */
+    private static GlooCommunicator join(Store store, Rendezvous rendezvous, Store tcpStore, String prefix) {
+        if (tcpStore == null) {
+            store.deallocate(false);
+        }
+        ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(
+                new Milliseconds(rendezvous.timeout().toMillis()));
+        options.devices(devices());
+        ProcessGroupGloo group = new ProcessGroupGloo(store, rendezvous.rank(), rendezvous.worldSize(), options);
+        group.retainReference();  // outlives the caller's scope: released by close()
+        return new GlooCommunicator(group, rendezvous, tcpStore, prefix);
     }
 
     private static GlooDeviceVector devices() {
@@ -123,12 +168,63 @@ public final class GlooCommunicator implements Communicator {
         run("barrier", group::barrier);
     }
 
+    /**
+     * The colors of every rank are gathered first; a sub-group of one is {@link Communicator#single()}, a larger one
+     * a new Gloo group with this group's timeout and network interfaces. Its ranks meet, with a file rendezvous, in
+     * the file {@code F.split-S-color-C} beside this group's file {@code F} (S counts this group's splits; its last
+     * rank removes it once the sub-group has formed), with a TCP rendezvous in rank 0's store under the key prefix
+     * {@code split-S-color-C/} (a c10d {@code PrefixStore}), as {@code torch.distributed.new_group} does.
+     */
+    @Override
+    public Communicator split(int color) {
+        Collectives.checkColor(color);
+        long[] colors;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor all = Tensors.fromLongs(new long[worldSize], worldSize);
+            allGather(all, Tensors.fromLongs(new long[]{color}, 1));
+            colors = Tensors.toLongArray(all);
+        }
+        String name = "split-" + splits++ + "-color-" + color;
+        int[] members = IntStream.range(0, worldSize).filter(r -> colors[r] == color).toArray();
+        if (members.length == 1) {
+            return Communicator.single();
+        }
+        int subRank = Arrays.binarySearch(members, rank);
+        Duration timeout = Duration.ofMillis(timeoutMillis);
+        try (PointerScope scope = new PointerScope()) {
+            if (tcpStore == null) {
+                Path file = rendezvous.file().resolveSibling(rendezvous.file().getFileName() + "." + name);
+                Rendezvous sub = new Rendezvous(subRank, members.length, file, null, 0, timeout);
+                return join(sub.openStore(), sub, null, "");
+            }
+            Rendezvous sub = new Rendezvous(subRank, members.length, null, rendezvous.host(), rendezvous.port(),
+                    timeout);
+            String subPrefix = prefix + name + "/";
+            // a counted handle on a new connection to rank 0's store (see join), under the sub-group's prefix
+            Store store = new PrefixStore(subPrefix, tcpStore.clone()).clone();
+            tcpStore.retainReference();  // the sub-group may split again: released by its close()
+            try {
+                return join(store, sub, tcpStore, subPrefix);
+            } catch (RuntimeException e) {
+                tcpStore.releaseReference();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            throw e instanceof CollectiveException ? e : new CollectiveException("rank " + rank + "/" + worldSize
+                    + ": the Gloo sub-group of color " + color + " (ranks " + Arrays.toString(members)
+                    + ") did not form within " + timeoutMillis / 1000.0 + " s: " + firstLine(e), e);
+        }
+    }
+
     /** Leaves the group; a collective still running on another rank then fails there. Closing again does nothing. */
     @Override
     public synchronized void close() {
         if (!closed) {
             closed = true;
             group.releaseReference();  // waits at most the timeout for a transfer of a failed collective to give up
+            if (tcpStore != null) {
+                tcpStore.releaseReference();
+            }
         }
     }
 

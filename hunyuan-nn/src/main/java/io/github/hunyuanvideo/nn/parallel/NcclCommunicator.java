@@ -39,10 +39,13 @@ import static org.bytedeco.cuda.global.nccl.ncclAllReduce;
 import static org.bytedeco.cuda.global.nccl.ncclBfloat16;
 import static org.bytedeco.cuda.global.nccl.ncclBroadcast;
 import static org.bytedeco.cuda.global.nccl.ncclCommAbort;
+import static org.bytedeco.cuda.global.nccl.ncclCommCount;
 import static org.bytedeco.cuda.global.nccl.ncclCommDestroy;
 import static org.bytedeco.cuda.global.nccl.ncclCommFinalize;
 import static org.bytedeco.cuda.global.nccl.ncclCommGetAsyncError;
 import static org.bytedeco.cuda.global.nccl.ncclCommInitRankConfig;
+import static org.bytedeco.cuda.global.nccl.ncclCommSplit;
+import static org.bytedeco.cuda.global.nccl.ncclCommUserRank;
 import static org.bytedeco.cuda.global.nccl.ncclFloat16;
 import static org.bytedeco.cuda.global.nccl.ncclFloat32;
 import static org.bytedeco.cuda.global.nccl.ncclFloat64;
@@ -73,8 +76,8 @@ import static org.bytedeco.cuda.global.nccl.ncclUint8;
  * launches with the transfer; the transfers are on the critical path of sequence parallelism anyway.
  *
  * <p>Rank 0 makes the NCCL unique id and hands it to the others through the rendezvous's c10d store; a group of one
- * needs no store at all. NCCL allows one rank per GPU: two ranks on one device fail to join ("invalid usage").
- * Calls from one thread at a time.
+ * needs no store at all, nor does a sub-group ({@link #split}: {@code ncclCommSplit}). NCCL allows one rank per
+ * GPU: two ranks on one device fail to join ("invalid usage"). Calls from one thread at a time.
  */
 public final class NcclCommunicator implements Communicator {
     private static final String UNIQUE_ID_KEY = "hunyuan-video/nccl-unique-id";
@@ -133,17 +136,10 @@ public final class NcclCommunicator implements Communicator {
                     throw new CollectiveException(who + ": the NCCL group on cuda:" + device + " at "
                             + rendezvous.where() + " " + why, null);
                 }
-                CUevent_st done = new CUevent_st();
-                cuda(cudaEventCreateWithFlags(done, cudaEventDisableTiming), "cudaEventCreateWithFlags");
-                Tensor token = torch.zeros(new long[]{1}, new TensorOptions(new Device("cuda:" + device))
-                        .dtype(new ScalarTypeOptional(torch.ScalarType.Float)));
-                // they outlive this scope (and any of the caller's): released by close()
-                token.retainReference();
                 if (store != null) {
-                    store.retainReference();
+                    store.retainReference();  // outlives this scope (and any of the caller's): released by close()
                 }
-                return new NcclCommunicator(comm, rendezvous.rank(), rendezvous.worldSize(), device, timeoutNanos,
-                        store, done, token);
+                return joined(comm, rendezvous.rank(), rendezvous.worldSize(), device, timeoutNanos, store);
             } catch (RuntimeException e) {
                 if (store != null) {
                     store.close();
@@ -154,6 +150,20 @@ public final class NcclCommunicator implements Communicator {
             throw e instanceof CollectiveException ? e : new CollectiveException(who + ": cannot join the NCCL "
                     + "group at " + rendezvous.where() + ": " + GlooCommunicator.firstLine(e), e);
         }
+    }
+
+    /**
+     * The communicator over the NCCL communicator {@code comm}, which has formed, with its own completion event and
+     * barrier element. The caller holds a {@link PointerScope}; {@code store} (or null) is retained already.
+     */
+    private static NcclCommunicator joined(ncclComm comm, int rank, int worldSize, int device, long timeoutNanos,
+                                           Store store) {
+        CUevent_st done = new CUevent_st();
+        cuda(cudaEventCreateWithFlags(done, cudaEventDisableTiming), "cudaEventCreateWithFlags");
+        Tensor token = torch.zeros(new long[]{1}, new TensorOptions(new Device("cuda:" + device))
+                .dtype(new ScalarTypeOptional(torch.ScalarType.Float)));
+        token.retainReference();  // outlives the caller's scope: released by close()
+        return new NcclCommunicator(comm, rank, worldSize, device, timeoutNanos, store, done, token);
     }
 
     /** Rank 0 makes the id and publishes it; the others wait for it in the store (at most the store's timeout). */
@@ -256,6 +266,52 @@ public final class NcclCommunicator implements Communicator {
     public void barrier() {
         run("barrier", stream -> ncclAllReduce(token.data_ptr(), token.data_ptr(), 1, ncclFloat32, ncclSum, comm,
                 stream));
+    }
+
+    /**
+     * {@code ncclCommSplit} with the rank here as the key (so the sub-group keeps this order), non-blocking like this
+     * communicator and with the same timeout; NCCL exchanges the colors itself. The new communicator shares no
+     * resources with this one ({@code splitShare} is NCCL's default, off), so either may be closed first. A failed or
+     * late split aborts the new communicator and leaves this one usable.
+     */
+    @Override
+    public Communicator split(int color) {
+        Collectives.checkColor(color);
+        if (closed) {
+            throw new IllegalStateException("split: the communicator is closed");
+        }
+        if (broken != null) {
+            throw new IllegalStateException("split: the communicator failed earlier (" + broken + ")");
+        }
+        String who = "rank " + rank + "/" + worldSize;
+        try (PointerScope scope = new PointerScope()) {
+            cuda(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+            ncclComm child = new ncclComm();
+            int rc = ncclCommSplit(comm, color, rank, child, nonBlocking());
+            if (rc == ncclInProgress && child.isNull()) {
+                rc = settle(comm, rc, System.nanoTime() + timeoutNanos);  // the parent decides until the child exists
+            }
+            if (!child.isNull()) {
+                rc = settle(child, rc, System.nanoTime() + timeoutNanos);
+            }
+            if (rc != ncclSuccess) {
+                String why = rc == ncclInProgress ? "did not form within "
+                        + Duration.ofNanos(timeoutNanos).toSeconds() + " s" : "was refused: " + describe(comm, rc);
+                if (!child.isNull()) {
+                    ncclCommAbort(child);
+                }
+                throw new CollectiveException(who + ": the NCCL sub-group of color " + color + " on cuda:" + device
+                        + " " + why, null);
+            }
+            int[] size = new int[1];
+            int[] subRank = new int[1];
+            nccl(ncclCommCount(child, size), "ncclCommCount");
+            nccl(ncclCommUserRank(child, subRank), "ncclCommUserRank");
+            return joined(child, subRank[0], size[0], device, timeoutNanos, null);
+        } catch (RuntimeException e) {
+            throw e instanceof CollectiveException ? e : new CollectiveException(who + ": cannot form the NCCL "
+                    + "sub-group of color " + color + ": " + GlooCommunicator.firstLine(e), e);
+        }
     }
 
     /**

@@ -45,6 +45,13 @@ final class SingleRank implements Communicator {
     public void barrier() {
     }
 
+    /** The only rank forms a group of one again: this one. */
+    @Override
+    public Communicator split(int color) {
+        Collectives.checkColor(color);
+        return this;
+    }
+
     @Override
     public void close() {
     }

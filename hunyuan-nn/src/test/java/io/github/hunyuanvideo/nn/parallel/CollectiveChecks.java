@@ -9,7 +9,9 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Every collective of a {@link Communicator} with rank-dependent values, against the exact expected result; shared by
@@ -36,6 +38,54 @@ public final class CollectiveChecks {
         }
         c.barrier();
         return problems;
+    }
+
+    /**
+     * Splits {@code c} twice, interleaved ({@code rank % 2}) and then in halves ({@code rank < W/2}), and checks each
+     * sub-group: its rank and size, every collective ({@link #run}) among its ranks, and that an all-gather of the
+     * ranks in {@code c} lists exactly the ranks of its color in order. Afterwards {@code c} itself still sums
+     * correctly. Returns one line per mismatch (empty: all exact).
+     */
+    public static List<String> split(Communicator c, Device device) {
+        List<String> problems = new ArrayList<>();
+        int r = c.rank();
+        int w = c.worldSize();
+        checkSplit(problems, c, device, "interleaved", r % 2, IntStream.range(0, w)
+                .filter(s -> s % 2 == r % 2).toArray());
+        boolean low = r < w / 2;
+        checkSplit(problems, c, device, "halves", low ? 0 : 1, IntStream.range(0, w)
+                .filter(s -> s < w / 2 == low).toArray());
+        try (PointerScope scope = new PointerScope()) {
+            Tensor sum = torch.ones(1).to(device, torch.ScalarType.Long);
+            c.allReduceSum(sum);
+            if (sum.item_long() != w) {
+                problems.add("the parent group after the splits: sum of ones " + sum.item_long() + ", expected " + w);
+            }
+        }
+        return problems;
+    }
+
+    private static void checkSplit(List<String> problems, Communicator c, Device device, String how, int color,
+                                   int[] members) {
+        try (Communicator sub = c.split(color); PointerScope scope = new PointerScope()) {
+            int expectedRank = Arrays.binarySearch(members, c.rank());
+            if (sub.rank() != expectedRank || sub.worldSize() != members.length) {
+                problems.add(how + ": rank " + sub.rank() + " of " + sub.worldSize() + ", expected " + expectedRank
+                        + " of " + members.length);
+                return;
+            }
+            run(sub, device).forEach(p -> problems.add(how + ": " + p));
+            Tensor ranks = torch.zeros(members.length).to(device, torch.ScalarType.Long);
+            sub.allGather(ranks, torch.full(new long[]{1}, new Scalar(c.rank())).to(device, torch.ScalarType.Long));
+            long[] got = new long[members.length];
+            for (int i = 0; i < got.length; i++) {
+                got[i] = ranks.cpu().get(i).item_long();
+            }
+            if (!Arrays.equals(got, Arrays.stream(members).asLongStream().toArray())) {
+                problems.add(how + ": the sub-group of color " + color + " holds the ranks "
+                        + Arrays.toString(got) + ", expected " + Arrays.toString(members));
+            }
+        }
     }
 
     private static void check(List<String> problems, Communicator c, Device device, torch.ScalarType type) {

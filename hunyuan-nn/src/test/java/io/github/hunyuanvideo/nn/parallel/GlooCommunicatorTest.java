@@ -29,8 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The Gloo communicator across real processes (one JVM per rank, {@link GlooWorker}): exact values of every
- * collective with 2 ranks (TCP store) and 3 ranks (file store), and a rank that dies or hangs ends the others'
- * collective with {@link CollectiveException} within the timeout.
+ * collective with 2 ranks (TCP store) and 3 ranks (file store), sub-groups ({@link Communicator#split}) of 2 and 4
+ * ranks with exact values, and a rank that dies or hangs ends the others' collective with {@link CollectiveException}
+ * within the timeout.
  */
 class GlooCommunicatorTest {
     /** Collective timeout of the failure tests. */
@@ -67,6 +68,9 @@ class GlooCommunicatorTest {
         try (PointerScope scope = new PointerScope()) {
             Communicator c = Communicator.single();
             assertEquals(List.of(), CollectiveChecks.run(c, CPU));
+            assertEquals(List.of(), CollectiveChecks.split(c, CPU));
+            assertTrue(c.split(3) == c, "a group of one splits into itself");
+            assertThrows(IllegalArgumentException.class, () -> c.split(-1));
             assertThrows(IllegalArgumentException.class, () -> c.broadcast(torch.ones(1), 1));
             assertThrows(IllegalArgumentException.class, () -> c.allToAll(torch.ones(2), torch.ones(3)));
         }
@@ -91,6 +95,23 @@ class GlooCommunicatorTest {
             assertEquals(0, r.process.exitValue(), "rank " + r.rank + ": " + r.output());
         }
         assertFalse(Files.exists(store), "the last rank removes the store file");
+    }
+
+    @Test
+    void twoAndFourProcessesSplitIntoSubGroupsWithExactValuesOverAFileAndTcp() throws Exception {
+        for (String where : List.of("file:" + dir.resolve("split2"), "file:" + dir.resolve("split4"),
+                "tcp:127.0.0.1:" + freePort())) {
+            int world = where.endsWith("split2") ? 2 : 4;
+            List<Rank> ranks = start(world, where, Duration.ofSeconds(60), "split");
+            for (Rank r : ranks) {
+                assertTrue(r.process.waitFor(180, TimeUnit.SECONDS), "rank " + r.rank + " did not finish");
+                assertEquals(0, r.process.exitValue(), where + ", rank " + r.rank + ": " + r.output());
+                assertTrue(r.output().contains("ok"), r.output());
+            }
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList(), "the last rank of each group removes its file");
+        }
     }
 
     @Test

@@ -12,7 +12,9 @@ import java.util.List;
  * Mode {@code check} runs {@link CollectiveChecks} and exits 0 when every value is exact (1 otherwise, each mismatch
  * on stdout). Mode {@code victim} runs the same checks, prints {@code READY}, then the last rank waits without taking
  * part (the test kills it or lets it hang) while the others start an all-reduce: they print
- * {@code FAILED <millis> <message>} and exit {@value #EXIT_FAILED} on a {@link CollectiveException}.
+ * {@code FAILED <millis> <message>} and exit {@value #EXIT_FAILED} on a {@link CollectiveException}. Mode
+ * {@code split} runs {@link CollectiveChecks#split} instead (sub-groups and their collectives), likewise exiting 0
+ * with {@code ok}.
  */
 public final class GlooWorker {
     static final int EXIT_FAILED = 3;
@@ -28,7 +30,8 @@ public final class GlooWorker {
         boolean victim = args[4].equals("victim");
         Device cpu = new Device("cpu");
         try (Communicator c = rendezvous.connect(cpu)) {
-            List<String> problems = CollectiveChecks.run(c, cpu);
+            List<String> problems = args[4].equals("split") ? CollectiveChecks.split(c, cpu)
+                    : CollectiveChecks.run(c, cpu);
             problems.forEach(System.out::println);
             if (!problems.isEmpty()) {
                 System.exit(1);

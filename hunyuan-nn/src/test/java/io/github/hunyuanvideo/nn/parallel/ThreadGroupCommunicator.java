@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.nn.parallel;
 
 import io.github.hunyuanvideo.nn.Scopes;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRef;
@@ -10,7 +11,9 @@ import org.bytedeco.pytorch.global.torch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
@@ -20,6 +23,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * A real {@link Communicator} among the threads of one JVM, one rank per thread, for testing multi-rank code without
@@ -33,19 +37,33 @@ public final class ThreadGroupCommunicator implements Communicator {
     /** How long a rank waits for the others at each rendezvous. */
     public static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-    /** What the ranks share: the posted tensors and the barrier. */
+    /** What the ranks share: the posted tensors, the barrier and the sub-groups made by {@link #split}. */
     private static final class Group {
         final Tensor[] posted;
         final CyclicBarrier barrier;
+        /** By split number and color. */
+        final Map<String, Group> children = new HashMap<>();
 
         Group(int size) {
             posted = new Tensor[size];
             barrier = new CyclicBarrier(size);
         }
+
+        /** Breaks the barrier of this group and of its sub-groups: their waiting ranks fail at once. */
+        synchronized void breakAll() {
+            barrier.reset();
+            children.values().forEach(Group::breakAll);
+        }
+
+        synchronized Group child(String key, int size) {
+            return children.computeIfAbsent(key, k -> new Group(size));
+        }
     }
 
     private final Group group;
     private final int rank;
+    /** This rank's splits so far; every rank counts the same. */
+    private int splits;
 
     private ThreadGroupCommunicator(Group group, int rank) {
         this.group = group;
@@ -86,7 +104,7 @@ public final class ThreadGroupCommunicator implements Communicator {
                         return Scopes.retainedResult(() -> work.apply(c));
                     } catch (RuntimeException | Error e) {
                         // wakes the ranks waiting for this one at once instead of after the timeout
-                        ((ThreadGroupCommunicator) c).group.barrier.reset();
+                        ((ThreadGroupCommunicator) c).group.breakAll();
                         throw e;
                     }
                 }));
@@ -166,6 +184,23 @@ public final class ThreadGroupCommunicator implements Communicator {
     @Override
     public void barrier() {
         await();
+    }
+
+    /** The colors are all-gathered; the ranks of one color share a new group (a group of one too). */
+    @Override
+    public Communicator split(int color) {
+        if (color < 0) {
+            throw new IllegalArgumentException("split: color must be >= 0, got " + color);
+        }
+        long[] colors;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor all = Tensors.fromLongs(new long[worldSize()], worldSize());
+            allGather(all, Tensors.fromLongs(new long[]{color}, 1));
+            colors = Tensors.toLongArray(all);
+        }
+        int[] members = IntStream.range(0, worldSize()).filter(r -> colors[r] == color).toArray();
+        Group child = group.child(splits++ + "/" + color, members.length);
+        return new ThreadGroupCommunicator(child, Arrays.binarySearch(members, rank));
     }
 
     @Override

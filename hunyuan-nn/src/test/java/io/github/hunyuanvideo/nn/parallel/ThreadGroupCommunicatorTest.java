@@ -2,6 +2,7 @@ package io.github.hunyuanvideo.nn.parallel;
 
 import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRef;
@@ -69,6 +70,21 @@ class ThreadGroupCommunicatorTest {
                 assertArrayEquals(Tensors.toFloatArray(expectedSum), Tensors.toFloatArray(o.narrow(0, 2L * W + 2, 2)));
             }
         }
+    }
+
+    @Test
+    void splitGroupsRunTheirCollectivesAmongTheirRanks() {
+        for (int w : new int[]{2, 3, 4}) {
+            try (PointerScope scope = new PointerScope()) {
+                // each rank asserts on its own thread; run rethrows the first failure
+                List<Tensor> ranks = ThreadGroupCommunicator.run(w, c -> {
+                    assertEquals(List.of(), CollectiveChecks.split(c, new Device("cpu")), "rank " + c.rank());
+                    return torch.zeros(1);
+                });
+                assertEquals(w, ranks.size());
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> ThreadGroupCommunicator.group(1).get(0).split(-1));
     }
 
     @Test
