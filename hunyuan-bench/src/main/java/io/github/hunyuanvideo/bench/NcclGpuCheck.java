@@ -17,8 +17,8 @@ import java.util.Locale;
  * Runs every collective of {@link NcclCommunicator} in a group of one on CUDA tensors (NCCL allows one rank per GPU,
  * so one GPU checks a group of one): joining without a store (non-blocking init), all-to-all (also in place),
  * all-gather, broadcast, all-reduce and barrier in float32, bfloat16 and int64 against their exact values
- * ({@link CollectiveChecks}), a CPU tensor refused, and closing. Prints one line per check with PASS or FAIL and
- * exits with 1 if one fails.
+ * ({@link CollectiveChecks}), sub-groups ({@code ncclCommSplit}), a CPU tensor refused, and closing. Prints one line
+ * per check with PASS or FAIL and exits with 1 if one fails.
  *
  * <p>Arguments: optionally {@code --device N}, the CUDA device index (default 0). On the GPU machine the NCCL and
  * CUDA runtime glue of Bytedeco's CUDA presets must be loaded (the GPU launcher does where it finds them).
@@ -61,6 +61,13 @@ public final class NcclGpuCheck {
             } catch (IllegalArgumentException expected) {
                 out.println("PASS: a CPU tensor is refused (" + expected.getMessage() + ")");
             }
+            // ncclCommSplit runs even in a group of one: the sub-groups' path of CFG parallelism
+            List<String> splitProblems = CollectiveChecks.split(c, new Device("cuda:" + device));
+            splitProblems.forEach(p -> out.println("FAIL: split: " + p));
+            if (splitProblems.isEmpty()) {
+                out.println("PASS: split (ncclCommSplit, twice), every collective in the sub-groups, the parent after");
+            }
+            ok &= splitProblems.isEmpty();
             long timed = System.nanoTime();
             for (int i = 0; i < 100; i++) {
                 c.barrier();
