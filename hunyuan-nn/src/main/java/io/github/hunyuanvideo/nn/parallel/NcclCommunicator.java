@@ -8,6 +8,7 @@ import org.bytedeco.cuda.nccl.ncclUniqueId;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.ByteVector;
 import org.bytedeco.pytorch.Device;
@@ -55,6 +56,7 @@ import static org.bytedeco.cuda.global.nccl.ncclGetUniqueId;
 import static org.bytedeco.cuda.global.nccl.ncclGroupEnd;
 import static org.bytedeco.cuda.global.nccl.ncclGroupStart;
 import static org.bytedeco.cuda.global.nccl.ncclInProgress;
+import static org.bytedeco.cuda.global.nccl.ncclInvalidUsage;
 import static org.bytedeco.cuda.global.nccl.ncclInt32;
 import static org.bytedeco.cuda.global.nccl.ncclInt64;
 import static org.bytedeco.cuda.global.nccl.ncclInt8;
@@ -286,13 +288,24 @@ public final class NcclCommunicator implements Communicator {
         String who = "rank " + rank + "/" + worldSize;
         try (PointerScope scope = new PointerScope()) {
             cuda(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
-            ncclComm child = new ncclComm();
-            int rc = ncclCommSplit(comm, color, rank, child, nonBlocking());
-            if (rc == ncclInProgress && child.isNull()) {
-                rc = settle(comm, rc, System.nanoTime() + timeoutNanos);  // the parent decides until the child exists
+            long deadline = System.nanoTime() + timeoutNanos;
+            // The parent's last non-blocking call (a grouped collective) must be complete: NCCL refuses a split before
+            // ("attempt to use communicator before the previous operation returned ncclSuccess").
+            int rc = settle(comm, ncclInProgress, deadline);
+            // NCCL may fill the new handle after a non-blocking split returns: into native memory that stays, not into
+            // a handle JavaCPP copies back when the call returns.
+            PointerPointer<ncclComm> handle = new PointerPointer<>(1);
+            if (rc == ncclSuccess) {
+                rc = ncclCommSplit(comm, color, rank, handle, nonBlocking());
             }
-            if (!child.isNull()) {
-                rc = settle(child, rc, System.nanoTime() + timeoutNanos);
+            if (rc == ncclSuccess || rc == ncclInProgress) {
+                rc = settle(comm, ncclInProgress, deadline);  // the parent's part of the split
+            }
+            ncclComm child = handle.get(0) == null ? new ncclComm() : new ncclComm(handle.get(0));
+            if (rc == ncclSuccess && child.isNull()) {
+                rc = ncclInvalidUsage;
+            } else if (rc == ncclSuccess) {
+                rc = settle(child, ncclInProgress, deadline);  // the child itself may still be forming
             }
             if (rc != ncclSuccess) {
                 String why = rc == ncclInProgress ? "did not form within "
