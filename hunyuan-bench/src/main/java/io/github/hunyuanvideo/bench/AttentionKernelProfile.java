@@ -13,17 +13,14 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Where the 8-bit attention's time goes, for tuning the kernel: the quantization (torch ops) and the kernel timed
- * apart, at one DiT shape, for several compile-time variants of the kernel source ({@code -D} definitions) side by side
+ * Where the 8-bit attention's time goes, for tuning the kernel: the quantization (torch ops, kernels) and the kernel
+ * timed apart, at one DiT shape, for several compile-time variants of the kernel source ({@code -D} definitions) side by side
  * with their registers and spills (from ptxas), each variant's largest difference from the first and its accuracy
  * against float32 attention on the first {@value #CHECKED_HEADS} heads, and cuDNN bf16 SDPA on the same inputs. Prints
  * markdown tables. CUDA (Hopper) only.
@@ -63,8 +60,10 @@ public final class AttentionKernelProfile {
             System.out.println("| part | ms | TOPS |");
             System.out.println("|---|---|---|");
             QuantizedAttention.Kernels kernels = QuantizedAttention.compileKernels(0);
-            row("quantize (torch ops, the reference's)", median(iters, () -> QuantizedAttention.quantize(q, k, v)), 0);
-            row("quantize (kernels)", median(iters, () -> QuantizedAttention.prepare(q, k, v, kernels)), 0);
+            row("quantize (torch ops, the reference's)",
+                    AttentionBench.medianMs(() -> QuantizedAttention.quantize(q, k, v), 1, iters), 0);
+            row("quantize (kernels)",
+                    AttentionBench.medianMs(() -> QuantizedAttention.prepare(q, k, v, kernels), 1, iters), 0);
             DitBench.selectSdp("cudnn");
             Tensor qh = q.transpose(1, 2);
             Tensor kh = k.transpose(1, 2);
@@ -84,7 +83,7 @@ public final class AttentionKernelProfile {
                 QuantizedAttention.Kernels variantKernels = QuantizedAttention.compileKernels(0, defines);
                 Tensor out = QuantizedAttention.attend(z, variantKernels);
                 out.retainReference();
-                double ms = median(iters, () -> QuantizedAttention.attend(z, variantKernels));
+                double ms = AttentionBench.medianMs(() -> QuantizedAttention.attend(z, variantKernels), 1, iters);
                 double diff = first == null ? 0 : out.to(ScalarType.Float).sub(first.to(ScalarType.Float)).abs()
                         .max().item_double();
                 if (first == null) {
@@ -130,24 +129,5 @@ public final class AttentionKernelProfile {
             }
         }
         return new String[]{registers, spills};
-    }
-
-    /** The median milliseconds of {@code iters} calls after one warm-up call, the device synchronized around each. */
-    private static double median(int iters, Supplier<?> call) {
-        List<Double> times = new ArrayList<>();
-        for (int i = -1; i < iters; i++) {
-            try (PointerScope scope = new PointerScope()) {
-                CudaMemory.synchronize();
-                long t0 = System.nanoTime();
-                call.get();
-                CudaMemory.synchronize();
-                if (i >= 0) {
-                    times.add((System.nanoTime() - t0) / 1e6);
-                }
-            }
-        }
-        double[] sorted = times.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
     }
 }
