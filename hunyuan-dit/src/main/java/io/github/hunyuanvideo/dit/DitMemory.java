@@ -22,6 +22,13 @@ public final class DitMemory {
      * 13 so that a plan keeps a margin for the text length and the allocator's rounding.
      */
     public static final double ACTIVATION_WIDTHS_PER_TOKEN = 13.0;
+    /**
+     * What {@link Attention#INT8} adds to {@link #ACTIVATION_WIDTHS_PER_TOKEN}, in the same units: the quantized
+     * operands (INT8 Q and K, V's two e4m3 parts) and the kernel's output beside the tensors of the SDPA path. Measured
+     * on an H100 with the full-size model in bf16 (2026-12-06, DitBench, peak allocated INT8 minus SDPA): 6.0 at
+     * 720×1280×129 (4.08 GiB) and 6.0 at 544×960×129 (2.32 GiB); rounded up to 6.5.
+     */
+    public static final double INT8_ATTENTION_WIDTHS_PER_TOKEN = 6.5;
 
     private DitMemory() {
     }
@@ -86,19 +93,29 @@ public final class DitMemory {
     }
 
     /**
-     * The activation peak of one forward beyond the weights ({@link #ACTIVATION_WIDTHS_PER_TOKEN}).
+     * The activation peak of one forward beyond the weights with SDPA attention ({@link #ACTIVATION_WIDTHS_PER_TOKEN}).
      *
      * @param latentShape {@code [B, C, T, H, W]} of the DiT's input (B includes the doubled batch of true CFG)
      * @param textTokens  text tokens per sample (the padded length is the upper bound)
      */
     public static long activationBytes(DitConfig cfg, ScalarType dtype, long[] latentShape, long textTokens) {
+        return activationBytes(cfg, dtype, latentShape, textTokens, Attention.SDPA);
+    }
+
+    /**
+     * The activation peak of one forward beyond the weights with {@code attention}'s backend
+     * ({@link #ACTIVATION_WIDTHS_PER_TOKEN}, plus {@link #INT8_ATTENTION_WIDTHS_PER_TOKEN} for {@link Attention#INT8}).
+     */
+    public static long activationBytes(DitConfig cfg, ScalarType dtype, long[] latentShape, long textTokens,
+                                       Attention attention) {
         long tokens = textTokens;
         long image = 1;
         for (int i = 0; i < 3; i++) {
             image *= latentShape[2 + i] / cfg.patchSize().get(i);
         }
         tokens += image;
-        return (long) Math.ceil(ACTIVATION_WIDTHS_PER_TOKEN * cfg.hiddenSize() * torch.elementSize(dtype) * tokens
-                * latentShape[0]);
+        double widths = ACTIVATION_WIDTHS_PER_TOKEN
+                + (attention == Attention.INT8 ? INT8_ATTENTION_WIDTHS_PER_TOKEN : 0);
+        return (long) Math.ceil(widths * cfg.hiddenSize() * torch.elementSize(dtype) * tokens * latentShape[0]);
     }
 }

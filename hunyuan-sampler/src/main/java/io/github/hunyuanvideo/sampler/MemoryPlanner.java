@@ -182,7 +182,9 @@ final class MemoryPlanner {
         videoLatents[0] = Math.max(1, config.largestRequest().batch());
         return new Sizes(DitMemory.nonBlockBytes(dit, ditDtype, config.useFp8()),
                 DitMemory.blockBytes(dit, ditDtype, config.useFp8()),
-                DitMemory.activationBytes(dit, ditDtype, latents, config.textLen()), llmBytes, textActivation,
+                // INT8 runs on at least the middle steps: its workspace bounds the plan
+                DitMemory.activationBytes(dit, ditDtype, latents, config.textLen(), config.attention()), llmBytes,
+                textActivation,
                 config.useCpuOffload() ? VaeMemory.streamedWeightBytes(vae, vaeDtype)
                         : VaeMemory.weightBytes(vae, vaeDtype),
                 vaeDecode(vae, vaeDtype, videoLatents, config.vaeTiling()));
