@@ -294,11 +294,13 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     boolean reproduce;
 
     // ---- parallel (add_parallel_args)
-    @Option(names = "--ulysses-degree", defaultValue = "1", description = "Sequence-parallel degree of the "
-            + "original's xDiT; only 1 (here the ranks of --gpus or --world-size share the DiT).")
+    @Option(names = "--ulysses-degree", defaultValue = "1", description = "Ulysses sequence-parallel degree, as in "
+            + "the original: the number of ranks sharing the DiT, so it must equal the world size (--gpus, "
+            + "--world-size or WORLD_SIZE); giving it is optional.")
     int ulyssesDegree;
 
-    @Option(names = "--ring-degree", defaultValue = "1", description = "Ring-attention degree; only 1.")
+    @Option(names = "--ring-degree", defaultValue = "1", description = "Ring-attention degree; only 1 (no ring "
+            + "attention: the ranks share the DiT by Ulysses alone).")
     int ringDegree;
 
     // ---- several devices: one process (rank) per device
@@ -479,6 +481,11 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         checkChoices();
         ParallelOptions.Plan plan = parallel.plan(spec.commandLine());
+        if (matched("--ulysses-degree") && ulyssesDegree != plan.worldSize()) {
+            // the original's world size is ulysses × ring, with ring 1 here
+            throw bad("--ulysses-degree", "is the number of ranks sharing the DiT: it must equal the world size "
+                    + plan.worldSize() + " (--gpus, --world-size or WORLD_SIZE), got " + ulyssesDegree);
+        }
         device = parallel.rankDevice(spec.commandLine(), plan, device,
                 plan.worldSize() > 1 ? CudaMemory.deviceCount() : 0);
         warnNoOps();
@@ -663,13 +670,12 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         if (!tokenizer2.equals(textEncoder2)) {
             throw bad("--tokenizer-2", "'" + tokenizer2 + "' must match --text-encoder-2 '" + textEncoder2 + "'");
         }
-        if (ulyssesDegree != 1) {
-            throw bad("--ulysses-degree", "only 1 is supported (no xDiT parallel inference in this port), got "
-                    + ulyssesDegree);
+        if (ulyssesDegree < 1) {
+            throw bad("--ulysses-degree", "must be >= 1, got " + ulyssesDegree);
         }
         if (ringDegree != 1) {
-            throw bad("--ring-degree", "only 1 is supported (no xDiT parallel inference in this port), got "
-                    + ringDegree);
+            throw bad("--ring-degree", "only 1 is supported (no ring attention: the ranks share the DiT by Ulysses "
+                    + "sequence parallelism alone, --ulysses-degree = the number of ranks), got " + ringDegree);
         }
         if (videoSize.length == 0 || videoSize.length > 2) {
             throw bad("--video-size", "expects HEIGHT [WIDTH], got " + videoSize.length + " values");

@@ -57,7 +57,7 @@ class MultiRankCliTest {
         Path out = tmp.resolve("two");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Xmx2g", "-cp", System.getProperty("java.class.path"), HunyuanVideoCli.class.getName(),
-                "--gpus", "2"));
+                "--gpus", "2", "--ulysses-degree", "2"));  // the original's spelling of the same, accepted
         command.addAll(args(out, cfgScale));
         Process p = new ProcessBuilder(command).start();
         CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
@@ -118,6 +118,14 @@ class MultiRankCliTest {
         assertTrue(err.startsWith("hunyuan-video: Invalid value for option '--gpus': sequence parallelism over 3 "
                 + "ranks"), err);
         assertFalse(Files.exists(tmp.resolve("out").resolve("rendezvous")), "no worker started");
+    }
+
+    @Test
+    void aUlyssesDegreeOtherThanTheRanksIsRefused() {
+        String err = refused("--gpus", "2", "--ulysses-degree", "4", "--device", "cpu", "--demo", "--demo-dir",
+                SharedDemo.path().toString(), "--save-path", tmp.resolve("out").toString());
+        assertTrue(err.startsWith("hunyuan-video: Invalid value for option '--ulysses-degree': is the number of ranks "
+                + "sharing the DiT: it must equal the world size 2"), err);
     }
 
     @Test
