@@ -31,19 +31,19 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * Accuracy of the 8-bit attention (issue 16, stage 1): the CUDA kernel against float32 SDPA and against its torch-ops
+ * Accuracy of the 8-bit attention (issue 16): the CUDA kernel against float32 SDPA and against its torch-ops
  * reference ({@link QuantizedAttention#reference}), on Gaussian q/k/v and on keys with a large per-channel offset;
- * the reference against float32 SDPA too; and the kernel's time next to bf16 SDPA's (informative only: this kernel
- * is not yet the fast one). Prints a markdown table; exits with status 1 if a cosine is below 0.999 or a relative L1
- * above 3 % (kernel or reference against float32).
+ * the reference against float32 SDPA too; and the kernel's time next to bf16 SDPA's (a glance: {@link AttentionBench}
+ * measures speed). Then the quantization kernels against the torch ops they replace. Prints markdown tables; exits
+ * with status 1 if a cosine is below 0.999 or a relative L1 above 3 % (kernel or reference against float32), or if
+ * the quantization kernels disagree.
  *
  * <p>Then the DiT end to end with {@link Attention#INT8} against {@link Attention#SDPA}: the golden case
  * {@code dit_tiny} (in bf16 on CUDA, float32 on the CPU; the batch with its padded text segments and each sample
  * alone) against its float32 reference output, and a random-weight DiT with the kernel's head dim
  * ({@link #kernelDitConfig()}, float32 weights so that the difference is the attention's alone) against its own SDPA
  * output; each relative L2 error {@code ‖out − ref‖ / ‖ref‖} within {@value #DIT_TOL}. Each row says whether the 8-bit
- * kernel ran: {@code dit_tiny}'s head dim is 64, where INT8 falls back to SDPA, so on the GPU only the second model
- * checks the kernel inside the DiT.
+ * kernel ran ({@code dit_tiny}'s head dim 64 runs zero-padded to the kernel's 128).
  *
  * <p>Arguments (optional): {@code --device cuda|cuda:N|cpu} (default cuda; on the CPU only the reference runs and
  * the DiT's INT8 is SDPA), {@code --cases BxHxL,...} (default {@code 1x2x300,1x2x4100,1x24x67616}; head dim 128),
