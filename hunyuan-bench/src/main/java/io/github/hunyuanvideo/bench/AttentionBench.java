@@ -137,19 +137,24 @@ public final class AttentionBench {
         }
     }
 
-    /**
-     * Float32 Gaussian q, k, v {@code [1, len, heads, 128]} on {@code device}, k plus {@code keyOffset·N(0, 1)} per
-     * head and channel, constant over the tokens.
-     */
+    /** Float32 Gaussian q, k, v {@code [1, len, heads, 128]} on {@code device}, see the other overload. */
     private static Tensor[] inputs(Device device, long len, long heads, double keyOffset) {
-        TensorOptions f32 = new TensorOptions(device).dtype(new ScalarTypeOptional(ScalarType.Float));
-        long[] shape = {BATCH, len, heads, HEAD_DIM};
-        Tensor q = torch.randn(shape, f32);
-        Tensor k = torch.randn(shape, f32);
+        return inputs(device, ScalarType.Float, BATCH, len, heads, keyOffset);
+    }
+
+    /**
+     * Gaussian q, k, v {@code [batch, len, heads, 128]} of {@code dtype} on {@code device}, k plus
+     * {@code keyOffset·N(0, 1)} per head and channel, constant over the tokens (real DiT keys carry such an offset).
+     */
+    static Tensor[] inputs(Device device, ScalarType dtype, long batch, long len, long heads, double keyOffset) {
+        TensorOptions options = new TensorOptions(device).dtype(new ScalarTypeOptional(dtype));
+        long[] shape = {batch, len, heads, HEAD_DIM};
+        Tensor q = torch.randn(shape, options);
+        Tensor k = torch.randn(shape, options);
         if (keyOffset != 0) {
-            k.add_(torch.randn(new long[]{1, 1, heads, HEAD_DIM}, f32).mul(new Scalar(keyOffset)));
+            k.add_(torch.randn(new long[]{1, 1, heads, HEAD_DIM}, options).mul(new Scalar(keyOffset)));
         }
-        return new Tensor[]{q, k, torch.randn(shape, f32)};
+        return new Tensor[]{q, k, torch.randn(shape, options)};
     }
 
     /**

@@ -14,11 +14,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.InferenceMode;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -171,12 +168,10 @@ public final class AttentionGpuCheck {
     private static boolean checkCase(PrintStream out, Device dev, long[] c, double keyOffset, boolean kernel) {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(7);
-            TensorOptions f32 = new TensorOptions(dev).dtype(new ScalarTypeOptional(ScalarType.Float));
-            long[] shape = {c[0], c[2], c[1], HEAD_DIM};
-            Tensor q = torch.randn(shape, f32);
-            Tensor k = torch.randn(shape, f32).add(torch.randn(new long[]{1, 1, c[1], HEAD_DIM}, f32)
-                    .mul(new Scalar(keyOffset)));
-            Tensor v = torch.randn(shape, f32);
+            Tensor[] qkv = AttentionBench.inputs(dev, ScalarType.Float, c[0], c[2], c[1], keyOffset);
+            Tensor q = qkv[0];
+            Tensor k = qkv[1];
+            Tensor v = qkv[2];
             Tensor exact = sdpa(q, k, v);
             Tensor reference = QuantizedAttention.reference(q, k, v).to(ScalarType.Float);
             double[] ref = compare(reference, exact);
@@ -220,12 +215,10 @@ public final class AttentionGpuCheck {
         for (long[] c : cases) {
             try (PointerScope scope = new PointerScope()) {
                 torch.manual_seed(5);
-                TensorOptions bf16 = new TensorOptions(dev).dtype(new ScalarTypeOptional(ScalarType.BFloat16));
-                long[] shape = {c[0], c[2], c[1], HEAD_DIM};
-                Tensor q = torch.randn(shape, bf16);
-                Tensor k = torch.randn(shape, bf16).add(torch.randn(new long[]{1, 1, c[1], HEAD_DIM}, bf16)
-                        .mul(new Scalar(30.0)));
-                Tensor v = torch.randn(shape, bf16);
+                Tensor[] qkv = AttentionBench.inputs(dev, ScalarType.BFloat16, c[0], c[2], c[1], 30.0);
+                Tensor q = qkv[0];
+                Tensor k = qkv[1];
+                Tensor v = qkv[2];
                 QuantizedAttention.Quantized torchOps = QuantizedAttention.quantize(q, k, v);
                 QuantizedAttention.Operands fused = QuantizedAttention.prepare(q, k, v, kernels);
                 long qDiff = torchOps.q().ne(fused.q()).sum().item_long();
