@@ -68,23 +68,14 @@ public final class CudaKernel {
     }
 
     /**
-     * Compiles {@code source} with NVRTC and loads kernel {@code kernelName} (an {@code extern "C"} function).
+     * Compiles {@code source} once with NVRTC and loads each of {@code kernelNames} ({@code extern "C"} functions)
+     * from it.
      *
      * @param fileName the name NVRTC's messages give the source
-     * @param device   the CUDA device index the kernel will run on (its current stream is used)
+     * @param device   the CUDA device index the kernels will run on (its current stream is used)
      * @param options  NVRTC options, e.g. {@code --gpu-architecture=sm_90a}
-     * @throws IllegalStateException on a compile error (with NVRTC's log) or a driver error (with its message)
-     */
-    public static CudaKernel compile(String source, String fileName, String kernelName, int device,
-                                     String... options) {
-        return compileAll(source, fileName, List.of(kernelName), device, options).get(kernelName);
-    }
-
-    /**
-     * Compiles {@code source} once and loads each of {@code kernelNames} ({@code extern "C"} functions) from it.
-     *
      * @return the kernels by name, in the order given
-     * @throws IllegalStateException as {@link #compile}
+     * @throws IllegalStateException on a compile error (with NVRTC's log) or a driver error (with its message)
      */
     public static Map<String, CudaKernel> compileAll(String source, String fileName, List<String> kernelNames,
                                                      int device, String... options) {
