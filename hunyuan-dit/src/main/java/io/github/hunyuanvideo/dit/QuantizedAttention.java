@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -276,8 +277,9 @@ public final class QuantizedAttention {
         TensorOptions u8 = new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.Byte));
         // [B, 1, H, D] float means over the tokens, read as [N, D]
         Tensor kMean = kb.mean(new long[]{1}, true, new ScalarTypeOptional(ScalarType.Float)).contiguous();
-        Tensor vScale = vb.amax(new long[]{1}, false).to(ScalarType.Float).maximum(vb.amin(new long[]{1}, false)
-                        .to(ScalarType.Float).neg()).div(new Scalar(E4M3_MAX))
+        T_TensorTensor_T extrema = vb.aminmax(new LongOptional(1), false);  // one pass: max |v| = max(max, −min)
+        Tensor vScale = extrema.get1().to(ScalarType.Float).maximum(extrema.get0().to(ScalarType.Float).neg())
+                .div(new Scalar(E4M3_MAX))
                 .clamp(new ScalarOptional(new Scalar(MIN_SCALE)), new ScalarOptional()).reshape(n, HEAD_DIM);
         Tensor qi8 = torch.empty(new long[]{n, padded, HEAD_DIM}, i8, new MemoryFormatOptional());
         Tensor ki8 = torch.empty(new long[]{n, padded, HEAD_DIM}, i8, new MemoryFormatOptional());
