@@ -201,7 +201,7 @@ public final class AttentionGpuCheck {
 
     /**
      * The quantization kernels ({@link QuantizedAttention#prepare}) against the torch ops they replace
-     * ({@link QuantizedAttention#quantize}, V's two parts in the kernel's layout): Q and V must match exactly, K (whose
+     * ({@link QuantizedAttention#quantize} in the kernel's tile images): Q and V must match exactly, K (whose
      * mean over the tokens is summed in another order) within one INT8 step. Returns whether every case did.
      */
     private static boolean checkQuantizers(PrintStream out, Device dev, List<long[]> cases) {
@@ -221,13 +221,13 @@ public final class AttentionGpuCheck {
                 Tensor v = qkv[2];
                 QuantizedAttention.Quantized torchOps = QuantizedAttention.quantize(q, k, v);
                 QuantizedAttention.Operands fused = QuantizedAttention.prepare(q, k, v, kernels);
-                long qDiff = torchOps.q().ne(fused.q()).sum().item_long();
+                long qDiff = QuantizedAttention.rowTiles(torchOps.q()).ne(fused.q()).sum().item_long();
                 double qScale = relDiff(fused.qScale(), torchOps.qScale());
-                double kDiff = torchOps.k().to(ScalarType.Int).sub(fused.k().to(ScalarType.Int)).abs().max()
-                        .item_double();
+                double kDiff = QuantizedAttention.rowTiles(torchOps.k()).to(ScalarType.Int)
+                        .sub(fused.k().to(ScalarType.Int)).abs().max().item_double();
                 double kScale = relDiff(fused.kScale(), torchOps.kScale());
-                long vDiff = QuantizedAttention.kernelV(torchOps.v()).ne(fused.vT().select(1, 0)).sum().item_long()
-                        + QuantizedAttention.kernelV(torchOps.vLow()).ne(fused.vT().select(1, 1)).sum().item_long();
+                long vDiff = QuantizedAttention.kernelV(torchOps.v()).ne(fused.v().select(2, 0)).sum().item_long()
+                        + QuantizedAttention.kernelV(torchOps.vLow()).ne(fused.v().select(2, 1)).sum().item_long();
                 double vScale = relDiff(fused.vScale(), torchOps.vScale());
                 boolean caseOk = qDiff == 0 && qScale == 0 && kDiff <= 1 && kScale <= 1e-3 && vDiff == 0
                         && vScale <= 1e-6;

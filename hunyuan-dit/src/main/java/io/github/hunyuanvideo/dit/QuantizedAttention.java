@@ -59,6 +59,13 @@ public final class QuantizedAttention {
     public static final int HEAD_DIM = 128;
     /** Query rows per thread block of the kernel: sequences are padded to a multiple of it. */
     static final int ROWS_PER_LAUNCH_BLOCK = 128;
+    /** Bytes of a tile image of {@value #BLOCK} rows of INT8 Q or K, or of one part of V (see {@link #rowTiles}). */
+    static final int TILE_BYTES = BLOCK * HEAD_DIM;
+    /**
+     * The attention kernel's dynamic shared memory: Q's {@value #ROWS_PER_LAUNCH_BLOCK} rows and 4 stages of one K and
+     * two V tile images ({@code SHARED_BYTES} in the source, which traps on a launch with less).
+     */
+    static final int ATTENTION_SHARED_BYTES = ROWS_PER_LAUNCH_BLOCK * HEAD_DIM + 4 * 3 * TILE_BYTES;
     /**
      * Within every 16 keys, the key the kernel's FP8 mma k index {@code c} stands for: the order in which a thread's
      * score accumulators become the P operand without a shuffle (see {@code int8_attention.cu}); V is stored so.
@@ -241,12 +248,14 @@ public final class QuantizedAttention {
     }
 
     /**
-     * The attention kernel's operands: {@code q}, {@code k} INT8 {@code [N, padded, 128]} ({@code N = B·H},
-     * {@code padded} the length rounded up to {@value #ROWS_PER_LAUNCH_BLOCK}, zero rows after {@code length}) with
-     * float scales {@code [N, padded/64]}, K smoothed; {@code vT} FP8 e4m3 {@code [N, 2, 128, padded]}, V's high and
-     * low parts ({@link #V_LOW_FACTOR}) each in the layout of {@link #kernelV}, with float scales {@code [N, 128]}; {@code dim} the heads' real channels (≤ 128, the rest zero).
+     * The attention kernel's operands, as tile images that its bulk copies move to shared memory as they are:
+     * {@code q}, {@code k} INT8 {@code [N, padded/64, 8192]} ({@link #rowTiles} of {@code [N, padded, 128]};
+     * {@code N = B·H}, {@code padded} the length rounded up to {@value #ROWS_PER_LAUNCH_BLOCK}, zero rows after
+     * {@code length}) with float scales {@code [N, padded/64]}, K smoothed; {@code v} FP8 e4m3
+     * {@code [N, padded/64, 2, 8192]}, V's high and low parts ({@link #V_LOW_FACTOR}) per tile, each {@link #kernelV},
+     * with float scales {@code [N, 128]}; {@code dim} the heads' real channels (≤ 128, the rest zero).
      */
-    public record Operands(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor vT, Tensor vScale, long batch,
+    public record Operands(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor v, Tensor vScale, long batch,
                            long length, long heads, long dim) {
     }
 
@@ -281,11 +290,12 @@ public final class QuantizedAttention {
         Tensor vScale = extrema.get1().to(ScalarType.Float).maximum(extrema.get0().to(ScalarType.Float).neg())
                 .div(new Scalar(E4M3_MAX))
                 .clamp(new ScalarOptional(new Scalar(MIN_SCALE)), new ScalarOptional()).reshape(n, HEAD_DIM);
-        Tensor qi8 = torch.empty(new long[]{n, padded, HEAD_DIM}, i8, new MemoryFormatOptional());
-        Tensor ki8 = torch.empty(new long[]{n, padded, HEAD_DIM}, i8, new MemoryFormatOptional());
-        Tensor qScale = torch.empty(new long[]{n, padded / BLOCK}, f32, new MemoryFormatOptional());
-        Tensor kScale = torch.empty(new long[]{n, padded / BLOCK}, f32, new MemoryFormatOptional());
-        Tensor vT = torch.empty(new long[]{n, 2, HEAD_DIM, padded}, u8, new MemoryFormatOptional());
+        long tiles = padded / BLOCK;
+        Tensor qi8 = torch.empty(new long[]{n, tiles, TILE_BYTES}, i8, new MemoryFormatOptional());
+        Tensor ki8 = torch.empty(new long[]{n, tiles, TILE_BYTES}, i8, new MemoryFormatOptional());
+        Tensor qScale = torch.empty(new long[]{n, tiles}, f32, new MemoryFormatOptional());
+        Tensor kScale = torch.empty(new long[]{n, tiles}, f32, new MemoryFormatOptional());
+        Tensor vT = torch.empty(new long[]{n, tiles, 2, TILE_BYTES}, u8, new MemoryFormatOptional());
         int grid = (int) (padded / BLOCK);
         kernels.quantizeInt8().launch(grid, (int) n, 256, qb, inputType(qb), qb.stride(0), qb.stride(1),
                 qb.stride(2), (int) heads, (int) len, (int) padded, 0L, qi8, qScale);
@@ -326,11 +336,11 @@ public final class QuantizedAttention {
         Tensor out = torch.empty(new long[]{z.batch(), z.length(), z.heads(), HEAD_DIM},
                 new TensorOptions(z.q().device()).dtype(new ScalarTypeOptional(ScalarType.BFloat16)),
                 new MemoryFormatOptional());
-        long padded = z.q().size(1);
+        long padded = z.q().size(1) * BLOCK;
         // Scores in base 2: the kernel's exponentials are exp2.
         float scoreScale = (float) (1 / Math.sqrt(z.dim()) / Math.log(2));
         kernels.attention().launch((int) (padded / ROWS_PER_LAUNCH_BLOCK), (int) z.q().size(0), 256, z.q(),
-                z.qScale(), z.k(), z.kScale(), z.vT(), z.vScale(), out, (int) z.length(), (int) padded,
+                z.qScale(), z.k(), z.kScale(), z.v(), z.vScale(), out, (int) z.length(), (int) padded,
                 (int) z.heads(), scoreScale);
         return out;
     }
@@ -353,21 +363,34 @@ public final class QuantizedAttention {
         }
         Map<String, CudaKernel> k = CudaKernel.compileAll(kernelSource(), "int8_attention.cu",
                 List.of("int8_attention", "quantize_int8", "quantize_e4m3"), device, options);
-        return new Kernels(k.get("int8_attention"), k.get("quantize_int8"), k.get("quantize_e4m3"));
+        return new Kernels(k.get("int8_attention").withSharedMemory(ATTENTION_SHARED_BYTES), k.get("quantize_int8"),
+                k.get("quantize_e4m3"));
     }
 
     /**
-     * V {@code [N, padded, D]} (FP8) in the kernel's layout: channel-major {@code [N, D, padded]}, the keys of every 16
-     * in {@link #KEY_OF} order (what the quantization kernel writes; this is its torch-ops definition).
+     * INT8 Q or K {@code [N, padded, 128]} as the kernel's tile images {@code [N, padded/64, 8192]}: per 64 rows, the
+     * 8×16-byte core matrices wgmma reads, {@code [8 row groups][8 parts of 16 channels][8 rows][16 channels]} (what
+     * the quantization kernel writes; this is its torch-ops definition).
+     */
+    public static Tensor rowTiles(Tensor x8) {
+        long n = x8.size(0);
+        long tiles = x8.size(1) / BLOCK;
+        return x8.view(ScalarType.Byte).reshape(n, tiles, 8, 8, 8, 16).permute(0, 1, 2, 4, 3, 5).contiguous()
+                .reshape(n, tiles, TILE_BYTES).view(x8.scalar_type());
+    }
+
+    /**
+     * One part of V, FP8 {@code [N, padded, 128]}, as the kernel's tile images {@code [N, padded/64, 8192]} (bytes):
+     * per 64 keys, {@code [16 groups of 8 channels][4 parts of 16 keys][8 channels][16 keys]}, the keys of every 16 in
+     * {@link #KEY_OF} order (what the quantization kernel writes; this is its torch-ops definition).
      */
     public static Tensor kernelV(Tensor v8) {
         long n = v8.size(0);
-        long padded = v8.size(1);
-        long dim = v8.size(2);
+        long tiles = v8.size(1) / BLOCK;
         Tensor order = torch.tensor(KEY_OF).to(v8.device(), ScalarType.Long);
-        // As bytes: index_select and transposing copies are not implemented for FP8 on every device.
-        return v8.view(ScalarType.Byte).reshape(n, padded / 16, 16, dim).index_select(2, order)
-                .reshape(n, padded, dim).transpose(1, 2).contiguous();
+        // As bytes: index_select and permuting copies are not implemented for FP8 on every device.
+        return v8.view(ScalarType.Byte).reshape(n, tiles * BLOCK / 16, 16, HEAD_DIM).index_select(2, order)
+                .reshape(n, tiles, 4, 16, 16, 8).permute(0, 1, 4, 2, 5, 3).contiguous().reshape(n, tiles, TILE_BYTES);
     }
 
     static long ceilDiv(long a, long b) {

@@ -10,21 +10,25 @@
 // The P·V product of a tile is accumulated from zero and then added to O in float32 (two-level accumulation), so the
 // tensor cores' reduced-precision FP8 accumulation only ever sums 64 terms.
 //
-// Work split: a thread block takes 128 queries of one (batch, head); warps 0-3 and 4-7 are two warpgroups of 64 rows,
-// each warp 16 rows: its slice of the wgmma A operand, held in registers (Q, then P). K and V tiles of 64 keys are
-// double-buffered in shared memory through cp.async (K two tiles ahead, V one) and read by wgmma through matrix
-// descriptors. The scores of the next tile are queued on the tensor cores before the softmax of the current one,
-// which they overlap.
+// Work split: a thread block takes 128 queries of one (batch, head); warps 0-3 and 4-7 are two warpgroups of 64 rows
+// that run independently (no block-wide barrier in the loop). Q (in shared memory) and tiles of 64 keys (K, V's two
+// parts) are copied by the TMA's bulk copies, issued by thread 0, into a ring of STAGES stages: a stage's "full"
+// mbarrier counts the bytes landed, its "empty" one the threads done with it; a stage is refilled one tile after it
+// was released, so that the warpgroups may drift a tile apart. Within a warpgroup, tile j's P·V and tile j + 1's
+// Q·Kᵀ are queued on the tensor cores together, and tile j + 1's softmax runs while P·V executes.
 //
 // The P operand is built from the score accumulators without a shuffle: a thread holds keys {8n + 2t, 8n + 2t + 1} of
 // each 8-key n-tile, and packs those of n-tiles (2i, 2i+1) as the 4 consecutive k indices 4t..4t+3 of its A fragment.
 // So within every 16 keys the k index c stands for key KEY_OF[c] = [0,1,8,9,2,3,10,11,4,5,12,13,6,7,14,15]; V is
 // stored in the same order (QuantizedAttention.kernelV), and the sum over keys is unchanged.
 //
-// Layouts: q, k int8 [N, padded, 128] (N = batch·heads, padded a multiple of 128, zero rows from len on);
-// qScale, kScale float [N, padded/64]; vT e4m3 [N, 2, 128, padded] (high and low parts, channel-major, keys in
-// KEY_OF order per 16);
-// vScale float [N, 128]; out bf16 [batch, len, heads, 128] (the DiT's layout), rows >= len not written.
+// Operands in global memory are tile images, byte for byte what wgmma reads from shared memory (one bulk copy moves a
+// tile), 64 tokens per tile:
+//   q, k int8 [N, padded/64, 8 row groups, 8 parts of 16 channels, 8 rows, 16 channels] (QuantizedAttention.rowTiles;
+//   N = batch·heads, padded a multiple of 128, zero rows from len on); qScale, kScale float [N, padded/64];
+//   v e4m3 [N, padded/64, 2 (high, low), 16 groups of 8 channels, 4 parts of 16 keys, 8 channels, 16 keys]
+//   (QuantizedAttention.kernelV; keys in KEY_OF order per 16); vScale float [N, 128];
+//   out bf16 [batch, len, heads, 128] (the DiT's layout), rows >= len not written.
 // No header is included (NVRTC ships none by default).
 
 #define BLOCK_M 128
@@ -35,25 +39,21 @@
 #define LOG2_E4M3_MAX 8.807354922057604f  // log2(448)
 #define NEG_INF __int_as_float(0xff800000)
 #define PADDING_SCORE (-2147483647)
-#ifndef MIN_BLOCKS  // thread blocks per SM the register allocation must allow
-#define MIN_BLOCKS 1
-#endif
 // |S| <= 127² · 128 < 2^22, so the float with bits MAGIC_BITS + S is MAGIC + S exactly: an integer add and a float
 // subtract instead of a conversion instruction, which runs at a quarter of their rate (the exponentials' unit).
 #define MAGIC_BITS 0x4B400000
 #define MAGIC 12582912.0f
-// Tiles in shared memory, two of each: K is loaded two tiles ahead (the next tile's scores are issued before this
-// tile's softmax), V's two parts one tile ahead.
-#define BUFFERS 2
+#define ROW_TILE_BYTES (BLOCK_N * HEAD_DIM)  // a 64-row tile image of Q or K
+#define V_TILE_BYTES (2 * ROW_TILE_BYTES)     // V's two parts of 64 keys
+#define STAGE_BYTES (ROW_TILE_BYTES + V_TILE_BYTES)
+#define STAGES 4
+// The dynamic shared memory the kernel needs: Q's 128 rows, then the stages (QuantizedAttention.ATTENTION_SHARED_BYTES).
+#define SHARED_BYTES (BLOCK_M * HEAD_DIM + STAGES * STAGE_BYTES)
 
 __device__ __forceinline__ unsigned int smem_address(const void* p) {
     unsigned int a;
     asm("{ .reg .u64 s; cvta.to.shared.u64 s, %1; cvt.u32.u64 %0, s; }" : "=r"(a) : "l"(p));
     return a;
-}
-
-__device__ __forceinline__ void copy16(unsigned int dst, const void* src) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(dst), "l"(src));
 }
 
 __device__ __forceinline__ float exp2_approx(float x) {
@@ -154,21 +154,61 @@ __device__ __forceinline__ void softmax_tile(int (&s)[32], int keyBase, int len,
     }
 }
 
-// D (64×64 int32, 32 per thread) {=, +=} A (64×32 INT8 from registers) · B (a 64-key × 32-byte K-major tile in shared
-// memory): one warpgroup.
-__device__ __forceinline__ void wgmma_s8(int (&d)[32], const unsigned int (&a)[4], unsigned long long b,
-                                         int accumulate) {
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+// mbarriers and the TMA's bulk copy (addresses in the shared window).
+__device__ __forceinline__ void barrier_init(unsigned int bar, unsigned int count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" :: "r"(bar), "r"(count) : "memory");
+}
+
+__device__ __forceinline__ void barrier_arrive(unsigned int bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" :: "r"(bar) : "memory");
+}
+
+// Arrives once and expects `bytes` more to land (the bulk copies' complete_tx) before the phase completes.
+__device__ __forceinline__ void barrier_expect(unsigned int bar, unsigned int bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(bar), "r"(bytes) : "memory");
+}
+
+// Waits until the barrier's phase of this parity has completed.
+__device__ __forceinline__ void barrier_wait(unsigned int bar, unsigned int parity) {
+    asm volatile("{\n.reg .pred done;\nWAIT:\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+                 "@!done bra WAIT;\n}\n" :: "r"(bar), "r"(parity) : "memory");
+}
+
+// `bytes` (a multiple of 16) from global to shared memory, counted on the barrier as they land.
+__device__ __forceinline__ void bulk_copy(unsigned int dst, const void* src, unsigned int bytes, unsigned int bar) {
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
+                 :: "r"(dst), "l"(src), "r"(bytes), "r"(bar) : "memory");
+}
+
+// Pins a register's value here: registers a queued wgmma still reads (A) or writes (D) must not be reused or moved by
+// the compiler before the wgmma's wait, which it cannot see.
+__device__ __forceinline__ void hold(unsigned int& r) {
+    asm volatile("" : "+r"(r) :: "memory");
+}
+
+__device__ __forceinline__ void hold(int& r) {
+    asm volatile("" : "+r"(r) :: "memory");
+}
+
+__device__ __forceinline__ void hold(float& r) {
+    asm volatile("" : "+f"(r) :: "memory");
+}
+
+// D (64×64 int32, 32 per thread) {=, +=} A (64 rows × 32 bytes) · B (64 keys × 32 bytes), INT8, both K-major tiles in
+// shared memory: one warpgroup.
+__device__ __forceinline__ void wgmma_s8(int (&d)[32], unsigned long long a, unsigned long long b, int accumulate) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n64k32.s32.s8.s8 {"
                  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
                  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
-                 "}, {%32, %33, %34, %35}, %36, p;\n}\n"
+                 "}, %32, %33, p;\n}\n"
                  :
                  "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]),
                  "+r"(d[8]), "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]), "+r"(d[15]),
                  "+r"(d[16]), "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]), "+r"(d[22]), "+r"(d[23]),
                  "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]), "+r"(d[29]), "+r"(d[30]), "+r"(d[31])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
+                 : "l"(a), "l"(b), "r"(accumulate));
 }
 
 // D (64×128 float32, 64 per thread) {=, +=} A (64×32 FP8 e4m3 from registers) · B (a 128-channel × 32-key K-major tile
@@ -207,19 +247,20 @@ __device__ __forceinline__ unsigned long long descriptor(unsigned int address, u
 #define K_STRIDE_BYTES 1024
 #define V_LEADING 128
 #define V_STRIDE_BYTES 512
-#define TILE_BYTES (BLOCK_N * HEAD_DIM)
 
-extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention(
+extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         const signed char* __restrict__ q, const float* __restrict__ qScale,
         const signed char* __restrict__ k, const float* __restrict__ kScale,
-        const unsigned char* __restrict__ vT, const float* __restrict__ vScale,
+        const unsigned char* __restrict__ v, const float* __restrict__ vScale,
         unsigned short* __restrict__ out, int len, int padded, int heads, float scoreScale) {
-    __shared__ __align__(128) unsigned char ks[BUFFERS][TILE_BYTES];
-    __shared__ __align__(128) unsigned char vs[BUFFERS][TILE_BYTES];  // V's high part
-    __shared__ __align__(128) unsigned char vls[BUFFERS][TILE_BYTES];  // V's low part
+    extern __shared__ __align__(1024) unsigned char shared[];  // Q, then the stages
+    __shared__ __align__(8) unsigned long long full[STAGES];
+    __shared__ __align__(8) unsigned long long empty[STAGES];
+    __shared__ __align__(8) unsigned long long queryLoaded;
 
     const int tid = threadIdx.x;
     const int warp = tid >> 5;
+    const int group = warp >> 2;  // the warpgroup: rows 64·group ..
     const int lane = tid & 31;
     const int g = lane >> 2;  // the row (and row + 8) of the warp's 16 this thread holds
     const int t = lane & 3;   // its column pair within each 8-wide n-tile
@@ -227,57 +268,50 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
     const int firstRow = blockIdx.x * BLOCK_M + warp * 16;
     const int quantBlocks = padded / QBLOCK;
     const int tiles = (len + BLOCK_N - 1) / BLOCK_N;
+    unsigned int sharedSize;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(sharedSize));
+    if (sharedSize < SHARED_BYTES) {
+        __trap();  // launched with less dynamic shared memory than this source's stages need
+    }
 
+    const unsigned int qs = smem_address(shared);
+    const unsigned int stageBase = qs + BLOCK_M * HEAD_DIM;
+    const unsigned int fullBar = smem_address(full);
+    const unsigned int emptyBar = smem_address(empty);
+    const unsigned int queryBar = smem_address(&queryLoaded);
     const signed char* kHead = k + (long) bh * padded * HEAD_DIM;
-    const unsigned char* vHead = vT + (long) bh * 2 * HEAD_DIM * padded;  // high part; the low part follows
-    const unsigned int ksBase = smem_address(ks);
-    const unsigned int vsBase = smem_address(vs);
-    const unsigned int vlsBase = smem_address(vls);
-
-    // Each thread copies 2 of the 512 16-byte chunks of a K tile and 2 of a V tile.
-    // Core-matrix order: chunk c lands at byte 16·c; 8 consecutive chunks are the same 16 bytes of 8 rows.
-    auto load_keys = [&](int tile, int buffer) {
-#pragma unroll
-        for (int i = 0; i < 2; i++) {
-            const int chunk = tid + i * THREADS;
-            const int key = (chunk & 7) | ((chunk >> 6) << 3);
-            const int part = (chunk >> 3) & 7;
-            copy16(ksBase + buffer * TILE_BYTES + chunk * 16,
-                   kHead + ((long) tile * BLOCK_N + key) * HEAD_DIM + part * 16);
-        }
+    const unsigned char* vHead = v + (long) bh * padded * HEAD_DIM * 2;
+    // Thread 0 only: the tile's K and V into its stage.
+    auto load_tile = [&](int tile) {
+        const int stage = tile % STAGES;
+        const unsigned int bar = fullBar + 8 * stage;
+        const unsigned int to = stageBase + stage * STAGE_BYTES;
+        barrier_expect(bar, STAGE_BYTES);
+        bulk_copy(to, kHead + (long) tile * ROW_TILE_BYTES, ROW_TILE_BYTES, bar);
+        bulk_copy(to + ROW_TILE_BYTES, vHead + (long) tile * V_TILE_BYTES, V_TILE_BYTES, bar);
     };
-    auto load_values = [&](int tile, int buffer) {
+    if (tid == 0) {
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
-            const int chunk = tid + i * THREADS;
-            const int channel = (chunk & 7) | ((chunk >> 5) << 3);
-            const int quarter = (chunk >> 3) & 3;
-            const unsigned char* from = vHead + (long) channel * padded + tile * BLOCK_N + quarter * 16;
-            copy16(vsBase + buffer * TILE_BYTES + chunk * 16, from);
-            copy16(vlsBase + buffer * TILE_BYTES + chunk * 16, from + (long) HEAD_DIM * padded);
+        for (int stage = 0; stage < STAGES; stage++) {
+            barrier_init(fullBar + 8 * stage, 1);
+            barrier_init(emptyBar + 8 * stage, THREADS);
         }
-    };
-    load_keys(0, 0);
-    load_values(0, 0);
-    if (tiles > 1) {
-        load_keys(1, 1);
+        barrier_init(queryBar, 1);
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");  // seen by the bulk copies' unit
     }
-    asm volatile("cp.async.commit_group;");
-
-    // Q fragments of rows firstRow + g and + 8, for the 4 k-steps of 32 channels.
-    unsigned int qa[4][4];
-    {
-        const unsigned int* q0 = (const unsigned int*) (q + ((long) bh * padded + firstRow + g) * HEAD_DIM);
-        const unsigned int* q1 = q0 + 8 * HEAD_DIM / 4;
-#pragma unroll
-        for (int c = 0; c < 4; c++) {
-            qa[c][0] = q0[c * 8 + t];
-            qa[c][1] = q1[c * 8 + t];
-            qa[c][2] = q0[c * 8 + 4 + t];
-            qa[c][3] = q1[c * 8 + 4 + t];
+    __syncthreads();
+    if (tid == 0) {
+        barrier_expect(queryBar, BLOCK_M * HEAD_DIM);
+        bulk_copy(qs, q + ((long) bh * padded + blockIdx.x * BLOCK_M) * HEAD_DIM, BLOCK_M * HEAD_DIM, queryBar);
+        for (int tile = 0; tile < STAGES - 1 && tile < tiles; tile++) {
+            load_tile(tile);
         }
     }
-    const float rowScale = qScale[(long) bh * quantBlocks + firstRow / QBLOCK] * scoreScale;
+    __syncwarp();
+
+    const float rowScale = qScale[(long) bh * quantBlocks + blockIdx.x * (BLOCK_M / QBLOCK) + group] * scoreScale;
+    const float* kScales = kScale + (long) bh * quantBlocks;
+    const unsigned int qTile = qs + group * ROW_TILE_BYTES;
 
     // O accumulators: o[4n + e] is row g (e < 2) or g + 8, channel 8n + 2t + (e & 1).
     float o[64];
@@ -288,21 +322,22 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
     float m0 = NEG_INF, m1 = NEG_INF;  // running maxima of rows g and g + 8 (base 2)
     float l0 = 0.0f, l1 = 0.0f;        // this thread's part of their running sums
 
-    // S = Q · Kᵀ for the warp's 16 rows and a tile's 64 keys (8 n-tiles of 8 keys), queued.
-    auto issue_scores = [&](int buffer, int (&s)[32]) {
-        const unsigned int kTile = ksBase + buffer * TILE_BYTES;
+    // S = Q · Kᵀ for the warpgroup's 64 rows and a tile's 64 keys, queued.
+    auto issue_scores = [&](int tile, int (&s)[32]) {
+        const unsigned int kTile = stageBase + (tile % STAGES) * STAGE_BYTES;
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
         for (int c = 0; c < 4; c++) {
-            wgmma_s8(s, qa[c], descriptor(kTile + c * 2 * K_LEADING, K_LEADING, K_STRIDE_BYTES), c);
+            wgmma_s8(s, descriptor(qTile + c * 2 * K_LEADING, K_LEADING, K_STRIDE_BYTES),
+                     descriptor(kTile + c * 2 * K_LEADING, K_LEADING, K_STRIDE_BYTES), c);
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
     // acc = P · V_high + (P / 16) · V_low of a tile, queued.
-    auto issue_values = [&](int buffer, const unsigned int (&pa)[2][4], const unsigned int (&low)[2][4],
+    auto issue_values = [&](int tile, const unsigned int (&pa)[2][4], const unsigned int (&low)[2][4],
                             float (&acc)[64]) {
-        const unsigned int vTile = vsBase + buffer * TILE_BYTES;
-        const unsigned int vlTile = vlsBase + buffer * TILE_BYTES;
+        const unsigned int vTile = stageBase + (tile % STAGES) * STAGE_BYTES + ROW_TILE_BYTES;
+        const unsigned int vlTile = vTile + ROW_TILE_BYTES;
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
         for (int h = 0; h < 2; h++) {
@@ -314,41 +349,14 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
-
-    asm volatile("cp.async.wait_group 0;");
-    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // cp.async's writes, seen by wgmma
-    __syncthreads();
-    int s[32];
-    issue_scores(0, s);
-    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-    // The key scales are read a tile ahead: a global load in the softmax's path would stall it every tile.
-    const float* kScales = kScale + (long) bh * quantBlocks;
-    float nextKeyScale = kScales[0];
-    // One tile: its scores are in cur, the next tile's are queued into nxt.
-    auto step = [&](int tile, int (&cur)[32], int (&nxt)[32]) {
-        const int buffer = tile % BUFFERS;
-        const int other = buffer ^ 1;
-        const float keyScale = nextKeyScale;
-        if (tile + 1 < tiles) {
-            nextKeyScale = kScales[tile + 1];
+    // The scores of a tile (waited for) → its P operands, the rescale factors of O, the running maxima and sums.
+    auto softmax_of = [&](int tile, int (&s)[32], float keyScale, float& alpha0, float& alpha1,
+                          unsigned int (&pa)[2][4], unsigned int (&low)[2][4]) {
+#pragma unroll
+        for (int i = 0; i < 32; i++) {
+            hold(s[i]);
         }
-        asm volatile("cp.async.wait_group 0;");  // K of tile + 1 and V of tile have landed
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-        __syncthreads();  // ... for every thread; every warp is done with K of tile and V of tile − 1
-        if (tile + 2 < tiles) {
-            load_keys(tile + 2, buffer);
-        }
-        if (tile + 1 < tiles) {
-            load_values(tile + 1, other);
-        }
-        asm volatile("cp.async.commit_group;");
-        if (tile + 1 < tiles) {
-            issue_scores(other, nxt);  // runs on the tensor cores during this tile's softmax
-        }
-        float alpha0, alpha1;
-        unsigned int pa[2][4];
-        softmax_tile(cur, tile * BLOCK_N, len, t, rowScale * keyScale, m0, m1, l0, l1, alpha0, alpha1, pa);
-        unsigned int low[2][4];
+        softmax_tile(s, tile * BLOCK_N, len, t, rowScale * keyScale, m0, m1, l0, l1, alpha0, alpha1, pa);
 #pragma unroll
         for (int h = 0; h < 2; h++) {
 #pragma unroll
@@ -356,22 +364,78 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) int8_attention
                 low[h][r] = low_part(pa[h][r]);
             }
         }
+    };
+
+    int s[32];
+    unsigned int pa[2][4], low[2][4], paNext[2][4], lowNext[2][4];
+    float alpha0, alpha1;  // O's rescale factors for the tile whose P is in pa
+    barrier_wait(queryBar, 0);
+    barrier_wait(fullBar, 0);
+    issue_scores(0, s);
+    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+    softmax_of(0, s, kScales[0], alpha0, alpha1, pa, low);
+    // The key scales are read a tile ahead: a global load in the softmax's path would stall it every tile.
+    float nextKeyScale = tiles > 1 ? kScales[1] : 0.0f;
+    // One tile: its P is in cur/curLow (α in alpha0/1); the next tile's P goes to nxt/nxtLow unless this is the last
+    // tile. `more` is a constant at every call: ptxas serializes the wgmmas (waits on each) where a wait's group
+    // count depends on a branch.
+    auto step = [&](int tile, unsigned int (&cur)[2][4], unsigned int (&curLow)[2][4], unsigned int (&nxt)[2][4],
+                    unsigned int (&nxtLow)[2][4], bool more) {
+        if (tid == 0 && tile + STAGES - 1 < tiles) {
+            // Refill the stage of tile − 1 (free once both warpgroups are done with it) with tile + STAGES − 1.
+            if (tile > 0) {
+                barrier_wait(emptyBar + 8 * ((tile - 1) % STAGES), ((tile - 1) / STAGES) & 1);
+            }
+            load_tile(tile + STAGES - 1);
+        }
+        __syncwarp();
+        if (more) {
+            barrier_wait(fullBar + 8 * ((tile + 1) % STAGES), ((tile + 1) / STAGES) & 1);
+            issue_scores(tile + 1, s);
+        }
         float acc[64];
-        issue_values(buffer, pa, low, acc);
+        issue_values(tile, cur, curLow, acc);
+        float nextAlpha0 = 0.0f, nextAlpha1 = 0.0f;
+        if (more) {
+            asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");  // the scores (queued first)
+            const float keyScale = nextKeyScale;
+            if (tile + 2 < tiles) {
+                nextKeyScale = kScales[tile + 2];
+            }
+            softmax_of(tile + 1, s, keyScale, nextAlpha0, nextAlpha1, nxt, nxtLow);  // while P·V runs
+        }
         asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                hold(cur[h][r]);
+                hold(curLow[h][r]);
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < 64; i++) {
+            hold(acc[i]);
+        }
+        barrier_arrive(emptyBar + 8 * (tile % STAGES));
 #pragma unroll
         for (int i = 0; i < 64; i++) {
             o[i] = o[i] * ((i & 2) ? alpha1 : alpha0) + acc[i];
         }
+        alpha0 = nextAlpha0;
+        alpha1 = nextAlpha1;
     };
-    int s2[32];
-    for (int tile = 0; tile < tiles; tile += 2) {  // the two score arrays swap roles without copies
-        step(tile, s, s2);
-        if (tile + 1 < tiles) {
-            step(tile + 1, s2, s);
-        }
+    int tile = 0;
+    for (; tile + 2 < tiles; tile += 2) {  // the two P buffers swap roles without copies
+        step(tile, pa, low, paNext, lowNext, true);
+        step(tile + 1, paNext, lowNext, pa, low, true);
     }
-
+    if (tile + 1 < tiles) {
+        step(tile, pa, low, paNext, lowNext, true);
+        step(tile + 1, paNext, lowNext, pa, low, false);
+    } else {
+        step(tile, pa, low, paNext, lowNext, false);
+    }
 
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
     l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
@@ -484,8 +548,9 @@ __device__ __forceinline__ float block_max(float v) {
     return m;
 }
 
-// Q or K to INT8 with one scale per 64 tokens: out [N, padded, 128], scale [N, padded/64]; mean [N, 128] (float) is
-// subtracted first when given (K's smoothing), null otherwise. Rows past len are zeros.
+// Q or K to INT8 with one scale per 64 tokens: out [N, padded/64, 8192] (tile images, see the top), scale
+// [N, padded/64]; mean [N, 128] (float) is subtracted first when given (K's smoothing), null otherwise. Rows past len
+// are zeros.
 extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_int8(
         const void* __restrict__ x, int dtype, long batchStride, long tokenStride, long headStride, int heads,
         int len, int padded, const float* __restrict__ mean, signed char* __restrict__ out,
@@ -520,9 +585,12 @@ extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_int8(
         }
         packed[j] = word;
     }
-    Bytes16* row = (Bytes16*) (out + ((long) n * padded + token) * HEAD_DIM + first);
-    row[0] = Bytes16{packed[0], packed[1], packed[2], packed[3]};
-    row[1] = Bytes16{packed[4], packed[5], packed[6], packed[7]};
+    // Into the block's tile image: row r at (r / 8)·1024 + (r % 8)·16, channels 16p .. 16p + 15 at + 128p.
+    const int r = threadIdx.x / 4;
+    signed char* image = out + ((long) n * padded + blockIdx.x * QBLOCK) * HEAD_DIM;
+    Bytes16* part = (Bytes16*) (image + (r / 8) * 1024 + (first / 16) * 128 + (r % 8) * 16);
+    part[0] = Bytes16{packed[0], packed[1], packed[2], packed[3]};
+    part[8] = Bytes16{packed[4], packed[5], packed[6], packed[7]};  // the next 16 channels, 128 bytes on
 }
 
 // An FP8 e4m3 (fn: no infinities) bit pattern as a float; exact.
@@ -535,8 +603,8 @@ __device__ __forceinline__ float e4m3_to_float(unsigned int bits) {
 }
 
 // V to FP8 e4m3 with one scale per channel (vScale [N, 128], given) as two terms, v / scale ≈ high + low / 16 with
-// low = e4m3((v / scale − high) · 16), written channel-major [N, 2 (high, low), 128, padded] with the keys of every
-// 16 in KEY_OF order (the attention kernel's B operands). Rows past len are zeros.
+// low = e4m3((v / scale − high) · 16), written as the attention kernel's tile images [N, padded/64, 2 (high, low), 8192]
+// (see the top) with the keys of every 16 in KEY_OF order. Rows past len are zeros.
 extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_e4m3(
         const void* __restrict__ x, int dtype, long batchStride, long tokenStride, long headStride, int heads,
         int len, int padded, const float* __restrict__ vScale, unsigned char* __restrict__ vT) {
@@ -565,15 +633,18 @@ extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_e4m3(
         tile[1][first + j + 1][position] = (unsigned char) (low >> 8);
     }
     __syncthreads();
-    // Thread i writes 64 bytes: half i % 2 of channel i / 2's 64 keys, of both parts.
+    // Thread i writes 64 bytes: half i % 2 of channel i / 2's 64 keys, of both parts; 16 keys (a quarter) of channel c
+    // lie at (c / 8)·512 + quarter·128 + (c % 8)·16 of a part's image.
     const int channel = threadIdx.x / 2;
     const int half = threadIdx.x % 2;
+    unsigned char* image = vT + ((long) n * (padded / QBLOCK) + blockIdx.x) * 2 * QBLOCK * HEAD_DIM;
 #pragma unroll
     for (int part = 0; part < 2; part++) {
-        const Bytes16* from = (const Bytes16*) &tile[part][channel][32 * half];
-        Bytes16* to = (Bytes16*) (vT + (((long) n * 2 + part) * HEAD_DIM + channel) * padded + blockIdx.x * QBLOCK
-                                  + 32 * half);
-        to[0] = from[0];
-        to[1] = from[1];
+#pragma unroll
+        for (int j = 0; j < 2; j++) {
+            const int quarter = 2 * half + j;
+            *(Bytes16*) (image + part * QBLOCK * HEAD_DIM + (channel / 8) * 512 + quarter * 128 + (channel % 8) * 16)
+                    = *(const Bytes16*) &tile[part][channel][16 * quarter];
+        }
     }
 }

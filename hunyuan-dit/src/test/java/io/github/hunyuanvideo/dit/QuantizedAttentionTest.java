@@ -1,5 +1,6 @@
 package io.github.hunyuanvideo.dit;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -53,23 +54,66 @@ class QuantizedAttentionTest {
     }
 
     @Test
-    void kernelVIsChannelMajorWithTheKeysOfEvery16InTheMmaOrder() {
+    void kernelVTilesAreCoreMatricesOfChannelsWithTheKeysOfEvery16InTheMmaOrder() {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(3);
-            Tensor v = QuantizedAttention.toE4m3(randn(2, 48, 5).mul(new Scalar(50.0)));
+            Tensor v = QuantizedAttention.toE4m3(randn(2, 128, 128).mul(new Scalar(50.0)));
             Tensor t = QuantizedAttention.kernelV(v);
-            assertArrayEquals(new long[]{2, 5, 48}, t.sizes().vec().get());
-            Tensor bytes = v.view(ScalarType.Byte);
+            assertArrayEquals(new long[]{2, 2, QuantizedAttention.TILE_BYTES}, t.sizes().vec().get());
+            byte[] bytes = bytesOf(v);
+            byte[] image = bytesOf(t);
             for (int n = 0; n < 2; n++) {
-                for (int d = 0; d < 5; d++) {
-                    for (int position = 0; position < 48; position++) {
-                        long key = position / 16 * 16 + QuantizedAttention.KEY_OF[position % 16];
-                        assertEquals(bytes.get(n).get(key).get(d).item_int(), t.get(n).get(d).get(position).item_int(),
-                                "n " + n + " d " + d + " position " + position);
+                for (int key = 0; key < 128; key++) {
+                    int tile = key / 64;
+                    int position = key % 64 / 16 * 16 + indexOf(QuantizedAttention.KEY_OF, key % 16);
+                    for (int c = 0; c < 128; c++) {
+                        int at = ((n * 2 + tile) * 16 + c / 8) * 512 + position / 16 * 128 + c % 8 * 16
+                                + position % 16;
+                        assertEquals(bytes[(n * 128 + key) * 128 + c], image[at], "n " + n + " key " + key + " c " + c);
                     }
                 }
             }
         }
+    }
+
+    @Test
+    void rowTilesAreCoreMatricesOf8RowsAnd16Channels() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(4);
+            Tensor x = randn(3, 128, 128).mul(new Scalar(40.0)).round().to(ScalarType.Char);
+            Tensor t = QuantizedAttention.rowTiles(x);
+            assertArrayEquals(new long[]{3, 2, QuantizedAttention.TILE_BYTES}, t.sizes().vec().get());
+            assertEquals(ScalarType.Char.value, t.scalar_type().value);
+            byte[] rows = bytesOf(x);
+            byte[] image = bytesOf(t);
+            for (int n = 0; n < 3; n++) {
+                for (int row = 0; row < 128; row++) {
+                    int r = row % 64;
+                    for (int c = 0; c < 128; c++) {
+                        int at = (n * 2 + row / 64) * QuantizedAttention.TILE_BYTES + r / 8 * 1024 + c / 16 * 128
+                                + r % 8 * 16 + c % 16;
+                        assertEquals(rows[(n * 128 + row) * 128 + c], image[at], "n " + n + " row " + row + " c " + c);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The bytes of a contiguous tensor of 1-byte elements. */
+    private static byte[] bytesOf(Tensor x) {
+        Tensor b = x.contiguous().view(ScalarType.Byte);
+        byte[] out = new byte[(int) b.numel()];
+        new BytePointer(b.data_ptr()).capacity(out.length).get(out);
+        return out;
+    }
+
+    private static int indexOf(long[] values, long value) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == value) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("no " + value);
     }
 
     @Test

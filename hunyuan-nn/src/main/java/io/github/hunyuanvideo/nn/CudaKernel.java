@@ -24,8 +24,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
 import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+import static org.bytedeco.cuda.global.cudart.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES;
 import static org.bytedeco.cuda.global.cudart.cuDeviceGet;
 import static org.bytedeco.cuda.global.cudart.cuDeviceGetAttribute;
+import static org.bytedeco.cuda.global.cudart.cuFuncSetAttribute;
 import static org.bytedeco.cuda.global.cudart.cuGetErrorString;
 import static org.bytedeco.cuda.global.cudart.cuCtxSetCurrent;
 import static org.bytedeco.cuda.global.cudart.cuDevicePrimaryCtxRetain;
@@ -55,11 +57,26 @@ public final class CudaKernel {
     private final CUfunc_st function;
     private final byte device;
     private final String compileLog;
+    private final int sharedBytes;
 
-    private CudaKernel(CUfunc_st function, byte device, String compileLog) {
+    private CudaKernel(CUfunc_st function, byte device, String compileLog, int sharedBytes) {
         this.function = function;
         this.device = device;
         this.compileLog = compileLog;
+        this.sharedBytes = sharedBytes;
+    }
+
+    /**
+     * This kernel, launched with {@code bytes} of dynamic shared memory ({@code extern __shared__}); the driver is told
+     * that the kernel may use that much (above 48 KiB it refuses a launch otherwise).
+     *
+     * @throws IllegalStateException if the device cannot give a block that much
+     */
+    public CudaKernel withSharedMemory(int bytes) {
+        usePrimaryContext(device);
+        driver(cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+                "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES, " + bytes + ")");
+        return new CudaKernel(function, device, compileLog, bytes);
     }
 
     /** NVRTC's log of the compilation: warnings, and the register and spill figures with {@code --ptxas-options=-v}. */
@@ -108,7 +125,7 @@ public final class CudaKernel {
                     CUfunc_st function = new CUfunc_st();
                     driver(cuModuleGetFunction(function, module, name), "cuModuleGetFunction(" + name + ")");
                     function.retainReference();
-                    kernels.put(name, new CudaKernel(function, (byte) device, compileLog));
+                    kernels.put(name, new CudaKernel(function, (byte) device, compileLog, 0));
                 }
                 return kernels;
             } finally {
@@ -169,7 +186,7 @@ public final class CudaKernel {
             }
             CUstream_st stream = torch_cuda.getCurrentCUDAStream(device).asCUstream_st();
             usePrimaryContext(device);
-            driver(cuLaunchKernel(function, gridX, gridY, 1, threads, 1, 1, 0, stream, params, null),
+            driver(cuLaunchKernel(function, gridX, gridY, 1, threads, 1, 1, sharedBytes, stream, params, null),
                     "cuLaunchKernel");
         }
     }
