@@ -61,11 +61,8 @@ public final class QuantizedAttention {
     static final int ROWS_PER_LAUNCH_BLOCK = 128;
     /** Bytes of a tile image of {@value #BLOCK} rows of INT8 Q or K, or of one part of V (see {@link #rowTiles}). */
     static final int TILE_BYTES = BLOCK * HEAD_DIM;
-    /**
-     * The attention kernel's dynamic shared memory: Q's {@value #ROWS_PER_LAUNCH_BLOCK} rows and 4 stages of one K and
-     * two V tile images ({@code SHARED_BYTES} in the source, which traps on a launch with less).
-     */
-    static final int ATTENTION_SHARED_BYTES = ROWS_PER_LAUNCH_BLOCK * HEAD_DIM + 4 * 3 * TILE_BYTES;
+    /** The attention kernel's ring of K/V tiles in shared memory: {@code STAGES} in the source, a {@code -D} knob. */
+    static final int STAGES = 4;
     /**
      * Within every 16 keys, the key the kernel's FP8 mma k index {@code c} stands for: the order in which a thread's
      * score accumulators become the P operand without a shuffle (see {@code int8_attention.cu}); V is stored so.
@@ -363,8 +360,8 @@ public final class QuantizedAttention {
         }
         Map<String, CudaKernel> k = CudaKernel.compileAll(kernelSource(), "int8_attention.cu",
                 List.of("int8_attention", "quantize_int8", "quantize_e4m3"), device, options);
-        return new Kernels(k.get("int8_attention").withSharedMemory(ATTENTION_SHARED_BYTES), k.get("quantize_int8"),
-                k.get("quantize_e4m3"));
+        return new Kernels(k.get("int8_attention").withSharedMemory(attentionSharedBytes(defines)),
+                k.get("quantize_int8"), k.get("quantize_e4m3"));
     }
 
     /**
@@ -391,6 +388,20 @@ public final class QuantizedAttention {
         // As bytes: index_select and permuting copies are not implemented for FP8 on every device.
         return v8.view(ScalarType.Byte).reshape(n, tiles * BLOCK / 16, 16, HEAD_DIM).index_select(2, order)
                 .reshape(n, tiles, 4, 16, 16, 8).permute(0, 1, 4, 2, 5, 3).contiguous().reshape(n, tiles, TILE_BYTES);
+    }
+
+    /**
+     * The attention kernel's dynamic shared memory: Q's {@value #ROWS_PER_LAUNCH_BLOCK} rows and the ring's stages of
+     * one K and two V tile images ({@code SHARED_BYTES} in the source, which traps on a launch with less).
+     */
+    static int attentionSharedBytes(String... defines) {
+        int stages = STAGES;
+        for (String define : defines) {
+            if (define.startsWith("STAGES=")) {
+                stages = Integer.parseInt(define.substring("STAGES=".length()).strip());
+            }
+        }
+        return ROWS_PER_LAUNCH_BLOCK * HEAD_DIM + stages * 3 * TILE_BYTES;
     }
 
     static long ceilDiv(long a, long b) {

@@ -12,10 +12,11 @@
 //
 // Work split: a thread block takes 128 queries of one (batch, head); warps 0-3 and 4-7 are two warpgroups of 64 rows
 // that run independently (no block-wide barrier in the loop). Q (in shared memory) and tiles of 64 keys (K, V's two
-// parts) are copied by the TMA's bulk copies, issued by thread 0, into a ring of STAGES stages: a stage's "full"
-// mbarrier counts the bytes landed, its "empty" one the threads done with it; a stage is refilled one tile after it
-// was released, so that the warpgroups may drift a tile apart. Within a warpgroup, tile j's P·V and tile j + 1's
-// Q·Kᵀ are queued on the tensor cores together, and tile j + 1's softmax runs while P·V executes.
+// parts) are copied by the TMA's bulk copies, issued by thread 0, into a ring of STAGES stages: a stage has an
+// mbarrier for K's bytes landed, one for V's (the scores wait only for K), and an "empty" one counting the threads
+// done with it; a stage is refilled one tile after it was released, so that the warpgroups may drift a tile apart.
+// Within a warpgroup, tile j's P·V and tile j + 1's Q·Kᵀ are queued on the tensor cores together, and tile j + 1's
+// softmax runs while P·V executes.
 //
 // The P operand is built from the score accumulators without a shuffle: a thread holds keys {8n + 2t, 8n + 2t + 1} of
 // each 8-key n-tile, and packs those of n-tiles (2i, 2i+1) as the 4 consecutive k indices 4t..4t+3 of its A fragment.
@@ -39,15 +40,17 @@
 #define LOG2_E4M3_MAX 8.807354922057604f  // log2(448)
 #define NEG_INF __int_as_float(0xff800000)
 #define PADDING_SCORE (-2147483647)
-// |S| <= 127² · 128 < 2^22, so the float with bits MAGIC_BITS + S is MAGIC + S exactly: an integer add and a float
-// subtract instead of a conversion instruction, which runs at a quarter of their rate (the exponentials' unit).
+// |S| <= 127² · 128 < 2^22, so the float with bits MAGIC_BITS + S is MAGIC + S exactly: an integer add instead of a
+// conversion instruction, which runs at a quarter of its rate (the exponentials' unit); MAGIC goes into the bias.
 #define MAGIC_BITS 0x4B400000
 #define MAGIC 12582912.0f
 #define ROW_TILE_BYTES (BLOCK_N * HEAD_DIM)  // a 64-row tile image of Q or K
 #define V_TILE_BYTES (2 * ROW_TILE_BYTES)     // V's two parts of 64 keys
 #define STAGE_BYTES (ROW_TILE_BYTES + V_TILE_BYTES)
+#ifndef STAGES
 #define STAGES 4
-// The dynamic shared memory the kernel needs: Q's 128 rows, then the stages (QuantizedAttention.ATTENTION_SHARED_BYTES).
+#endif
+// The dynamic shared memory the kernel needs: Q's 128 rows, then the stages (QuantizedAttention.attentionSharedBytes).
 #define SHARED_BYTES (BLOCK_M * HEAD_DIM + STAGES * STAGE_BYTES)
 
 __device__ __forceinline__ unsigned int smem_address(const void* p) {
@@ -81,9 +84,11 @@ __device__ __forceinline__ unsigned int pack_bf16(float x0, float x1) {
 // The P operand of V's low part from 4 e4m3 P bytes (all >= 0): each byte with exponent field >= 5 (P >= 1/4) less 4
 // in the exponent (P / 16, exactly), the others 0 (P / 16 would be subnormal). QuantizedAttention.lowPart in torch ops.
 __device__ __forceinline__ unsigned int low_part(unsigned int p) {
-    const unsigned int normal = ((p + 0x58585858u) & 0x80808080u) >> 7;  // 1 in each byte >= 0x28; no carries: p < 0x80
+    const unsigned int t = p + 0x58585858u;  // bit 7 of a byte set where the byte is >= 0x28; no carries: p < 0x80
+    unsigned int normal;
+    asm("prmt.b32 %0, %1, 0, 0xBA98;" : "=r"(normal) : "r"(t));  // each byte's bit 7 replicated: 0xFF or 0
     const unsigned int shifted = ((p | 0x80808080u) - 0x20202020u) & 0x7F7F7F7Fu;  // each byte − 0x20, no borrows
-    return shifted & (normal * 0xFFu);
+    return shifted & normal;
 }
 
 // The online-softmax step of one 64-key tile for the thread's rows g (accumulators s[4n], s[4n+1]) and g + 8
@@ -122,11 +127,14 @@ __device__ __forceinline__ void softmax_tile(int (&s)[32], int keyBase, int len,
     // 2^(S − m) · 448: the largest P is 448, the top of e4m3's range; the factor cancels in O / l.
     const float shift0 = new0 - LOG2_E4M3_MAX;
     const float shift1 = new1 - LOG2_E4M3_MAX;
+    // (MAGIC + S)·scale − (MAGIC·scale + shift) in one FMA: the product is exact in an FMA, and the bias's rounding
+    // (half an ulp of MAGIC·scale, ≈ 1e-4 at the DiT's scales) scales a row's P within a tile alike.
+    const float bias0 = -fmaf(MAGIC, scale, shift0);
+    const float bias1 = -fmaf(MAGIC, scale, shift1);
     float p[32];
 #pragma unroll
     for (int i = 0; i < 32; i++) {
-        const float score = __int_as_float(s[i] + MAGIC_BITS) - MAGIC;
-        p[i] = exp2_approx(fmaf(score, scale, (i & 2) ? -shift1 : -shift0));
+        p[i] = exp2_approx(fmaf(__int_as_float(s[i] + MAGIC_BITS), scale, (i & 2) ? bias1 : bias0));
     }
     if (partial) {
 #pragma unroll
@@ -254,7 +262,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         const unsigned char* __restrict__ v, const float* __restrict__ vScale,
         unsigned short* __restrict__ out, int len, int padded, int heads, float scoreScale) {
     extern __shared__ __align__(1024) unsigned char shared[];  // Q, then the stages
-    __shared__ __align__(8) unsigned long long full[STAGES];
+    __shared__ __align__(8) unsigned long long keysFull[STAGES];    // K landed (the scores need only K)
+    __shared__ __align__(8) unsigned long long valuesFull[STAGES];  // V's two parts landed
     __shared__ __align__(8) unsigned long long empty[STAGES];
     __shared__ __align__(8) unsigned long long queryLoaded;
 
@@ -276,7 +285,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
 
     const unsigned int qs = smem_address(shared);
     const unsigned int stageBase = qs + BLOCK_M * HEAD_DIM;
-    const unsigned int fullBar = smem_address(full);
+    const unsigned int keysBar = smem_address(keysFull);
+    const unsigned int valuesBar = smem_address(valuesFull);
     const unsigned int emptyBar = smem_address(empty);
     const unsigned int queryBar = smem_address(&queryLoaded);
     const signed char* kHead = k + (long) bh * padded * HEAD_DIM;
@@ -284,16 +294,17 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     // Thread 0 only: the tile's K and V into its stage.
     auto load_tile = [&](int tile) {
         const int stage = tile % STAGES;
-        const unsigned int bar = fullBar + 8 * stage;
         const unsigned int to = stageBase + stage * STAGE_BYTES;
-        barrier_expect(bar, STAGE_BYTES);
-        bulk_copy(to, kHead + (long) tile * ROW_TILE_BYTES, ROW_TILE_BYTES, bar);
-        bulk_copy(to + ROW_TILE_BYTES, vHead + (long) tile * V_TILE_BYTES, V_TILE_BYTES, bar);
+        barrier_expect(keysBar + 8 * stage, ROW_TILE_BYTES);
+        bulk_copy(to, kHead + (long) tile * ROW_TILE_BYTES, ROW_TILE_BYTES, keysBar + 8 * stage);
+        barrier_expect(valuesBar + 8 * stage, V_TILE_BYTES);
+        bulk_copy(to + ROW_TILE_BYTES, vHead + (long) tile * V_TILE_BYTES, V_TILE_BYTES, valuesBar + 8 * stage);
     };
     if (tid == 0) {
 #pragma unroll
         for (int stage = 0; stage < STAGES; stage++) {
-            barrier_init(fullBar + 8 * stage, 1);
+            barrier_init(keysBar + 8 * stage, 1);
+            barrier_init(valuesBar + 8 * stage, 1);
             barrier_init(emptyBar + 8 * stage, THREADS);
         }
         barrier_init(queryBar, 1);
@@ -311,7 +322,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
 
     const float rowScale = qScale[(long) bh * quantBlocks + blockIdx.x * (BLOCK_M / QBLOCK) + group] * scoreScale;
     const float* kScales = kScale + (long) bh * quantBlocks;
-    const unsigned int qTile = qs + group * ROW_TILE_BYTES;
+    // Matrix descriptors of this warpgroup's Q and of stage 0's K and V high part; others are these plus offsets / 16
+    // (the address field never carries: shared addresses are < 256 KiB).
+    const unsigned long long qDesc = descriptor(qs + group * ROW_TILE_BYTES, K_LEADING, K_STRIDE_BYTES);
+    const unsigned long long kDesc = descriptor(stageBase, K_LEADING, K_STRIDE_BYTES);
+    const unsigned long long vDesc = descriptor(stageBase + ROW_TILE_BYTES, V_LEADING, V_STRIDE_BYTES);
 
     // O accumulators: o[4n + e] is row g (e < 2) or g + 8, channel 8n + 2t + (e & 1).
     float o[64];
@@ -324,28 +339,27 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
 
     // S = Q · Kᵀ for the warpgroup's 64 rows and a tile's 64 keys, queued.
     auto issue_scores = [&](int tile, int (&s)[32]) {
-        const unsigned int kTile = stageBase + (tile % STAGES) * STAGE_BYTES;
+        const unsigned long long kTile = kDesc + (tile % STAGES) * (STAGE_BYTES >> 4);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
-        for (int c = 0; c < 4; c++) {
-            wgmma_s8(s, descriptor(qTile + c * 2 * K_LEADING, K_LEADING, K_STRIDE_BYTES),
-                     descriptor(kTile + c * 2 * K_LEADING, K_LEADING, K_STRIDE_BYTES), c);
+        for (int c = 0; c < 4; c++) {  // 32 channels: two 16-byte core-matrix columns
+            wgmma_s8(s, qDesc + c * (2 * K_LEADING >> 4), kTile + c * (2 * K_LEADING >> 4), c);
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
     // acc = P · V_high + (P / 16) · V_low of a tile, queued.
     auto issue_values = [&](int tile, const unsigned int (&pa)[2][4], const unsigned int (&low)[2][4],
                             float (&acc)[64]) {
-        const unsigned int vTile = stageBase + (tile % STAGES) * STAGE_BYTES + ROW_TILE_BYTES;
-        const unsigned int vlTile = vTile + ROW_TILE_BYTES;
+        const unsigned long long vTile = vDesc + (tile % STAGES) * (STAGE_BYTES >> 4);
+        const unsigned long long vlTile = vTile + (ROW_TILE_BYTES >> 4);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-            wgmma_e4m3(acc, pa[h], descriptor(vTile + h * 2 * V_LEADING, V_LEADING, V_STRIDE_BYTES), h);
+        for (int h = 0; h < 2; h++) {  // 32 keys: two 16-byte core-matrix columns
+            wgmma_e4m3(acc, pa[h], vTile + h * (2 * V_LEADING >> 4), h);
         }
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-            wgmma_e4m3(acc, low[h], descriptor(vlTile + h * 2 * V_LEADING, V_LEADING, V_STRIDE_BYTES), 1);
+            wgmma_e4m3(acc, low[h], vlTile + h * (2 * V_LEADING >> 4), 1);
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
@@ -370,7 +384,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     unsigned int pa[2][4], low[2][4], paNext[2][4], lowNext[2][4];
     float alpha0, alpha1;  // O's rescale factors for the tile whose P is in pa
     barrier_wait(queryBar, 0);
-    barrier_wait(fullBar, 0);
+    barrier_wait(keysBar, 0);
     issue_scores(0, s);
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
     softmax_of(0, s, kScales[0], alpha0, alpha1, pa, low);
@@ -390,9 +404,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         }
         __syncwarp();
         if (more) {
-            barrier_wait(fullBar + 8 * ((tile + 1) % STAGES), ((tile + 1) / STAGES) & 1);
+            barrier_wait(keysBar + 8 * ((tile + 1) % STAGES), ((tile + 1) / STAGES) & 1);
             issue_scores(tile + 1, s);
         }
+        barrier_wait(valuesBar + 8 * (tile % STAGES), (tile / STAGES) & 1);
         float acc[64];
         issue_values(tile, cur, curLow, acc);
         float nextAlpha0 = 0.0f, nextAlpha1 = 0.0f;

@@ -99,6 +99,12 @@ class QuantizedAttentionTest {
         }
     }
 
+    @Test
+    void attentionSharedMemoryIsQueriesAndTheStagesOfKAndVsTwoParts() {
+        assertEquals(128 * 128 + 4 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes());
+        assertEquals(128 * 128 + 6 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes("MIN_BLOCKS=1", "STAGES=6"));
+    }
+
     /** The bytes of a contiguous tensor of 1-byte elements. */
     private static byte[] bytesOf(Tensor x) {
         Tensor b = x.contiguous().view(ScalarType.Byte);
