@@ -62,7 +62,7 @@ public final class QuantizedAttention {
     /** Bytes of a tile image of {@value #BLOCK} rows of INT8 Q or K, or of one part of V (see {@link #rowTiles}). */
     static final int TILE_BYTES = BLOCK * HEAD_DIM;
     /** The attention kernel's ring of K/V tiles in shared memory: {@code STAGES} in the source, a {@code -D} knob. */
-    static final int STAGES = 4;
+    static final int STAGES = 6;
     /**
      * Within every 16 keys, the key the kernel's FP8 mma k index {@code c} stands for: the order in which a thread's
      * score accumulators become the P operand without a shuffle (see {@code int8_attention.cu}); V is stored so.

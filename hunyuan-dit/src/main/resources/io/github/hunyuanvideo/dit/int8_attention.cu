@@ -48,7 +48,7 @@
 #define V_TILE_BYTES (2 * ROW_TILE_BYTES)     // V's two parts of 64 keys
 #define STAGE_BYTES (ROW_TILE_BYTES + V_TILE_BYTES)
 #ifndef STAGES
-#define STAGES 4
+#define STAGES 6
 #endif
 // The dynamic shared memory the kernel needs: Q's 128 rows, then the stages (QuantizedAttention.attentionSharedBytes).
 #define SHARED_BYTES (BLOCK_M * HEAD_DIM + STAGES * STAGE_BYTES)

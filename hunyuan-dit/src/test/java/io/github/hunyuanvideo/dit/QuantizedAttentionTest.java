@@ -101,8 +101,8 @@ class QuantizedAttentionTest {
 
     @Test
     void attentionSharedMemoryIsQueriesAndTheStagesOfKAndVsTwoParts() {
-        assertEquals(128 * 128 + 4 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes());
-        assertEquals(128 * 128 + 6 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes("MIN_BLOCKS=1", "STAGES=6"));
+        assertEquals(128 * 128 + 6 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes());
+        assertEquals(128 * 128 + 4 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes("MIN_BLOCKS=1", "STAGES=4"));
     }
 
     /** The bytes of a contiguous tensor of 1-byte elements. */
