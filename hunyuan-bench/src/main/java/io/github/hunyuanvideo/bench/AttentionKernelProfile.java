@@ -15,13 +15,12 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Where the 8-bit attention's time goes, for tuning the kernel: the quantization (torch ops, kernels) and the kernel
  * timed apart, at one DiT shape, for several compile-time variants of the kernel source ({@code -D} definitions) side by side
- * with their registers and spills (from ptxas), each variant's largest difference from the first and its accuracy
+ * with their registers and local memory (spills; the driver's figures), each variant's largest difference from the
+ * first and its accuracy
  * against float32 attention on the first {@value #CHECKED_HEADS} heads, and cuDNN bf16 SDPA on the same inputs. Prints
  * markdown tables. CUDA (Hopper) only.
  *
@@ -32,7 +31,6 @@ import java.util.regex.Pattern;
  */
 public final class AttentionKernelProfile {
     private static final long CHECKED_HEADS = 2;
-    private static final Pattern PTXAS = Pattern.compile("Used (\\d+) registers.*?|(\\d+) bytes spill stores");
 
     private AttentionKernelProfile() {
     }
@@ -74,7 +72,7 @@ public final class AttentionKernelProfile {
             Tensor exact = torch.scaled_dot_product_attention(float32Heads(qh), float32Heads(kh), float32Heads(vh),
                     new TensorOptional(), 0.0, false, new DoubleOptional(), false).transpose(1, 2);
             System.out.println();
-            System.out.println("| variant | registers | spill bytes | kernel ms | TOPS | max abs vs first "
+            System.out.println("| variant | registers | local bytes | kernel ms | TOPS | max abs vs first "
                     + "| cosine vs fp32 | rel L1 vs fp32 |");
             System.out.println("|---|---|---|---|---|---|---|---|");
             Tensor first = null;
@@ -89,14 +87,11 @@ public final class AttentionKernelProfile {
                 if (first == null) {
                     first = out;
                 }
-                String[] ptxas = ptxas(variantKernels.compileLog());
-                if (ptxas[0].equals("?")) {
-                    System.err.println("no register figures in NVRTC's log:\n" + variantKernels.compileLog());
-                }
                 double[] accuracy = AttentionGpuCheck.compare(out.narrow(2, 0, CHECKED_HEADS).to(ScalarType.Float),
                         exact);
-                System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f | %.0f | %.2e | %.5f | %.4f |%n",
-                        variant.isBlank() ? "(as is)" : variant, ptxas[0], ptxas[1], ms, flops / ms / 1e9, diff,
+                System.out.printf(Locale.ROOT, "| %s | %d | %d | %.1f | %.0f | %.2e | %.5f | %.4f |%n",
+                        variant.isBlank() ? "(as is)" : variant, variantKernels.attention().registers(),
+                        variantKernels.attention().localBytes(), ms, flops / ms / 1e9, diff,
                         accuracy[0], accuracy[1]);
             }
         }
@@ -110,24 +105,5 @@ public final class AttentionKernelProfile {
     private static void row(String part, double ms, double flops) {
         System.out.printf(Locale.ROOT, "| %s | %.1f | %s |%n", part, ms,
                 flops == 0 ? "–" : String.format(Locale.ROOT, "%.0f", flops / ms / 1e9));
-    }
-
-    /** {registers, spill store bytes} of the attention kernel from ptxas's {@code -v} lines, "?" where absent. */
-    private static String[] ptxas(String log) {
-        String registers = "?";
-        String spills = "?";
-        // The log covers every kernel of the source: keep the attention kernel's part.
-        int from = log.indexOf("entry function 'int8_attention'");
-        int to = from < 0 ? -1 : log.indexOf("entry function", from + 1);
-        String part = from < 0 ? "" : log.substring(from, to < 0 ? log.length() : to);
-        Matcher m = PTXAS.matcher(part);
-        while (m.find()) {
-            if (m.group(1) != null) {
-                registers = m.group(1);
-            } else {
-                spills = m.group(2);
-            }
-        }
-        return new String[]{registers, spills};
     }
 }

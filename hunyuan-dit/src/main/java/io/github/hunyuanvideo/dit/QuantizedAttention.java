@@ -238,10 +238,6 @@ public final class QuantizedAttention {
 
     /** The compiled CUDA kernels of one device: the attention and the quantizers of its operands. */
     public record Kernels(CudaKernel attention, CudaKernel quantizeInt8, CudaKernel quantizeE4m3) {
-        /** NVRTC's log of the compilation (ptxas's registers and spills per kernel). */
-        public String compileLog() {
-            return attention.compileLog();
-        }
     }
 
     /**

@@ -24,9 +24,12 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
 import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+import static org.bytedeco.cuda.global.cudart.CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES;
 import static org.bytedeco.cuda.global.cudart.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES;
+import static org.bytedeco.cuda.global.cudart.CU_FUNC_ATTRIBUTE_NUM_REGS;
 import static org.bytedeco.cuda.global.cudart.cuDeviceGet;
 import static org.bytedeco.cuda.global.cudart.cuDeviceGetAttribute;
+import static org.bytedeco.cuda.global.cudart.cuFuncGetAttribute;
 import static org.bytedeco.cuda.global.cudart.cuFuncSetAttribute;
 import static org.bytedeco.cuda.global.cudart.cuGetErrorString;
 import static org.bytedeco.cuda.global.cudart.cuCtxSetCurrent;
@@ -79,7 +82,27 @@ public final class CudaKernel {
         return new CudaKernel(function, device, compileLog, bytes);
     }
 
-    /** NVRTC's log of the compilation: warnings, and the register and spill figures with {@code --ptxas-options=-v}. */
+    /** Registers per thread of the loaded kernel (the driver's figure, what occupancy is computed from). */
+    public int registers() {
+        return attribute(CU_FUNC_ATTRIBUTE_NUM_REGS, "NUM_REGS");
+    }
+
+    /** Local memory per thread of the loaded kernel in bytes: its stack frame, register spills included. */
+    public int localBytes() {
+        return attribute(CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, "LOCAL_SIZE_BYTES");
+    }
+
+    private int attribute(int attribute, String name) {
+        int[] value = new int[1];
+        usePrimaryContext(device);
+        driver(cuFuncGetAttribute(value, attribute, function), "cuFuncGetAttribute(" + name + ")");
+        return value[0];
+    }
+
+    /**
+     * NVRTC's log of the compilation: warnings, and with {@code --ptxas-options=-v} ptxas's figures (seen missing on
+     * the lent GPU for sources compiled before with the same options; {@link #registers()} always answers).
+     */
     public String compileLog() {
         return compileLog;
     }
