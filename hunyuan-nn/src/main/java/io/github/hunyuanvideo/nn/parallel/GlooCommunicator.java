@@ -72,7 +72,7 @@ public final class GlooCommunicator implements Communicator {
         try (PointerScope scope = new PointerScope()) {
             Store store = rendezvous.openStore();
             if (rendezvous.file() != null) {
-                return join(store, rendezvous, null, "");
+                return join(store.clone(), rendezvous, null, "");
             }
             store.retainReference();  // rank 0's serves the sub-groups too: released by close()
             try {
@@ -90,15 +90,13 @@ public final class GlooCommunicator implements Communicator {
 
     /**
      * The group of the ranks of {@code rendezvous} meeting in {@code store}, blocking until every rank has joined;
-     * the caller holds a {@link PointerScope}. A store made by a Java constructor is handed over: the group wraps it
-     * in an intrusive_ptr from the raw pointer, which deletes it once the group is formed (it is needed only to
-     * meet), so Java must not delete it too. A store a native call returned (an intrusive_ptr held by Java, as
-     * {@code Store.clone()} gives) stays counted and is released with the caller's scope.
+     * the caller holds a {@link PointerScope}. {@code store} must be a counted handle (an intrusive_ptr held by Java,
+     * as {@code Store.clone()} gives): the group keeps its own reference, and the caller's is released with its scope.
+     * A store made by a Java constructor would be wrapped by the group from its raw pointer and deleted while the
+     * group may still use it (heap corruption seen in about one run in five of a four-rank file rendezvous); a file
+     * store's clone opens the same file, which c10d removes once every rank's stores are gone.
      */
     private static GlooCommunicator join(Store store, Rendezvous rendezvous, Store tcpStore, String prefix) {
-        if (tcpStore == null) {
-            store.deallocate(false);
-        }
         ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(
                 new Milliseconds(rendezvous.timeout().toMillis()));
         options.devices(devices());
@@ -195,7 +193,7 @@ public final class GlooCommunicator implements Communicator {
             if (tcpStore == null) {
                 Path file = rendezvous.file().resolveSibling(rendezvous.file().getFileName() + "." + name);
                 Rendezvous sub = new Rendezvous(subRank, members.length, file, null, 0, timeout);
-                return join(sub.openStore(), sub, null, "");
+                return join(sub.openStore().clone(), sub, null, "");
             }
             Rendezvous sub = new Rendezvous(subRank, members.length, null, rendezvous.host(), rendezvous.port(),
                     timeout);
