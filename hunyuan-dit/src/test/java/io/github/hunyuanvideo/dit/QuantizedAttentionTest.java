@@ -1,6 +1,6 @@
 package io.github.hunyuanvideo.dit;
 
-import org.bytedeco.javacpp.BytePointer;
+import io.github.hunyuanvideo.nn.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -60,8 +60,8 @@ class QuantizedAttentionTest {
             Tensor v = QuantizedAttention.toE4m3(randn(2, 128, 128).mul(new Scalar(50.0)));
             Tensor t = QuantizedAttention.kernelV(v);
             assertArrayEquals(new long[]{2, 2, QuantizedAttention.TILE_BYTES}, t.sizes().vec().get());
-            byte[] bytes = bytesOf(v);
-            byte[] image = bytesOf(t);
+            long[] bytes = Tensors.toLongArray(v.view(ScalarType.Byte));
+            long[] image = Tensors.toLongArray(t);
             for (int n = 0; n < 2; n++) {
                 for (int key = 0; key < 128; key++) {
                     int tile = key / 64;
@@ -84,8 +84,8 @@ class QuantizedAttentionTest {
             Tensor t = QuantizedAttention.rowTiles(x);
             assertArrayEquals(new long[]{3, 2, QuantizedAttention.TILE_BYTES}, t.sizes().vec().get());
             assertEquals(ScalarType.Char.value, t.scalar_type().value);
-            byte[] rows = bytesOf(x);
-            byte[] image = bytesOf(t);
+            long[] rows = Tensors.toLongArray(x);
+            long[] image = Tensors.toLongArray(t);
             for (int n = 0; n < 3; n++) {
                 for (int row = 0; row < 128; row++) {
                     int r = row % 64;
@@ -103,14 +103,6 @@ class QuantizedAttentionTest {
     void attentionSharedMemoryIsQueriesAndTheStagesOfKAndVsTwoParts() {
         assertEquals(128 * 128 + 6 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes());
         assertEquals(128 * 128 + 4 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes("MIN_BLOCKS=1", "STAGES=4"));
-    }
-
-    /** The bytes of a contiguous tensor of 1-byte elements. */
-    private static byte[] bytesOf(Tensor x) {
-        Tensor b = x.contiguous().view(ScalarType.Byte);
-        byte[] out = new byte[(int) b.numel()];
-        new BytePointer(b.data_ptr()).capacity(out.length).get(out);
-        return out;
     }
 
     private static int indexOf(long[] values, long value) {
