@@ -62,7 +62,7 @@ public final class QuantizedAttention {
     /** Bytes of a tile image of {@value #BLOCK} rows of INT8 Q or K, or of one part of V (see {@link #rowTiles}). */
     static final int TILE_BYTES = BLOCK * HEAD_DIM;
     /** The attention kernel's ring of K/V tiles in shared memory: {@code STAGES} in the source, a {@code -D} knob. */
-    static final int STAGES = 6;
+    static final int STAGES = 4;
     /**
      * Within every 16 keys, the key the kernel's FP8 mma k index {@code c} stands for: the order in which a thread's
      * score accumulators become the P operand without a shuffle (see {@code int8_attention.cu}); V is stored so.
@@ -388,7 +388,7 @@ public final class QuantizedAttention {
 
     /**
      * The attention kernel's dynamic shared memory: Q's {@value #ROWS_PER_LAUNCH_BLOCK} rows and the ring's stages of
-     * one K and two V tile images ({@code SHARED_BYTES} in the source, which traps on a launch with less).
+     * 128 keys, two K and four V tile images ({@code SHARED_BYTES} in the source, which traps on a launch with less).
      */
     static int attentionSharedBytes(String... defines) {
         int stages = STAGES;
@@ -397,7 +397,7 @@ public final class QuantizedAttention {
                 stages = Integer.parseInt(define.substring("STAGES=".length()).strip());
             }
         }
-        return ROWS_PER_LAUNCH_BLOCK * HEAD_DIM + stages * 3 * TILE_BYTES;
+        return ROWS_PER_LAUNCH_BLOCK * HEAD_DIM + stages * 6 * TILE_BYTES;
     }
 
     static long ceilDiv(long a, long b) {

@@ -1,22 +1,22 @@
 // 8-bit attention on Hopper tensor cores (issue 16). Compiled at run time by NVRTC for sm_90a (QuantizedAttention).
 // It computes what QuantizedAttention.reference computes with torch ops:
 //   S = (Qi8 · Ki8ᵀ) · (sq · sk) · softmaxScale                  (INT8 products, int32 sums; one scale per 64 tokens)
-//   online softmax over 64-key tiles in float32 (base 2: scores are pre-multiplied by log2 e), running max m, sum l:
+//   online softmax over 128-key tiles in float32 (base 2: scores are pre-multiplied by log2 e), running max m, sum l:
 //     m' = max(m, max_j S_j),  α = 2^(m − m'),  P_j = 2^(S_j − m') · 448,  l' = l·α + Σ_j P_j
 //     O' = O·α + Σ_j e4m3(P_j) · Vh_j + low(e4m3(P_j)) · Vl_j       (FP8 products, float32 accumulation)
 //   out = bf16(O / l · vScale)
 // V is two e4m3 terms, V / vScale ≈ Vh + Vl / 16 (one scale per channel), which takes V's rounding error from ≈ 2.6 %
 // to ≈ 0.2 %; low(p) = p / 16 where that is a normal e4m3 value (p ≥ 1/4), else 0 (low_part).
 // The P·V product of a tile is accumulated from zero and then added to O in float32 (two-level accumulation), so the
-// tensor cores' reduced-precision FP8 accumulation only ever sums 64 terms.
+// tensor cores' reduced-precision FP8 accumulation only ever sums 128 terms.
 //
 // Work split: a thread block takes 128 queries of one (batch, head); warps 0-3 and 4-7 are two warpgroups of 64 rows
-// that run independently (no block-wide barrier in the loop). Q (in shared memory) and tiles of 64 keys (K, V's two
+// that run independently (no block-wide barrier in the loop). Q (in shared memory) and tiles of 128 keys (K, V's two
 // parts) are copied by the TMA's bulk copies, issued by thread 0, into a ring of STAGES stages: a stage has an
 // mbarrier for K's bytes landed, one for V's (the scores wait only for K), and an "empty" one counting the threads
 // done with it; a stage is refilled one tile after it was released, so that the warpgroups may drift a tile apart.
 // Within a warpgroup, tile j's P·V and tile j + 1's Q·Kᵀ are queued on the tensor cores together, and tile j + 1's
-// softmax runs while P·V executes.
+// softmax runs while P·V executes; its P is packed to FP8 after (255 registers: no room for two sets of P).
 //
 // The P operand is built from the score accumulators without a shuffle: a thread holds keys {8n + 2t, 8n + 2t + 1} of
 // each 8-key n-tile, and packs those of n-tiles (2i, 2i+1) as the 4 consecutive k indices 4t..4t+3 of its A fragment.
@@ -33,7 +33,7 @@
 // No header is included (NVRTC ships none by default).
 
 #define BLOCK_M 128
-#define BLOCK_N 64
+#define BLOCK_N 128
 #define QBLOCK 64
 #define HEAD_DIM 128
 #define THREADS 256
@@ -44,11 +44,12 @@
 // conversion instruction, which runs at a quarter of its rate (the exponentials' unit); MAGIC goes into the bias.
 #define MAGIC_BITS 0x4B400000
 #define MAGIC 12582912.0f
-#define ROW_TILE_BYTES (BLOCK_N * HEAD_DIM)  // a 64-row tile image of Q or K
-#define V_TILE_BYTES (2 * ROW_TILE_BYTES)     // V's two parts of 64 keys
-#define STAGE_BYTES (ROW_TILE_BYTES + V_TILE_BYTES)
+#define ROW_TILE_BYTES (QBLOCK * HEAD_DIM)  // a 64-row tile image of Q or K
+#define K_TILE_BYTES (2 * ROW_TILE_BYTES)    // the 128 keys of a tile: two images
+#define V_TILE_BYTES (4 * ROW_TILE_BYTES)    // V's two parts of each 64 keys
+#define STAGE_BYTES (K_TILE_BYTES + V_TILE_BYTES)
 #ifndef STAGES
-#define STAGES 6
+#define STAGES 4
 #endif
 // The dynamic shared memory the kernel needs: Q's 128 rows, then the stages (QuantizedAttention.attentionSharedBytes).
 #define SHARED_BYTES (BLOCK_M * HEAD_DIM + STAGES * STAGE_BYTES)
@@ -91,54 +92,62 @@ __device__ __forceinline__ unsigned int low_part(unsigned int p) {
     return shifted & normal;
 }
 
-// The online-softmax step of one 64-key tile for the thread's rows g (accumulators s[4n], s[4n+1]) and g + 8
-// (s[4n+2], s[4n+3]), n the 8-key n-tile: updates the running maxima m and partial sums l, returns the rescale
-// factors α and P as FP8 A fragments of the two 32-key steps. keyBase: the tile's first key; keys >= len are padding.
-__device__ __forceinline__ void softmax_tile(int (&s)[32], int keyBase, int len, int t, float scale, float& m0,
-                                             float& m1, float& l0, float& l1, float& alpha0, float& alpha1,
-                                             unsigned int (&pa)[2][4]) {
+// The online-softmax step of one 128-key tile for the thread's rows g (accumulators s[4n], s[4n+1]) and g + 8
+// (s[4n+2], s[4n+3]), n the 8-key n-tile (0-7: the first 64 keys, score scale scaleA; 8-15: the second, scaleB):
+// updates the running maxima m and partial sums l, returns the rescale factors α and P (float, e4m3's scale).
+// keyBase: the tile's first key; keys >= len are padding.
+__device__ __forceinline__ void softmax_tile(int (&s)[64], float (&p)[64], int keyBase, int len, int t, float scaleA,
+                                             float scaleB, float& m0, float& m1, float& l0, float& l1,
+                                             float& alpha0, float& alpha1) {
     const bool partial = keyBase + BLOCK_N > len;
     if (partial) {
 #pragma unroll
-        for (int i = 0; i < 32; i++) {
+        for (int i = 0; i < 64; i++) {
             if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
                 s[i] = PADDING_SCORE;  // out of the maximum; its P is set to 0 below
             }
         }
     }
-    // The maximum is taken on the integer sums (the scale is positive), the scale applied once per row.
-    int max0 = PADDING_SCORE, max1 = PADDING_SCORE;
+    // The maxima are taken on the integer sums of each half (its scale is positive), then scaled.
+    int maxA0 = PADDING_SCORE, maxA1 = PADDING_SCORE, maxB0 = PADDING_SCORE, maxB1 = PADDING_SCORE;
 #pragma unroll
     for (int n = 0; n < 8; n++) {
-        max0 = max(max0, max(s[4 * n], s[4 * n + 1]));
-        max1 = max(max1, max(s[4 * n + 2], s[4 * n + 3]));
+        maxA0 = max(maxA0, max(s[4 * n], s[4 * n + 1]));
+        maxA1 = max(maxA1, max(s[4 * n + 2], s[4 * n + 3]));
+        maxB0 = max(maxB0, max(s[32 + 4 * n], s[32 + 4 * n + 1]));
+        maxB1 = max(maxB1, max(s[32 + 4 * n + 2], s[32 + 4 * n + 3]));
     }
+    // A half of padding only (the last tile's second) has no maximum: its scale may be anything.
+    float max0 = fmaxf(maxA0 == PADDING_SCORE ? NEG_INF : (float) maxA0 * scaleA,
+                       maxB0 == PADDING_SCORE ? NEG_INF : (float) maxB0 * scaleB);
+    float max1 = fmaxf(maxA1 == PADDING_SCORE ? NEG_INF : (float) maxA1 * scaleA,
+                       maxB1 == PADDING_SCORE ? NEG_INF : (float) maxB1 * scaleB);
     // The 4 threads holding a row are adjacent lanes.
-    max0 = max(max0, __shfl_xor_sync(0xffffffffu, max0, 1));
-    max0 = max(max0, __shfl_xor_sync(0xffffffffu, max0, 2));
-    max1 = max(max1, __shfl_xor_sync(0xffffffffu, max1, 1));
-    max1 = max(max1, __shfl_xor_sync(0xffffffffu, max1, 2));
-    const float new0 = fmaxf(m0, (float) max0 * scale);  // finite: every tile holds a key < len
-    const float new1 = fmaxf(m1, (float) max1 * scale);
+    max0 = fmaxf(max0, __shfl_xor_sync(0xffffffffu, max0, 1));
+    max0 = fmaxf(max0, __shfl_xor_sync(0xffffffffu, max0, 2));
+    max1 = fmaxf(max1, __shfl_xor_sync(0xffffffffu, max1, 1));
+    max1 = fmaxf(max1, __shfl_xor_sync(0xffffffffu, max1, 2));
+    const float new0 = fmaxf(m0, max0);  // finite: every tile holds a key < len
+    const float new1 = fmaxf(m1, max1);
     alpha0 = exp2_approx(m0 - new0);  // 0 on the first tile (m = -inf)
     alpha1 = exp2_approx(m1 - new1);
     m0 = new0;
     m1 = new1;
     // 2^(S − m) · 448: the largest P is 448, the top of e4m3's range; the factor cancels in O / l.
-    const float shift0 = new0 - LOG2_E4M3_MAX;
-    const float shift1 = new1 - LOG2_E4M3_MAX;
-    // (MAGIC + S)·scale − (MAGIC·scale + shift) in one FMA: the product is exact in an FMA, and the bias's rounding
-    // (half an ulp of MAGIC·scale, ≈ 1e-4 at the DiT's scales) scales a row's P within a tile alike.
-    const float bias0 = -fmaf(MAGIC, scale, shift0);
-    const float bias1 = -fmaf(MAGIC, scale, shift1);
-    float p[32];
+    // (MAGIC + S)·scale − (MAGIC·scale + m − log2 448) in one FMA: the product is exact in an FMA, and the bias's
+    // rounding (half an ulp of MAGIC·scale, ≈ 1e-4 at the DiT's scales) scales a row's P within a half tile alike.
+    const float biasA0 = -fmaf(MAGIC, scaleA, new0 - LOG2_E4M3_MAX);
+    const float biasA1 = -fmaf(MAGIC, scaleA, new1 - LOG2_E4M3_MAX);
+    const float biasB0 = -fmaf(MAGIC, scaleB, new0 - LOG2_E4M3_MAX);
+    const float biasB1 = -fmaf(MAGIC, scaleB, new1 - LOG2_E4M3_MAX);
 #pragma unroll
-    for (int i = 0; i < 32; i++) {
-        p[i] = exp2_approx(fmaf(__int_as_float(s[i] + MAGIC_BITS), scale, (i & 2) ? bias1 : bias0));
+    for (int i = 0; i < 64; i++) {
+        const float bias = i < 32 ? ((i & 2) ? biasA1 : biasA0) : ((i & 2) ? biasB1 : biasB0);
+        p[i] = exp2_approx(fmaf(__int_as_float(s[i] + MAGIC_BITS), i < 32 ? scaleA : scaleB, bias));
     }
     if (partial) {
 #pragma unroll
-        for (int i = 0; i < 32; i++) {
+        for (int i = 0; i < 64; i++) {
             if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
                 p[i] = 0.0f;
             }
@@ -146,19 +155,27 @@ __device__ __forceinline__ void softmax_tile(int (&s)[32], int keyBase, int len,
     }
     float sum0 = 0.0f, sum1 = 0.0f;
 #pragma unroll
-    for (int n = 0; n < 8; n++) {
+    for (int n = 0; n < 16; n++) {
         sum0 += p[4 * n] + p[4 * n + 1];
         sum1 += p[4 * n + 2] + p[4 * n + 3];
     }
     l0 = l0 * alpha0 + sum0;
     l1 = l1 * alpha1 + sum1;
+}
+
+// P (floats of softmax_tile) as the FP8 A fragments of the four 32-key steps, and V's low-part operands.
+__device__ __forceinline__ void pack_tile(const float (&p)[64], unsigned int (&pa)[4][4], unsigned int (&low)[4][4]) {
 #pragma unroll
-    for (int h = 0; h < 2; h++) {
+    for (int h = 0; h < 4; h++) {
         const int a = 16 * h;  // n-tiles 4h .. 4h + 3
         pa[h][0] = pack_e4m3(p[a], p[a + 1], p[a + 4], p[a + 5]);
         pa[h][1] = pack_e4m3(p[a + 2], p[a + 3], p[a + 6], p[a + 7]);
         pa[h][2] = pack_e4m3(p[a + 8], p[a + 9], p[a + 12], p[a + 13]);
         pa[h][3] = pack_e4m3(p[a + 10], p[a + 11], p[a + 14], p[a + 15]);
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            low[h][r] = low_part(pa[h][r]);
+        }
     }
 }
 
@@ -203,19 +220,25 @@ __device__ __forceinline__ void hold(float& r) {
     asm volatile("" : "+f"(r) :: "memory");
 }
 
-// D (64×64 int32, 32 per thread) {=, +=} A (64 rows × 32 bytes) · B (64 keys × 32 bytes), INT8, both K-major tiles in
-// shared memory: one warpgroup.
-__device__ __forceinline__ void wgmma_s8(int (&d)[32], unsigned long long a, unsigned long long b, int accumulate) {
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-                 "wgmma.mma_async.sync.aligned.m64n64k32.s32.s8.s8 {"
+// D (64×128 int32, 64 per thread) {=, +=} A (64 rows × 32 bytes) · B (128 keys × 32 bytes), INT8, both K-major tiles
+// in shared memory: one warpgroup.
+__device__ __forceinline__ void wgmma_s8(int (&d)[64], unsigned long long a, unsigned long long b, int accumulate) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 {"
                  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
-                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
-                 "}, %32, %33, p;\n}\n"
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+                 "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+                 "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+                 "}, %64, %65, p;\n}\n"
                  :
                  "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]),
                  "+r"(d[8]), "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]), "+r"(d[15]),
                  "+r"(d[16]), "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]), "+r"(d[22]), "+r"(d[23]),
-                 "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]), "+r"(d[29]), "+r"(d[30]), "+r"(d[31])
+                 "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]), "+r"(d[29]), "+r"(d[30]), "+r"(d[31]),
+                 "+r"(d[32]), "+r"(d[33]), "+r"(d[34]), "+r"(d[35]), "+r"(d[36]), "+r"(d[37]), "+r"(d[38]), "+r"(d[39]),
+                 "+r"(d[40]), "+r"(d[41]), "+r"(d[42]), "+r"(d[43]), "+r"(d[44]), "+r"(d[45]), "+r"(d[46]), "+r"(d[47]),
+                 "+r"(d[48]), "+r"(d[49]), "+r"(d[50]), "+r"(d[51]), "+r"(d[52]), "+r"(d[53]), "+r"(d[54]), "+r"(d[55]),
+                 "+r"(d[56]), "+r"(d[57]), "+r"(d[58]), "+r"(d[59]), "+r"(d[60]), "+r"(d[61]), "+r"(d[62]), "+r"(d[63])
                  : "l"(a), "l"(b), "r"(accumulate));
 }
 
@@ -295,10 +318,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     auto load_tile = [&](int tile) {
         const int stage = tile % STAGES;
         const unsigned int to = stageBase + stage * STAGE_BYTES;
-        barrier_expect(keysBar + 8 * stage, ROW_TILE_BYTES);
-        bulk_copy(to, kHead + (long) tile * ROW_TILE_BYTES, ROW_TILE_BYTES, keysBar + 8 * stage);
+        barrier_expect(keysBar + 8 * stage, K_TILE_BYTES);
+        bulk_copy(to, kHead + (long) tile * K_TILE_BYTES, K_TILE_BYTES, keysBar + 8 * stage);
         barrier_expect(valuesBar + 8 * stage, V_TILE_BYTES);
-        bulk_copy(to + ROW_TILE_BYTES, vHead + (long) tile * V_TILE_BYTES, V_TILE_BYTES, valuesBar + 8 * stage);
+        bulk_copy(to + K_TILE_BYTES, vHead + (long) tile * V_TILE_BYTES, V_TILE_BYTES, valuesBar + 8 * stage);
     };
     if (tid == 0) {
 #pragma unroll
@@ -326,7 +349,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     // (the address field never carries: shared addresses are < 256 KiB).
     const unsigned long long qDesc = descriptor(qs + group * ROW_TILE_BYTES, K_LEADING, K_STRIDE_BYTES);
     const unsigned long long kDesc = descriptor(stageBase, K_LEADING, K_STRIDE_BYTES);
-    const unsigned long long vDesc = descriptor(stageBase + ROW_TILE_BYTES, V_LEADING, V_STRIDE_BYTES);
+    const unsigned long long vDesc = descriptor(stageBase + K_TILE_BYTES, V_LEADING, V_STRIDE_BYTES);
 
     // O accumulators: o[4n + e] is row g (e < 2) or g + 8, channel 8n + 2t + (e & 1).
     float o[64];
@@ -337,8 +360,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     float m0 = NEG_INF, m1 = NEG_INF;  // running maxima of rows g and g + 8 (base 2)
     float l0 = 0.0f, l1 = 0.0f;        // this thread's part of their running sums
 
-    // S = Q · Kᵀ for the warpgroup's 64 rows and a tile's 64 keys, queued.
-    auto issue_scores = [&](int tile, int (&s)[32]) {
+    // S = Q · Kᵀ for the warpgroup's 64 rows and a tile's 128 keys (16 core-matrix rows of 8, 1024 bytes apart
+    // through both 64-key images), queued.
+    auto issue_scores = [&](int tile, int (&s)[64]) {
         const unsigned long long kTile = kDesc + (tile % STAGES) * (STAGE_BYTES >> 4);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
@@ -348,53 +372,50 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
     // acc = P · V_high + (P / 16) · V_low of a tile, queued.
-    auto issue_values = [&](int tile, const unsigned int (&pa)[2][4], const unsigned int (&low)[2][4],
+    auto issue_values = [&](int tile, const unsigned int (&pa)[4][4], const unsigned int (&low)[4][4],
                             float (&acc)[64]) {
         const unsigned long long vTile = vDesc + (tile % STAGES) * (STAGE_BYTES >> 4);
-        const unsigned long long vlTile = vTile + (ROW_TILE_BYTES >> 4);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
-        for (int h = 0; h < 2; h++) {  // 32 keys: two 16-byte core-matrix columns
-            wgmma_e4m3(acc, pa[h], vTile + h * (2 * V_LEADING >> 4), h);
+        for (int h = 0; h < 4; h++) {  // 32 keys: two 16-byte core-matrix columns of 64 keys' high part
+            wgmma_e4m3(acc, pa[h], vTile + (h / 2) * (2 * ROW_TILE_BYTES >> 4) + (h % 2) * (2 * V_LEADING >> 4),
+                       h);
         }
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-            wgmma_e4m3(acc, low[h], vlTile + h * (2 * V_LEADING >> 4), 1);
+        for (int h = 0; h < 4; h++) {  // and of its low part, the next image
+            wgmma_e4m3(acc, low[h], vTile + ((h / 2) * 2 + 1) * (ROW_TILE_BYTES >> 4) + (h % 2) * (2 * V_LEADING >> 4),
+                       1);
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
-    // The scores of a tile (waited for) → its P operands, the rescale factors of O, the running maxima and sums.
-    auto softmax_of = [&](int tile, int (&s)[32], float keyScale, float& alpha0, float& alpha1,
-                          unsigned int (&pa)[2][4], unsigned int (&low)[2][4]) {
+    // The scores of a tile (waited for) → P as floats, the rescale factors of O, the running maxima and sums.
+    auto softmax_of = [&](int tile, int (&s)[64], float scaleA, float scaleB, float& alpha0, float& alpha1,
+                          float (&p)[64]) {
 #pragma unroll
-        for (int i = 0; i < 32; i++) {
+        for (int i = 0; i < 64; i++) {
             hold(s[i]);
         }
-        softmax_tile(s, tile * BLOCK_N, len, t, rowScale * keyScale, m0, m1, l0, l1, alpha0, alpha1, pa);
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-#pragma unroll
-            for (int r = 0; r < 4; r++) {
-                low[h][r] = low_part(pa[h][r]);
-            }
-        }
+        softmax_tile(s, p, tile * BLOCK_N, len, t, rowScale * scaleA, rowScale * scaleB, m0, m1, l0, l1, alpha0,
+                     alpha1);
     };
 
-    int s[32];
-    unsigned int pa[2][4], low[2][4], paNext[2][4], lowNext[2][4];
+    int s[64];
+    float p[64];
+    unsigned int pa[4][4], low[4][4];
     float alpha0, alpha1;  // O's rescale factors for the tile whose P is in pa
     barrier_wait(queryBar, 0);
     barrier_wait(keysBar, 0);
     issue_scores(0, s);
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-    softmax_of(0, s, kScales[0], alpha0, alpha1, pa, low);
-    // The key scales are read a tile ahead: a global load in the softmax's path would stall it every tile.
-    float nextKeyScale = tiles > 1 ? kScales[1] : 0.0f;
-    // One tile: its P is in cur/curLow (α in alpha0/1); the next tile's P goes to nxt/nxtLow unless this is the last
-    // tile. `more` is a constant at every call: ptxas serializes the wgmmas (waits on each) where a wait's group
-    // count depends on a branch.
-    auto step = [&](int tile, unsigned int (&cur)[2][4], unsigned int (&curLow)[2][4], unsigned int (&nxt)[2][4],
-                    unsigned int (&nxtLow)[2][4], bool more) {
+    softmax_of(0, s, kScales[0], kScales[1], alpha0, alpha1, p);
+    pack_tile(p, pa, low);
+    // The key scales (two per tile) are read a tile ahead: a global load in the softmax's path would stall it.
+    float nextScaleA = tiles > 1 ? kScales[2] : 0.0f;
+    float nextScaleB = tiles > 1 ? kScales[3] : 0.0f;
+    // One tile: its P is in pa/low (α in alpha0/1); the next tile's softmax runs under this tile's P·V, and its P is
+    // packed into pa/low once that is done (one set of P registers: 128-key tiles leave no room for two). `more` is
+    // a constant at every call: ptxas serializes the wgmmas where a wait's group count depends on a branch.
+    auto step = [&](int tile, bool more) {
         if (tid == 0 && tile + STAGES - 1 < tiles) {
             // Refill the stage of tile − 1 (free once both warpgroups are done with it) with tile + STAGES − 1.
             if (tile > 0) {
@@ -409,23 +430,25 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         }
         barrier_wait(valuesBar + 8 * (tile % STAGES), (tile / STAGES) & 1);
         float acc[64];
-        issue_values(tile, cur, curLow, acc);
+        issue_values(tile, pa, low, acc);
         float nextAlpha0 = 0.0f, nextAlpha1 = 0.0f;
         if (more) {
             asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");  // the scores (queued first)
-            const float keyScale = nextKeyScale;
+            const float scaleA = nextScaleA;
+            const float scaleB = nextScaleB;
             if (tile + 2 < tiles) {
-                nextKeyScale = kScales[tile + 2];
+                nextScaleA = kScales[2 * tile + 4];
+                nextScaleB = kScales[2 * tile + 5];
             }
-            softmax_of(tile + 1, s, keyScale, nextAlpha0, nextAlpha1, nxt, nxtLow);  // while P·V runs
+            softmax_of(tile + 1, s, scaleA, scaleB, nextAlpha0, nextAlpha1, p);  // while P·V runs
         }
         asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
+        for (int h = 0; h < 4; h++) {
 #pragma unroll
             for (int r = 0; r < 4; r++) {
-                hold(cur[h][r]);
-                hold(curLow[h][r]);
+                hold(pa[h][r]);
+                hold(low[h][r]);
             }
         }
 #pragma unroll
@@ -437,20 +460,16 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         for (int i = 0; i < 64; i++) {
             o[i] = o[i] * ((i & 2) ? alpha1 : alpha0) + acc[i];
         }
+        if (more) {
+            pack_tile(p, pa, low);
+        }
         alpha0 = nextAlpha0;
         alpha1 = nextAlpha1;
     };
-    int tile = 0;
-    for (; tile + 2 < tiles; tile += 2) {  // the two P buffers swap roles without copies
-        step(tile, pa, low, paNext, lowNext, true);
-        step(tile + 1, paNext, lowNext, pa, low, true);
+    for (int tile = 0; tile + 1 < tiles; tile++) {
+        step(tile, true);
     }
-    if (tile + 1 < tiles) {
-        step(tile, pa, low, paNext, lowNext, true);
-        step(tile + 1, paNext, lowNext, pa, low, false);
-    } else {
-        step(tile, pa, low, paNext, lowNext, false);
-    }
+    step(tiles - 1, false);
 
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
     l0 += __shfl_xor_sync(0xffffffffu, l0, 2);

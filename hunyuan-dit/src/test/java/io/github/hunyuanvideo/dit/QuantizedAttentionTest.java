@@ -101,8 +101,8 @@ class QuantizedAttentionTest {
 
     @Test
     void attentionSharedMemoryIsQueriesAndTheStagesOfKAndVsTwoParts() {
-        assertEquals(128 * 128 + 6 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes());
-        assertEquals(128 * 128 + 4 * 3 * 64 * 128, QuantizedAttention.attentionSharedBytes("MIN_BLOCKS=1", "STAGES=4"));
+        assertEquals(128 * 128 + 4 * 6 * 64 * 128, QuantizedAttention.attentionSharedBytes());
+        assertEquals(128 * 128 + 3 * 6 * 64 * 128, QuantizedAttention.attentionSharedBytes("MIN_BLOCKS=1", "STAGES=3"));
     }
 
     private static int indexOf(long[] values, long value) {
