@@ -36,14 +36,13 @@ import io.github.hunyuanvideo.nn.Scopes;
  *   carry from the INT8 range.</li>
  *   <li>Q and K are quantized to INT8, one scale per block of {@value #BLOCK} tokens per head
  *   ({@code scale = max|x| / 127}, round half to even); V to two FP8 e4m3 terms with one scale per channel per head
- *   ({@code max|v| / 448}): {@code v / scale ≈ Vh + Vl / 16}, {@code Vh = e4m3(v / scale)},
- *   {@code Vl = e4m3((v / scale − Vh)·16)} (one e4m3 rounding of V costs ≈ 2.6 % relative L1 on zero-mean data, the
+ *   ({@code max|v| / 448}): {@code v / scale ≈ Vh + Vl}, {@code Vh = e4m3(v / scale)},
+ *   {@code Vl = e4m3(v / scale − Vh)} (one e4m3 rounding of V costs ≈ 2.6 % relative L1 on zero-mean data, the
  *   pair ≈ 0.2 %). Sequences are zero-padded to a multiple of {@value #ROWS_PER_LAUNCH_BLOCK}; padded keys are
  *   masked.</li>
  *   <li>{@code S = (Qi8·Ki8ᵀ)·(sq·sk)·scale}; online softmax over blocks of {@value #BLOCK} keys in float32; P is
  *   {@code exp(S − running max)·448} rounded to FP8 e4m3 (the scale puts P ≤ 1 at the top of e4m3's range and cancels
- *   in {@code O / l}); {@code l} sums P before rounding; {@code O = Σ P8·Vh + low(P8)·Vl} in float32, with
- *   {@code low(p) = p / 16} where that is a normal e4m3 value ({@code p ≥ 1/4}), else 0 ({@link #lowPart}); output
+ *   in {@code O / l}); {@code l} sums P before rounding; {@code O = Σ P8·Vh + P8·Vl} in float32; output
  *   {@code bf16(O / l · vScale)} in {@code [B, L, H, D]}.</li>
  * </ol>
  * {@link #reference} does this with torch ops in float32 (any device, the CPU included); {@link #attend} runs the
@@ -70,13 +69,6 @@ public final class QuantizedAttention {
     static final long[] KEY_OF = {0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15};
     static final double INT8_MAX = 127;
     static final double E4M3_MAX = 448;
-    /**
-     * V is held as two e4m3 terms, {@code v ≈ hi + lo / 16} with {@code lo = e4m3((v − hi)·16)}: one e4m3 rounding of
-     * V alone costs ≈ 2.6 % relative L1 on zero-mean data, the pair ≈ 0.2 %, for a second P·V product.
-     */
-    static final double V_LOW_FACTOR = 16;
-    /** The smallest e4m3 P whose P / 16 is still a normal e4m3 value (exponent field ≥ 5). */
-    static final double P_LOW_MIN = 0.25;
     /** Floor of a scale, so that an all-zero block quantizes to zeros instead of 0/0. */
     static final double MIN_SCALE = 1e-30;
     private static final Logger LOG = LoggerFactory.getLogger(QuantizedAttention.class);
@@ -109,7 +101,9 @@ public final class QuantizedAttention {
                 .clamp(new ScalarOptional(new Scalar(MIN_SCALE)), new ScalarOptional());
         Tensor scaled = padTokens(vf.div(vScale.unsqueeze(1)), padded);
         Tensor v8 = toE4m3(scaled);
-        Tensor vLow = toE4m3(scaled.sub(v8.to(ScalarType.Float)).mul(new Scalar(V_LOW_FACTOR)));
+        // V's rounding residual as a second e4m3 term: one rounding of V alone costs ≈ 2.6 % relative L1 on zero-mean
+        // data, the pair ≈ 0.2 %, for a second P·V product with the same P operand.
+        Tensor vLow = toE4m3(scaled.sub(v8.to(ScalarType.Float)));
         return new Quantized(qi8[0], qi8[1], ki8[0], ki8[1], v8, vLow, vScale, batch, len, heads);
     }
 
@@ -143,14 +137,6 @@ public final class QuantizedAttention {
                 .clamp(new ScalarOptional(new Scalar(-INT8_MAX)), new ScalarOptional(new Scalar(INT8_MAX)))
                 .to(ScalarType.Char).reshape(x.size(0), x.size(1), x.size(2));
         return new Tensor[]{values, scale};
-    }
-
-    /**
-     * The P operand of V's low part: {@code p8 / 16} where that is a normal e4m3 value ({@code p8 ≥ 1/4}), else 0 —
-     * what the kernel gets by subtracting 4 from the exponent field of each e4m3 byte.
-     */
-    static Tensor lowPart(Tensor p8) {
-        return p8.mul(p8.ge(new Scalar(P_LOW_MIN)).to(ScalarType.Float)).div(new Scalar(V_LOW_FACTOR));
     }
 
     /** Rounds to FP8 e4m3 (nearest, ties to even), saturating at ±448 (torch's cast would give NaN beyond). */
@@ -192,7 +178,7 @@ public final class QuantizedAttention {
                     Tensor p = s.sub(mNew).exp().mul(new Scalar(E4M3_MAX));
                     l.mul_(alpha).add_(p.sum(new long[]{2}, true, new ScalarTypeOptional()));
                     Tensor p8 = toE4m3(p).to(ScalarType.Float);
-                    o.mul_(alpha).add_(p8.matmul(vb)).add_(lowPart(p8).matmul(vLow));
+                    o.mul_(alpha).add_(p8.matmul(vb)).add_(p8.matmul(vLow));
                     m.copy_(mNew);
                 }
             }
@@ -245,7 +231,7 @@ public final class QuantizedAttention {
      * {@code q}, {@code k} INT8 {@code [N, padded/64, 8192]} ({@link #rowTiles} of {@code [N, padded, 128]};
      * {@code N = B·H}, {@code padded} the length rounded up to {@value #ROWS_PER_LAUNCH_BLOCK}, zero rows after
      * {@code length}) with float scales {@code [N, padded/64]}, K smoothed; {@code v} FP8 e4m3
-     * {@code [N, padded/64, 2, 8192]}, V's high and low parts ({@link #V_LOW_FACTOR}) per tile, each {@link #kernelV},
+     * {@code [N, padded/64, 2, 8192]}, V's high and low parts per tile, each {@link #kernelV},
      * with float scales {@code [N, 128]}; {@code dim} the heads' real channels (≤ 128, the rest zero).
      */
     public record Operands(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor v, Tensor vScale, long batch,

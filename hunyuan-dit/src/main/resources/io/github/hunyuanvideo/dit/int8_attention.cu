@@ -3,10 +3,10 @@
 //   S = (Qi8 · Ki8ᵀ) · (sq · sk) · softmaxScale                  (INT8 products, int32 sums; one scale per 64 tokens)
 //   online softmax over 128-key tiles in float32 (base 2: scores are pre-multiplied by log2 e), running max m, sum l:
 //     m' = max(m, max_j S_j),  α = 2^(m − m'),  P_j = 2^(S_j − m') · 448,  l' = l·α + Σ_j P_j
-//     O' = O·α + Σ_j e4m3(P_j) · Vh_j + low(e4m3(P_j)) · Vl_j       (FP8 products, float32 accumulation)
+//     O' = O·α + Σ_j e4m3(P_j) · Vh_j + e4m3(P_j) · Vl_j            (FP8 products, float32 accumulation)
 //   out = bf16(O / l · vScale)
-// V is two e4m3 terms, V / vScale ≈ Vh + Vl / 16 (one scale per channel), which takes V's rounding error from ≈ 2.6 %
-// to ≈ 0.2 %; low(p) = p / 16 where that is a normal e4m3 value (p ≥ 1/4), else 0 (low_part).
+// V is two e4m3 terms, V / vScale ≈ Vh + Vl with Vl = e4m3(V / vScale − Vh) (one scale per channel), which takes V's
+// rounding error from ≈ 2.6 % to ≈ 0.2 %; both products take the same P operand.
 // The P·V product of a tile is accumulated from zero and then added to O in float32 (two-level accumulation), so the
 // tensor cores' reduced-precision FP8 accumulation only ever sums 128 terms.
 //
@@ -82,22 +82,12 @@ __device__ __forceinline__ unsigned int pack_bf16(float x0, float x1) {
     return r;
 }
 
-// The P operand of V's low part from 4 e4m3 P bytes (all >= 0): each byte with exponent field >= 5 (P >= 1/4) less 4
-// in the exponent (P / 16, exactly), the others 0 (P / 16 would be subnormal). QuantizedAttention.lowPart in torch ops.
-__device__ __forceinline__ unsigned int low_part(unsigned int p) {
-    const unsigned int t = p + 0x58585858u;  // bit 7 of a byte set where the byte is >= 0x28; no carries: p < 0x80
-    unsigned int normal;
-    asm("prmt.b32 %0, %1, 0, 0xBA98;" : "=r"(normal) : "r"(t));  // each byte's bit 7 replicated: 0xFF or 0
-    const unsigned int shifted = ((p | 0x80808080u) - 0x20202020u) & 0x7F7F7F7Fu;  // each byte − 0x20, no borrows
-    return shifted & normal;
-}
-
 // The online-softmax step of one 128-key tile for the thread's rows g (accumulators s[4n], s[4n+1]) and g + 8
 // (s[4n+2], s[4n+3]), n the 8-key n-tile (0-7: the first 64 keys, score scale scaleA; 8-15: the second, scaleB):
-// updates the running maxima m and partial sums l, returns the rescale factors α and P (float, e4m3's scale).
-// keyBase: the tile's first key; keys >= len are padding.
-__device__ __forceinline__ void softmax_tile(int (&s)[64], float (&p)[64], int keyBase, int len, int t, float scaleA,
-                                             float scaleB, float& m0, float& m1, float& l0, float& l1,
+// updates the running maxima m and partial sums l, returns the rescale factors α and P as the FP8 A fragments of the
+// four 32-key steps. keyBase: the tile's first key; keys >= len are padding.
+__device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[4][4], int keyBase, int len, int t,
+                                             float scaleA, float scaleB, float& m0, float& m1, float& l0, float& l1,
                                              float& alpha0, float& alpha1) {
     const bool partial = keyBase + BLOCK_N > len;
     if (partial) {
@@ -140,6 +130,7 @@ __device__ __forceinline__ void softmax_tile(int (&s)[64], float (&p)[64], int k
     const float biasA1 = -fmaf(MAGIC, scaleA, new1 - LOG2_E4M3_MAX);
     const float biasB0 = -fmaf(MAGIC, scaleB, new0 - LOG2_E4M3_MAX);
     const float biasB1 = -fmaf(MAGIC, scaleB, new1 - LOG2_E4M3_MAX);
+    float p[64];
 #pragma unroll
     for (int i = 0; i < 64; i++) {
         const float bias = i < 32 ? ((i & 2) ? biasA1 : biasA0) : ((i & 2) ? biasB1 : biasB0);
@@ -161,10 +152,6 @@ __device__ __forceinline__ void softmax_tile(int (&s)[64], float (&p)[64], int k
     }
     l0 = l0 * alpha0 + sum0;
     l1 = l1 * alpha1 + sum1;
-}
-
-// P (floats of softmax_tile) as the FP8 A fragments of the four 32-key steps, and V's low-part operands.
-__device__ __forceinline__ void pack_tile(const float (&p)[64], unsigned int (&pa)[4][4], unsigned int (&low)[4][4]) {
 #pragma unroll
     for (int h = 0; h < 4; h++) {
         const int a = 16 * h;  // n-tiles 4h .. 4h + 3
@@ -172,10 +159,6 @@ __device__ __forceinline__ void pack_tile(const float (&p)[64], unsigned int (&p
         pa[h][1] = pack_e4m3(p[a + 2], p[a + 3], p[a + 6], p[a + 7]);
         pa[h][2] = pack_e4m3(p[a + 8], p[a + 9], p[a + 12], p[a + 13]);
         pa[h][3] = pack_e4m3(p[a + 10], p[a + 11], p[a + 14], p[a + 15]);
-#pragma unroll
-        for (int r = 0; r < 4; r++) {
-            low[h][r] = low_part(pa[h][r]);
-        }
     }
 }
 
@@ -371,9 +354,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
-    // acc = P · V_high + (P / 16) · V_low of a tile, queued.
-    auto issue_values = [&](int tile, const unsigned int (&pa)[4][4], const unsigned int (&low)[4][4],
-                            float (&acc)[64]) {
+    // acc = P · V_high + P · V_low of a tile, queued.
+    auto issue_values = [&](int tile, const unsigned int (&pa)[4][4], float (&acc)[64]) {
         const unsigned long long vTile = vDesc + (tile % STAGES) * (STAGE_BYTES >> 4);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
@@ -383,39 +365,37 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         }
 #pragma unroll
         for (int h = 0; h < 4; h++) {  // and of its low part, the next image
-            wgmma_e4m3(acc, low[h], vTile + ((h / 2) * 2 + 1) * (ROW_TILE_BYTES >> 4) + (h % 2) * (2 * V_LEADING >> 4),
+            wgmma_e4m3(acc, pa[h], vTile + ((h / 2) * 2 + 1) * (ROW_TILE_BYTES >> 4) + (h % 2) * (2 * V_LEADING >> 4),
                        1);
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
-    // The scores of a tile (waited for) → P as floats, the rescale factors of O, the running maxima and sums.
+    // The scores of a tile (waited for) → its P operands, the rescale factors of O, the running maxima and sums.
     auto softmax_of = [&](int tile, int (&s)[64], float scaleA, float scaleB, float& alpha0, float& alpha1,
-                          float (&p)[64]) {
+                          unsigned int (&pa)[4][4]) {
 #pragma unroll
         for (int i = 0; i < 64; i++) {
             hold(s[i]);
         }
-        softmax_tile(s, p, tile * BLOCK_N, len, t, rowScale * scaleA, rowScale * scaleB, m0, m1, l0, l1, alpha0,
+        softmax_tile(s, pa, tile * BLOCK_N, len, t, rowScale * scaleA, rowScale * scaleB, m0, m1, l0, l1, alpha0,
                      alpha1);
     };
 
     int s[64];
-    float p[64];
-    unsigned int pa[4][4], low[4][4];
+    unsigned int pa[4][4], paNext[4][4];
     float alpha0, alpha1;  // O's rescale factors for the tile whose P is in pa
     barrier_wait(queryBar, 0);
     barrier_wait(keysBar, 0);
     issue_scores(0, s);
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-    softmax_of(0, s, kScales[0], kScales[1], alpha0, alpha1, p);
-    pack_tile(p, pa, low);
+    softmax_of(0, s, kScales[0], kScales[1], alpha0, alpha1, pa);
     // The key scales (two per tile) are read a tile ahead: a global load in the softmax's path would stall it.
     float nextScaleA = tiles > 1 ? kScales[2] : 0.0f;
     float nextScaleB = tiles > 1 ? kScales[3] : 0.0f;
-    // One tile: its P is in pa/low (α in alpha0/1); the next tile's softmax runs under this tile's P·V, and its P is
-    // packed into pa/low once that is done (one set of P registers: 128-key tiles leave no room for two). `more` is
-    // a constant at every call: ptxas serializes the wgmmas where a wait's group count depends on a branch.
-    auto step = [&](int tile, bool more) {
+    // One tile: its P is in cur (α in alpha0/1); the next tile's softmax runs under this tile's P·V into nxt unless
+    // this is the last tile. `more` is a constant at every call: ptxas serializes the wgmmas (waits on each) where a
+    // wait's group count depends on a branch.
+    auto step = [&](int tile, unsigned int (&cur)[4][4], unsigned int (&nxt)[4][4], bool more) {
         if (tid == 0 && tile + STAGES - 1 < tiles) {
             // Refill the stage of tile − 1 (free once both warpgroups are done with it) with tile + STAGES − 1.
             if (tile > 0) {
@@ -430,7 +410,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         }
         barrier_wait(valuesBar + 8 * (tile % STAGES), (tile / STAGES) & 1);
         float acc[64];
-        issue_values(tile, pa, low, acc);
+        issue_values(tile, cur, acc);
         float nextAlpha0 = 0.0f, nextAlpha1 = 0.0f;
         if (more) {
             asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");  // the scores (queued first)
@@ -440,15 +420,14 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
                 nextScaleA = kScales[2 * tile + 4];
                 nextScaleB = kScales[2 * tile + 5];
             }
-            softmax_of(tile + 1, s, scaleA, scaleB, nextAlpha0, nextAlpha1, p);  // while P·V runs
+            softmax_of(tile + 1, s, scaleA, scaleB, nextAlpha0, nextAlpha1, nxt);  // while P·V runs
         }
         asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
 #pragma unroll
         for (int h = 0; h < 4; h++) {
 #pragma unroll
             for (int r = 0; r < 4; r++) {
-                hold(pa[h][r]);
-                hold(low[h][r]);
+                hold(cur[h][r]);
             }
         }
 #pragma unroll
@@ -460,16 +439,20 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         for (int i = 0; i < 64; i++) {
             o[i] = o[i] * ((i & 2) ? alpha1 : alpha0) + acc[i];
         }
-        if (more) {
-            pack_tile(p, pa, low);
-        }
         alpha0 = nextAlpha0;
         alpha1 = nextAlpha1;
     };
-    for (int tile = 0; tile + 1 < tiles; tile++) {
-        step(tile, true);
+    int tile = 0;
+    for (; tile + 2 < tiles; tile += 2) {  // the two P buffers swap roles without copies
+        step(tile, pa, paNext, true);
+        step(tile + 1, paNext, pa, true);
     }
-    step(tiles - 1, false);
+    if (tile + 1 < tiles) {
+        step(tile, pa, paNext, true);
+        step(tile + 1, paNext, pa, false);
+    } else {
+        step(tile, pa, paNext, false);
+    }
 
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
     l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
@@ -636,8 +619,8 @@ __device__ __forceinline__ float e4m3_to_float(unsigned int bits) {
     return __uint_as_float(__float_as_uint(magnitude) | ((bits & 0x80u) << 24));
 }
 
-// V to FP8 e4m3 with one scale per channel (vScale [N, 128], given) as two terms, v / scale ≈ high + low / 16 with
-// low = e4m3((v / scale − high) · 16), written as the attention kernel's tile images [N, padded/64, 2 (high, low), 8192]
+// V to FP8 e4m3 with one scale per channel (vScale [N, 128], given) as two terms, v / scale ≈ high + low with
+// low = e4m3(v / scale − high), written as the attention kernel's tile images [N, padded/64, 2 (high, low), 8192]
 // (see the top) with the keys of every 16 in KEY_OF order. Rows past len are zeros.
 extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_e4m3(
         const void* __restrict__ x, int dtype, long batchStride, long tokenStride, long headStride, int heads,
@@ -657,8 +640,8 @@ extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_e4m3(
         const float b = value[j + 1] / vScale[(long) n * HEAD_DIM + first + j + 1];
         unsigned short high;
         asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(high) : "f"(b), "f"(a));
-        const float aLow = (a - e4m3_to_float(high & 0xFFu)) * 16.0f;
-        const float bLow = (b - e4m3_to_float(high >> 8)) * 16.0f;
+        const float aLow = a - e4m3_to_float(high & 0xFFu);
+        const float bLow = b - e4m3_to_float(high >> 8);
         unsigned short low;
         asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(low) : "f"(bLow), "f"(aLow));
         tile[0][first + j][position] = (unsigned char) (high & 0xFFu);
