@@ -16,7 +16,7 @@
 // mbarrier for K's bytes landed, one for V's (the scores wait only for K), and an "empty" one counting the threads
 // done with it; a stage is refilled one tile after it was released, so that the warpgroups may drift a tile apart.
 // Within a warpgroup, tile j's P·V and tile j + 1's Q·Kᵀ are queued on the tensor cores together, and tile j + 1's
-// softmax runs while P·V executes; its P is packed to FP8 after (255 registers: no room for two sets of P).
+// softmax runs while P·V executes (its P goes into the second of two P buffers, which swap roles each tile).
 //
 // The P operand is built from the score accumulators without a shuffle: a thread holds keys {8n + 2t, 8n + 2t + 1} of
 // each 8-key n-tile, and packs those of n-tiles (2i, 2i+1) as the 4 consecutive k indices 4t..4t+3 of its A fragment.
