@@ -327,18 +327,18 @@ public final class QuantizedAttention {
     /**
      * Compiles the kernels for {@code device} (Hopper only: the code is {@code sm_90a}) with NVRTC.
      *
-     * @param defines preprocessor definitions such as {@code MIN_BLOCKS=2} (tuning knobs of the source), none for
+     * @param defines preprocessor definitions such as {@code STAGES=6} (tuning knobs of the source), none for
      *                the kernels {@link #attend(Tensor, Tensor, Tensor)} uses
      * @throws IllegalStateException if NVRTC or the driver fails
      */
     public static Kernels compileKernels(int device, String... defines) {
-        String[] options = new String[3 + defines.length];
-        // A cubin for sm_90a: loaded as is (no driver JIT); -v puts registers and spills in the compile log.
+        String[] options = new String[2 + defines.length];
+        // A cubin for sm_90a: loaded as is (no driver JIT). Registers and spills come from the driver
+        // (CudaKernel.registers/localBytes), so ptxas's -v figures are not asked for.
         options[0] = "--gpu-architecture=sm_90a";
         options[1] = "-std=c++17";
-        options[2] = "--ptxas-options=-v";
         for (int i = 0; i < defines.length; i++) {
-            options[3 + i] = "-D" + defines[i];
+            options[2 + i] = "-D" + defines[i];
         }
         Map<String, CudaKernel> k = CudaKernel.compileAll(kernelSource(), "int8_attention.cu",
                 List.of("int8_attention", "quantize_int8", "quantize_e4m3"), device, options);
