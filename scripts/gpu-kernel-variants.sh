@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds the hunyuan-dit jar of each given git ref into .gpu/variants/<ref, '/' as '-'>/, beside the bundle of
+# Builds the hunyuan-dit and hunyuan-bench jars of each given git ref into .gpu/variants/<ref, '/' as '-'>/ (the
+# benchmarks and checks go with the kernel's host code they call), beside the bundle of
 # scripts/gpu-bundle.sh (run that first), so that one GPU call can time kernel sources side by side: the card varies by
 # several percent from machine to machine, so a comparison is only made within one call.
 # Usage (project root): bash scripts/gpu-kernel-variants.sh REF... ; then on the GPU machine:
 #   bash .gpu/variants/run.sh main|NAME CLASS ARGS...   (CLASS in io.github.hunyuanvideo.bench, e.g. AttentionBench)
-# "main" runs the bundle's own jars; NAME runs them with that variant's hunyuan-dit jar in place of the bundle's.
+# "main" runs the bundle's own jars; NAME runs them with that variant's jars in place of the bundle's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d .gpu/lib ]; then
@@ -23,9 +24,10 @@ for ref in "$@"; do
     name=${ref//\//-}
     tree=$(mktemp -d)
     git worktree add -q --detach "$tree" "$ref"
-    (cd "$tree" && mvn -B -q -o -pl hunyuan-dit -am package -DskipTests)
+    (cd "$tree" && mvn -B -q -o -pl hunyuan-dit,hunyuan-bench -am package -DskipTests)
     rm -rf ".gpu/variants/$name" && mkdir -p ".gpu/variants/$name"
-    cp "$tree"/hunyuan-dit/target/hunyuan-dit-*-SNAPSHOT.jar ".gpu/variants/$name/"
+    cp "$tree"/hunyuan-dit/target/hunyuan-dit-*-SNAPSHOT.jar "$tree"/hunyuan-bench/target/hunyuan-bench-*-SNAPSHOT.jar \
+        ".gpu/variants/$name/"
     git worktree remove --force "$tree"
     echo "$name: $(git rev-parse --short "$ref")"
 done
@@ -39,7 +41,10 @@ shift 2
 if [ "$name" = main ]; then
     classpath=$(ls .gpu/lib/*.jar | paste -sd:)
 else
-    classpath=$(ls .gpu/variants/"$name"/*.jar .gpu/lib/*.jar | grep -v '^\.gpu/lib/hunyuan-dit-' | paste -sd:)
+    # the bundle's jars but those the variant brings
+    own=$(ls .gpu/variants/"$name"/*.jar)
+    classpath=$( (echo "$own"; ls .gpu/lib/*.jar | while read -r jar; do
+        grep -q "/$(basename "$jar")\$" <<< "$own" || echo "$jar"; done) | paste -sd:)
 fi
 exec bash .gpu/run-java.sh "$classpath" "io.github.hunyuanvideo.bench.$main" "$@"
 EOF
