@@ -8,7 +8,6 @@ import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.ScalarTypeOptional;
-import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -35,16 +34,15 @@ import io.github.hunyuanvideo.nn.Scopes;
  *   constant to every score of a query row and so leaves softmax unchanged, but removes the offset real DiT keys
  *   carry from the INT8 range.</li>
  *   <li>Q and K are quantized to INT8, one scale per block of {@value #BLOCK} tokens per head
- *   ({@code scale = max|x| / 127}, round half to even); V to two FP8 e4m3 terms with one scale per channel per head
- *   ({@code max|v| / 448}): {@code v / scale ≈ Vh + Vl}, {@code Vh = e4m3(v / scale)},
- *   {@code Vl = e4m3(v / scale − Vh)} (one e4m3 rounding of V costs ≈ 2.6 % relative L1 on zero-mean data, the
- *   pair ≈ 0.2 %). Sequences are zero-padded to a multiple of {@value #ROWS_PER_LAUNCH_BLOCK}; padded keys are
- *   masked.</li>
+ *   ({@code scale = max|x| / 127}, round half to even); V is rounded to bf16 (as it is for bf16 input). Sequences are
+ *   zero-padded to a multiple of {@value #ROWS_PER_LAUNCH_BLOCK}; padded keys are masked.</li>
  *   <li>{@code S = (Qi8·Ki8ᵀ)·(sq·sk)·scale}; online softmax over blocks of {@value #BLOCK} keys in float32; P is
- *   {@code exp(S − running max)·448} rounded to FP8 e4m3 (the scale puts P ≤ 1 at the top of e4m3's range and cancels
- *   in {@code O / l}); {@code l} sums P before rounding; {@code O = Σ P8·Vh + P8·Vl} in float32; output
- *   {@code bf16(O / l · vScale)} in {@code [B, L, H, D]}.</li>
+ *   {@code exp(S − running max)} rounded to bf16; {@code l} sums P before rounding; {@code O = Σ P16·V} in float32;
+ *   output {@code bf16(O / l)} in {@code [B, L, H, D]}.</li>
  * </ol>
+ * P·V is a BF16 product, not an FP8 one: with P in e4m3, a single e4m3 V costs ≈ 3.9 % relative L1 against float32
+ * attention (the accuracy bar is 3 %), and the two e4m3 terms of V that meet it take two FP8 products, the tensor time
+ * of one BF16 product, with more instructions around them (see {@code docs/dit.md}).
  * {@link #reference} does this with torch ops in float32 (any device, the CPU included); {@link #attend} runs the
  * CUDA kernel {@code int8_attention.cu}, which does the same arithmetic, on Hopper, and bf16 SDPA elsewhere.
  */
@@ -58,17 +56,14 @@ public final class QuantizedAttention {
     public static final int HEAD_DIM = 128;
     /** Query rows per thread block of the kernel: sequences are padded to a multiple of it. */
     static final int ROWS_PER_LAUNCH_BLOCK = 128;
-    /** Bytes of a tile image of {@value #BLOCK} rows of INT8 Q or K, or of one part of V (see {@link #rowTiles}). */
-    static final int TILE_BYTES = BLOCK * HEAD_DIM;
+    /**
+     * Elements of a tile image of {@value #BLOCK} rows: bytes of INT8 Q or K (see {@link #rowTiles}), bf16 values of V
+     * (see {@link #kernelV}).
+     */
+    static final int TILE_ELEMENTS = BLOCK * HEAD_DIM;
     /** The attention kernel's ring of K/V tiles in shared memory: {@code STAGES} in the source, a {@code -D} knob. */
     static final int STAGES = 4;
-    /**
-     * Within every 16 keys, the key the kernel's FP8 mma k index {@code c} stands for: the order in which a thread's
-     * score accumulators become the P operand without a shuffle (see {@code int8_attention.cu}); V is stored so.
-     */
-    static final long[] KEY_OF = {0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15};
     static final double INT8_MAX = 127;
-    static final double E4M3_MAX = 448;
     /** Floor of a scale, so that an all-zero block quantizes to zeros instead of 0/0. */
     static final double MIN_SCALE = 1e-30;
     private static final Logger LOG = LoggerFactory.getLogger(QuantizedAttention.class);
@@ -77,13 +72,12 @@ public final class QuantizedAttention {
     }
 
     /**
-     * The quantized operands: {@code q}, {@code k} INT8 and {@code v} FP8 e4m3, each {@code [N, padded, D]}
-     * contiguous with {@code N = B·H} and {@code padded} the length rounded up to {@value #ROWS_PER_LAUNCH_BLOCK}
-     * (zero rows after {@code length}); {@code qScale}, {@code kScale} float {@code [N, padded/64]};
-     * {@code vScale} float {@code [N, D]}.
+     * The quantized operands: {@code q}, {@code k} INT8 and {@code v} bf16, each {@code [N, padded, D]} contiguous
+     * with {@code N = B·H} and {@code padded} the length rounded up to {@value #ROWS_PER_LAUNCH_BLOCK} (zero rows
+     * after {@code length}); {@code qScale}, {@code kScale} float {@code [N, padded/64]}.
      */
-    public record Quantized(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor v, Tensor vLow, Tensor vScale,
-                            long batch, long length, long heads) {
+    public record Quantized(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor v, long batch, long length,
+                            long heads) {
     }
 
     /** Quantizes {@code [B, L, H, D]} q/k/v (any dtype and strides) with torch ops on their device. */
@@ -96,15 +90,8 @@ public final class QuantizedAttention {
         kf = kf.sub(kf.mean(new long[]{1}, true, new ScalarTypeOptional()));
         Tensor[] qi8 = int8Blocks(padTokens(headsFirst(q), padded));
         Tensor[] ki8 = int8Blocks(padTokens(kf, padded));
-        Tensor vf = headsFirst(v);
-        Tensor vScale = vf.abs().amax(new long[]{1}, false).div(new Scalar(E4M3_MAX))
-                .clamp(new ScalarOptional(new Scalar(MIN_SCALE)), new ScalarOptional());
-        Tensor scaled = padTokens(vf.div(vScale.unsqueeze(1)), padded);
-        Tensor v8 = toE4m3(scaled);
-        // V's rounding residual as a second e4m3 term: one rounding of V alone costs ≈ 2.6 % relative L1 on zero-mean
-        // data, the pair ≈ 0.2 %, for a second P·V product with the same P operand.
-        Tensor vLow = toE4m3(scaled.sub(v8.to(ScalarType.Float)));
-        return new Quantized(qi8[0], qi8[1], ki8[0], ki8[1], v8, vLow, vScale, batch, len, heads);
+        Tensor v16 = padTokens(headsFirst(v), padded).to(ScalarType.BFloat16);
+        return new Quantized(qi8[0], qi8[1], ki8[0], ki8[1], v16, batch, len, heads);
     }
 
     /** {@code [B, L, H, D]} → float32 {@code [B·H, L, D]} contiguous. */
@@ -139,12 +126,6 @@ public final class QuantizedAttention {
         return new Tensor[]{values, scale};
     }
 
-    /** Rounds to FP8 e4m3 (nearest, ties to even), saturating at ±448 (torch's cast would give NaN beyond). */
-    static Tensor toE4m3(Tensor x) {
-        return x.clamp(new ScalarOptional(new Scalar(-E4M3_MAX)), new ScalarOptional(new Scalar(E4M3_MAX)))
-                .to(ScalarType.Float8_e4m3fn);
-    }
-
     /**
      * The quantized algorithm in torch ops, float32 math, on the inputs' device: what the kernel computes, op for op.
      *
@@ -170,19 +151,18 @@ public final class QuantizedAttention {
                     long keys = Math.min(BLOCK, z.length() - kb * BLOCK);  // padding keys are masked: left out
                     Tensor kt = z.k().narrow(1, kb * BLOCK, keys).to(ScalarType.Float).transpose(1, 2);
                     Tensor vb = z.v().narrow(1, kb * BLOCK, keys).to(ScalarType.Float);
-                    Tensor vLow = z.vLow().narrow(1, kb * BLOCK, keys).to(ScalarType.Float);
                     Tensor scale = rowScale.mul(z.kScale().narrow(1, kb, 1).unsqueeze(2)).mul(new Scalar(softmaxScale));
                     Tensor s = qv.matmul(kt).mul(scale);
                     Tensor mNew = m.maximum(s.amax(new long[]{2}, true));
                     Tensor alpha = m.sub(mNew).exp();
-                    Tensor p = s.sub(mNew).exp().mul(new Scalar(E4M3_MAX));
+                    Tensor p = s.sub(mNew).exp();
                     l.mul_(alpha).add_(p.sum(new long[]{2}, true, new ScalarTypeOptional()));
-                    Tensor p8 = toE4m3(p).to(ScalarType.Float);
-                    o.mul_(alpha).add_(p8.matmul(vb)).add_(p8.matmul(vLow));
+                    Tensor p16 = p.to(ScalarType.BFloat16).to(ScalarType.Float);
+                    o.mul_(alpha).add_(p16.matmul(vb));
                     m.copy_(mNew);
                 }
             }
-            Tensor out = o.div(l).mul(z.vScale().unsqueeze(1)).to(ScalarType.BFloat16).narrow(1, 0, z.length());
+            Tensor out = o.div(l).to(ScalarType.BFloat16).narrow(1, 0, z.length());
             return out.reshape(z.batch(), z.heads(), z.length(), dim).transpose(1, 2).contiguous();
         });
     }
@@ -222,25 +202,24 @@ public final class QuantizedAttention {
         return out;
     }
 
-    /** The compiled CUDA kernels of one device: the attention and the quantizers of its operands. */
-    public record Kernels(CudaKernel attention, CudaKernel quantizeInt8, CudaKernel quantizeE4m3) {
+    /** The compiled CUDA kernels of one device: the attention and the ones that lay out its operands. */
+    public record Kernels(CudaKernel attention, CudaKernel quantizeInt8, CudaKernel tileBf16) {
     }
 
     /**
      * The attention kernel's operands, as tile images that its bulk copies move to shared memory as they are:
      * {@code q}, {@code k} INT8 {@code [N, padded/64, 8192]} ({@link #rowTiles} of {@code [N, padded, 128]};
      * {@code N = B·H}, {@code padded} the length rounded up to {@value #ROWS_PER_LAUNCH_BLOCK}, zero rows after
-     * {@code length}) with float scales {@code [N, padded/64]}, K smoothed; {@code v} FP8 e4m3
-     * {@code [N, padded/64, 2, 8192]}, V's high and low parts per tile, each {@link #kernelV},
-     * with float scales {@code [N, 128]}; {@code dim} the heads' real channels (≤ 128, the rest zero).
+     * {@code length}) with float scales {@code [N, padded/64]}, K smoothed; {@code v} bf16
+     * {@code [N, padded/64, 8192]} ({@link #kernelV}); {@code dim} the heads' real channels (≤ 128, the rest zero).
      */
-    public record Operands(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor v, Tensor vScale, long batch,
-                           long length, long heads, long dim) {
+    public record Operands(Tensor q, Tensor qScale, Tensor k, Tensor kScale, Tensor v, long batch, long length,
+                           long heads, long dim) {
     }
 
     /**
      * Quantizes {@code [B, L, H, 128]} q/k/v on their CUDA device with the quantization kernels: one pass per tensor
-     * (and torch's mean and extrema over the tokens for K's smoothing and V's scales), the same values as
+     * (and torch's mean over the tokens for K's smoothing), the same values as
      * {@link #quantize} up to the rounding of K's mean. bf16, fp16 and float32 inputs are read as they are (others
      * are copied to float32, and rows off 16-byte boundaries to a contiguous copy).
      */
@@ -262,27 +241,23 @@ public final class QuantizedAttention {
         Tensor vb = kernelInput(v);
         TensorOptions f32 = new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.Float));
         TensorOptions i8 = new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.Char));
-        TensorOptions u8 = new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.Byte));
+        TensorOptions bf16 = new TensorOptions(q.device()).dtype(new ScalarTypeOptional(ScalarType.BFloat16));
         // [B, 1, H, D] float means over the tokens, read as [N, D]
         Tensor kMean = kb.mean(new long[]{1}, true, new ScalarTypeOptional(ScalarType.Float)).contiguous();
-        T_TensorTensor_T extrema = vb.aminmax(new LongOptional(1), false);  // one pass: max |v| = max(max, −min)
-        Tensor vScale = extrema.get1().to(ScalarType.Float).maximum(extrema.get0().to(ScalarType.Float).neg())
-                .div(new Scalar(E4M3_MAX))
-                .clamp(new ScalarOptional(new Scalar(MIN_SCALE)), new ScalarOptional()).reshape(n, HEAD_DIM);
         long tiles = padded / BLOCK;
-        Tensor qi8 = torch.empty(new long[]{n, tiles, TILE_BYTES}, i8, new MemoryFormatOptional());
-        Tensor ki8 = torch.empty(new long[]{n, tiles, TILE_BYTES}, i8, new MemoryFormatOptional());
+        Tensor qi8 = torch.empty(new long[]{n, tiles, TILE_ELEMENTS}, i8, new MemoryFormatOptional());
+        Tensor ki8 = torch.empty(new long[]{n, tiles, TILE_ELEMENTS}, i8, new MemoryFormatOptional());
         Tensor qScale = torch.empty(new long[]{n, tiles}, f32, new MemoryFormatOptional());
         Tensor kScale = torch.empty(new long[]{n, tiles}, f32, new MemoryFormatOptional());
-        Tensor vT = torch.empty(new long[]{n, tiles, 2, TILE_BYTES}, u8, new MemoryFormatOptional());
+        Tensor vT = torch.empty(new long[]{n, tiles, TILE_ELEMENTS}, bf16, new MemoryFormatOptional());
         int grid = (int) (padded / BLOCK);
         kernels.quantizeInt8().launch(grid, (int) n, 256, qb, inputType(qb), qb.stride(0), qb.stride(1),
                 qb.stride(2), (int) heads, (int) len, (int) padded, 0L, qi8, qScale);
         kernels.quantizeInt8().launch(grid, (int) n, 256, kb, inputType(kb), kb.stride(0), kb.stride(1),
                 kb.stride(2), (int) heads, (int) len, (int) padded, kMean, ki8, kScale);
-        kernels.quantizeE4m3().launch(grid, (int) n, 256, vb, inputType(vb), vb.stride(0), vb.stride(1),
-                vb.stride(2), (int) heads, (int) len, (int) padded, vScale, vT);
-        return new Operands(qi8, qScale, ki8, kScale, vT, vScale, batch, len, heads, dim);
+        kernels.tileBf16().launch(grid, (int) n, 256, vb, inputType(vb), vb.stride(0), vb.stride(1),
+                vb.stride(2), (int) heads, (int) len, (int) padded, vT);
+        return new Operands(qi8, qScale, ki8, kScale, vT, batch, len, heads, dim);
     }
 
     /**
@@ -319,7 +294,7 @@ public final class QuantizedAttention {
         // Scores in base 2: the kernel's exponentials are exp2.
         float scoreScale = (float) (1 / Math.sqrt(z.dim()) / Math.log(2));
         kernels.attention().launch((int) (padded / ROWS_PER_LAUNCH_BLOCK), (int) z.q().size(0), 256, z.q(),
-                z.qScale(), z.k(), z.kScale(), z.v(), z.vScale(), out, (int) z.length(), (int) padded,
+                z.qScale(), z.k(), z.kScale(), z.v(), out, (int) z.length(), (int) padded,
                 (int) z.heads(), scoreScale);
         return out;
     }
@@ -341,9 +316,9 @@ public final class QuantizedAttention {
             options[2 + i] = "-D" + defines[i];
         }
         Map<String, CudaKernel> k = CudaKernel.compileAll(kernelSource(), "int8_attention.cu",
-                List.of("int8_attention", "quantize_int8", "quantize_e4m3"), device, options);
+                List.of("int8_attention", "quantize_int8", "tile_bf16"), device, options);
         return new Kernels(k.get("int8_attention").withSharedMemory(attentionSharedBytes(defines)),
-                k.get("quantize_int8"), k.get("quantize_e4m3"));
+                k.get("quantize_int8"), k.get("tile_bf16"));
     }
 
     /**
@@ -355,26 +330,25 @@ public final class QuantizedAttention {
         long n = x8.size(0);
         long tiles = x8.size(1) / BLOCK;
         return x8.view(ScalarType.Byte).reshape(n, tiles, 8, 8, 8, 16).permute(0, 1, 2, 4, 3, 5).contiguous()
-                .reshape(n, tiles, TILE_BYTES).view(x8.scalar_type());
+                .reshape(n, tiles, TILE_ELEMENTS).view(x8.scalar_type());
     }
 
     /**
-     * One part of V, FP8 {@code [N, padded, 128]}, as the kernel's tile images {@code [N, padded/64, 8192]} (bytes):
-     * per 64 keys, {@code [16 groups of 8 channels][4 parts of 16 keys][8 channels][16 keys]}, the keys of every 16 in
-     * {@link #KEY_OF} order (what the quantization kernel writes; this is its torch-ops definition).
+     * V, bf16 {@code [N, padded, 128]}, as the kernel's tile images {@code [N, padded/64, 8192]}: per 64 keys,
+     * {@code [16 groups of 8 channels][8 parts of 8 keys][8 channels][8 keys]}, the 8×16-byte core matrices of a
+     * K-major wgmma operand (what {@code tile_bf16} writes; this is its torch-ops definition).
      */
-    public static Tensor kernelV(Tensor v8) {
-        long n = v8.size(0);
-        long tiles = v8.size(1) / BLOCK;
-        Tensor order = torch.tensor(KEY_OF).to(v8.device(), ScalarType.Long);
-        // As bytes: index_select and permuting copies are not implemented for FP8 on every device.
-        return v8.view(ScalarType.Byte).reshape(n, tiles * BLOCK / 16, 16, HEAD_DIM).index_select(2, order)
-                .reshape(n, tiles, 4, 16, 16, 8).permute(0, 1, 4, 2, 5, 3).contiguous().reshape(n, tiles, TILE_BYTES);
+    public static Tensor kernelV(Tensor v16) {
+        long n = v16.size(0);
+        long tiles = v16.size(1) / BLOCK;
+        return v16.reshape(n, tiles, 8, 8, 16, 8).permute(0, 1, 4, 2, 5, 3).contiguous().reshape(n, tiles,
+                TILE_ELEMENTS);
     }
 
     /**
      * The attention kernel's dynamic shared memory: Q's {@value #ROWS_PER_LAUNCH_BLOCK} rows and the ring's stages of
-     * 128 keys, two K and four V tile images ({@code SHARED_BYTES} in the source, which traps on a launch with less).
+     * 128 keys, K's two INT8 tile images and V's two bf16 ones ({@code SHARED_BYTES} in the source, which traps on a
+     * launch with less).
      */
     static int attentionSharedBytes(String... defines) {
         int stages = STAGES;
@@ -383,7 +357,7 @@ public final class QuantizedAttention {
                 stages = Integer.parseInt(define.substring("STAGES=".length()).strip());
             }
         }
-        return ROWS_PER_LAUNCH_BLOCK * HEAD_DIM + stages * 6 * TILE_BYTES;
+        return ROWS_PER_LAUNCH_BLOCK * HEAD_DIM + stages * (2 * TILE_ELEMENTS + 2 * 2 * TILE_ELEMENTS);
     }
 
     static long ceilDiv(long a, long b) {

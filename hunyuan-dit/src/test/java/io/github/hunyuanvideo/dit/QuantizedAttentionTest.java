@@ -54,22 +54,22 @@ class QuantizedAttentionTest {
     }
 
     @Test
-    void kernelVTilesAreCoreMatricesOfChannelsWithTheKeysOfEvery16InTheMmaOrder() {
+    void kernelVTilesAreCoreMatricesOf8ChannelsAnd8KeysInKeyOrder() {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(3);
-            Tensor v = QuantizedAttention.toE4m3(randn(2, 128, 128).mul(new Scalar(50.0)));
+            Tensor v = randn(2, 128, 128).mul(new Scalar(50.0)).to(ScalarType.BFloat16);
             Tensor t = QuantizedAttention.kernelV(v);
-            assertArrayEquals(new long[]{2, 2, QuantizedAttention.TILE_BYTES}, t.sizes().vec().get());
-            long[] bytes = Tensors.toLongArray(v.view(ScalarType.Byte));
-            long[] image = Tensors.toLongArray(t);
+            assertArrayEquals(new long[]{2, 2, QuantizedAttention.TILE_ELEMENTS}, t.sizes().vec().get());
+            long[] values = Tensors.toLongArray(v.view(ScalarType.Short));
+            long[] image = Tensors.toLongArray(t.view(ScalarType.Short));
             for (int n = 0; n < 2; n++) {
                 for (int key = 0; key < 128; key++) {
                     int tile = key / 64;
-                    int position = key % 64 / 16 * 16 + indexOf(QuantizedAttention.KEY_OF, key % 16);
                     for (int c = 0; c < 128; c++) {
-                        int at = ((n * 2 + tile) * 16 + c / 8) * 512 + position / 16 * 128 + c % 8 * 16
-                                + position % 16;
-                        assertEquals(bytes[(n * 128 + key) * 128 + c], image[at], "n " + n + " key " + key + " c " + c);
+                        // 8 channels × 8 keys per core matrix: [channel group][key part][channel][key]
+                        int at = (n * 2 + tile) * QuantizedAttention.TILE_ELEMENTS + c / 8 * 512 + key % 64 / 8 * 64
+                                + c % 8 * 8 + key % 8;
+                        assertEquals(values[(n * 128 + key) * 128 + c], image[at], "n " + n + " key " + key + " c " + c);
                     }
                 }
             }
@@ -82,7 +82,7 @@ class QuantizedAttentionTest {
             torch.manual_seed(4);
             Tensor x = randn(3, 128, 128).mul(new Scalar(40.0)).round().to(ScalarType.Char);
             Tensor t = QuantizedAttention.rowTiles(x);
-            assertArrayEquals(new long[]{3, 2, QuantizedAttention.TILE_BYTES}, t.sizes().vec().get());
+            assertArrayEquals(new long[]{3, 2, QuantizedAttention.TILE_ELEMENTS}, t.sizes().vec().get());
             assertEquals(ScalarType.Char.value, t.scalar_type().value);
             long[] rows = Tensors.toLongArray(x);
             long[] image = Tensors.toLongArray(t);
@@ -90,7 +90,7 @@ class QuantizedAttentionTest {
                 for (int row = 0; row < 128; row++) {
                     int r = row % 64;
                     for (int c = 0; c < 128; c++) {
-                        int at = (n * 2 + row / 64) * QuantizedAttention.TILE_BYTES + r / 8 * 1024 + c / 16 * 128
+                        int at = (n * 2 + row / 64) * QuantizedAttention.TILE_ELEMENTS + r / 8 * 1024 + c / 16 * 128
                                 + r % 8 * 16 + c % 16;
                         assertEquals(rows[(n * 128 + row) * 128 + c], image[at], "n " + n + " row " + row + " c " + c);
                     }
@@ -100,18 +100,10 @@ class QuantizedAttentionTest {
     }
 
     @Test
-    void attentionSharedMemoryIsQueriesAndTheStagesOfKAndVsTwoParts() {
-        assertEquals(128 * 128 + 4 * 6 * 64 * 128, QuantizedAttention.attentionSharedBytes());
-        assertEquals(128 * 128 + 3 * 6 * 64 * 128, QuantizedAttention.attentionSharedBytes("MIN_BLOCKS=1", "STAGES=3"));
-    }
-
-    private static int indexOf(long[] values, long value) {
-        for (int i = 0; i < values.length; i++) {
-            if (values[i] == value) {
-                return i;
-            }
-        }
-        throw new IllegalArgumentException("no " + value);
+    void attentionSharedMemoryIsQueriesAndTheStagesOfInt8KAndBf16V() {
+        // Q's 128 INT8 rows, then per stage 128 INT8 keys and their 128 bf16 values.
+        assertEquals(128 * 128 + 4 * (128 * 128 + 128 * 128 * 2), QuantizedAttention.attentionSharedBytes());
+        assertEquals(128 * 128 + 3 * (128 * 128 + 128 * 128 * 2), QuantizedAttention.attentionSharedBytes("STAGES=3"));
     }
 
     @Test
@@ -128,32 +120,17 @@ class QuantizedAttentionTest {
     }
 
     @Test
-    void e4m3RoundsToNearestAndSaturates() {
-        try (PointerScope scope = new PointerScope()) {
-            Tensor x = torch.tensor(new float[]{1.0f, 1.0625f, 1.1f, 500f, -1000f, 0.001953125f});
-            float[] r = io.github.hunyuanvideo.nn.Tensors.toFloatArray(QuantizedAttention.toE4m3(x)
-                    .to(ScalarType.Float));
-            // 1.0625 is halfway between 1 and 1.125: ties to even (1.0); 2^-9 is e4m3's smallest subnormal.
-            assertArrayEquals(new float[]{1.0f, 1.0f, 1.125f, 448f, -448f, 0.001953125f}, r);
-        }
-    }
-
-    @Test
-    void vIsHeldAsTwoE4m3TermsWithinAQuarterPercent() {
+    void vIsRoundedToBf16WithZeroPaddingRows() {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(6);
             Tensor v = randn(1, 200, 2, 128).mul(new Scalar(3.0));
             QuantizedAttention.Quantized z = QuantizedAttention.quantize(v, v, v);
-            Tensor scaled = QuantizedAttention.headsFirst(v).div(z.vScale().unsqueeze(1));
-            Tensor high = z.v().narrow(1, 0, 200).to(ScalarType.Float);
-            Tensor low = z.vLow().narrow(1, 0, 200).to(ScalarType.Float);
-            Tensor pair = high.add(low);
-            double oneTerm = high.sub(scaled).abs().sum().item_double() / scaled.abs().sum().item_double();
-            double twoTerms = pair.sub(scaled).abs().sum().item_double() / scaled.abs().sum().item_double();
-            assertTrue(oneTerm > 0.01, "one e4m3 term: " + oneTerm);
-            assertTrue(twoTerms < 0.0025, "two e4m3 terms: " + twoTerms);
-            assertEquals(0, z.vLow().narrow(1, 200, z.vLow().size(1) - 200).to(ScalarType.Float).abs().sum()
-                    .item_double(), "padding rows are zero");
+            assertEquals(ScalarType.BFloat16.value, z.v().scalar_type().value);
+            assertArrayEquals(new long[]{2, 256, 128}, z.v().sizes().vec().get());
+            Tensor expected = QuantizedAttention.headsFirst(v).to(ScalarType.BFloat16);
+            assertTrue(z.v().narrow(1, 0, 200).equal(expected));
+            assertEquals(0, z.v().narrow(1, 200, 56).to(ScalarType.Float).abs().sum().item_double(),
+                    "padding rows are zero");
         }
     }
 
