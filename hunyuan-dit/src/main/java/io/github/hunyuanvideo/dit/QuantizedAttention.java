@@ -44,7 +44,9 @@ import io.github.hunyuanvideo.nn.Scopes;
  * attention (the accuracy bar is 3 %), and the two e4m3 terms of V that meet it take two FP8 products, the tensor time
  * of one BF16 product, with more instructions around them (see {@code docs/dit.md}).
  * {@link #reference} does this with torch ops in float32 (any device, the CPU included); {@link #attend} runs the
- * CUDA kernel {@code int8_attention.cu}, which does the same arithmetic, on Hopper, and bf16 SDPA elsewhere.
+ * CUDA kernel {@code int8_attention.cu}, which does the same arithmetic, on Hopper, and bf16 SDPA elsewhere (the
+ * kernel lets its running maximum lag the true one by up to 2⁸, which leaves the softmax unchanged and P's bf16
+ * rounding relative to P).
  */
 public final class QuantizedAttention {
     /** Tokens per quantization block of Q and K, and per tile of the kernel. */
@@ -62,7 +64,7 @@ public final class QuantizedAttention {
      */
     static final int TILE_ELEMENTS = BLOCK * HEAD_DIM;
     /** The attention kernel's ring of K/V tiles in shared memory: {@code STAGES} in the source, a {@code -D} knob. */
-    static final int STAGES = 4;
+    static final int STAGES = 3;
     static final double INT8_MAX = 127;
     /** Floor of a scale, so that an all-zero block quantizes to zeros instead of 0/0. */
     static final double MIN_SCALE = 1e-30;

@@ -102,8 +102,8 @@ class QuantizedAttentionTest {
     @Test
     void attentionSharedMemoryIsQueriesAndTheStagesOfInt8KAndBf16V() {
         // Q's 128 INT8 rows, then per stage 128 INT8 keys and their 128 bf16 values.
-        assertEquals(128 * 128 + 4 * (128 * 128 + 128 * 128 * 2), QuantizedAttention.attentionSharedBytes());
-        assertEquals(128 * 128 + 3 * (128 * 128 + 128 * 128 * 2), QuantizedAttention.attentionSharedBytes("STAGES=3"));
+        assertEquals(128 * 128 + 3 * (128 * 128 + 128 * 128 * 2), QuantizedAttention.attentionSharedBytes());
+        assertEquals(128 * 128 + 4 * (128 * 128 + 128 * 128 * 2), QuantizedAttention.attentionSharedBytes("STAGES=4"));
     }
 
     @Test
