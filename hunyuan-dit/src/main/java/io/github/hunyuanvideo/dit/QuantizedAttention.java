@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 import io.github.hunyuanvideo.nn.Scopes;
 
@@ -319,6 +320,11 @@ public final class QuantizedAttention {
         }
         Map<String, CudaKernel> k = CudaKernel.compileAll(kernelSource(), "int8_attention.cu",
                 List.of("int8_attention", "quantize_int8", "tile_bf16"), device, options);
+        String warnings = warningLines(k.get("int8_attention").compileLog());
+        if (!warnings.isEmpty()) {
+            // The kernels run; but a ptxas wgmma serialization warning (C7514/C7515) means a far slower kernel.
+            LOG.warn("NVRTC warned compiling int8_attention.cu {}:\n{}", List.of(defines), warnings);
+        }
         return new Kernels(k.get("int8_attention").withSharedMemory(attentionSharedBytes(defines)),
                 k.get("quantize_int8"), k.get("tile_bf16"));
     }
@@ -360,6 +366,11 @@ public final class QuantizedAttention {
             }
         }
         return ROWS_PER_LAUNCH_BLOCK * HEAD_DIM + stages * (2 * TILE_ELEMENTS + 2 * 2 * TILE_ELEMENTS);
+    }
+
+    /** The lines of an NVRTC log that are warnings (NVRTC's own and ptxas's), joined by newlines; empty if none. */
+    static String warningLines(String log) {
+        return log.lines().filter(line -> line.contains("warning")).collect(Collectors.joining("\n"));
     }
 
     static long ceilDiv(long a, long b) {

@@ -107,6 +107,18 @@ class QuantizedAttentionTest {
     }
 
     @Test
+    void nvrtcWarningsAreTheLogsWarningLines() {
+        String log = "int8_attention.cu(12): warning #177-D: variable \"x\" was declared but never referenced\n\n"
+                + "ptxas info    : Used 193 registers, used 1 barriers, 1024 bytes smem\n"
+                + "ptxas warning : (C7515) Potential Performance Loss: wgmma.mma_async instructions are serialized\n";
+        assertEquals("int8_attention.cu(12): warning #177-D: variable \"x\" was declared but never referenced\n"
+                + "ptxas warning : (C7515) Potential Performance Loss: wgmma.mma_async instructions are serialized",
+                QuantizedAttention.warningLines(log));
+        assertEquals("", QuantizedAttention.warningLines("ptxas info    : Used 193 registers\n"));
+        assertEquals("", QuantizedAttention.warningLines(""));
+    }
+
+    @Test
     void smoothingKeysLeavesSoftmaxUnchanged() {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(2);
