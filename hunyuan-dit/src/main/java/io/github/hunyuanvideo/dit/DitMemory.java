@@ -24,9 +24,10 @@ public final class DitMemory {
     public static final double ACTIVATION_WIDTHS_PER_TOKEN = 13.0;
     /**
      * What {@link Attention#INT8} adds to {@link #ACTIVATION_WIDTHS_PER_TOKEN}, in the same units: the quantized
-     * operands (INT8 Q and K, V as bf16 tile images) and the kernel's output beside the tensors of the SDPA path. Measured
-     * on an H100 with the full-size model in bf16 (2026-12-06, DitBench, peak allocated INT8 minus SDPA): 6.0 at
-     * 720×1280×129 (4.08 GiB) and 6.0 at 544×960×129 (2.32 GiB); rounded up to 6.5.
+     * operands (INT8 Q and K, V as bf16 tile images) and the kernel's output beside the tensors of the SDPA path.
+     * Measured on an H100 with the full-size model in bf16 (2026-12-06, DitBench, peak allocated INT8 minus SDPA):
+     * 6.0 at 720×1280×129 (4.08 GiB) and 6.0 at 544×960×129 (2.32 GiB), with V's two e4m3 parts then and with bf16 V
+     * now (the same bytes); rounded up to 6.5.
      */
     public static final double INT8_ATTENTION_WIDTHS_PER_TOKEN = 6.5;
 

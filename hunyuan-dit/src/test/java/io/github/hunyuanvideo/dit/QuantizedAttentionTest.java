@@ -69,7 +69,8 @@ class QuantizedAttentionTest {
                         // 8 channels × 8 keys per core matrix: [channel group][key part][channel][key]
                         int at = (n * 2 + tile) * QuantizedAttention.TILE_ELEMENTS + c / 8 * 512 + key % 64 / 8 * 64
                                 + c % 8 * 8 + key % 8;
-                        assertEquals(values[(n * 128 + key) * 128 + c], image[at], "n " + n + " key " + key + " c " + c);
+                        assertEquals(values[(n * 128 + key) * 128 + c], image[at],
+                                "n " + n + " key " + key + " c " + c);
                     }
                 }
             }
