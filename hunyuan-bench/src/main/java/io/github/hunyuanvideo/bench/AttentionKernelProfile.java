@@ -25,7 +25,7 @@ import java.util.Locale;
  * markdown tables. CUDA (Hopper) only.
  *
  * <p>Arguments (optional): {@code --length L} (119096: 720×1280×129), {@code --heads H} (24),
- * {@code --variants ";STAGES=4;RESCALE_SLACK=0"} (variants separated by {@code ;}, definitions within one by
+ * {@code --variants ";STAGES=4;STAGES=2"} (variants separated by {@code ;}, definitions within one by
  * {@code ,}; an empty variant is the source as is; default: the source as is), {@code --iters N} (5, median
  * reported).
  */

@@ -3,7 +3,8 @@
 //   S = (Qi8 · Ki8ᵀ) · (sq · sk) · softmaxScale                  (INT8 products, int32 sums; one scale per 64 tokens)
 //   online softmax over 128-key tiles in float32 (base 2: scores are pre-multiplied by log2 e), running max m, sum l:
 //     m' = max(m, max_j S_j),  α = 2^(m − m'),  P_j = 2^(S_j − m'),  l' = l·α + Σ_j P_j
-//     (here m moves only when max_j S_j exceeds it by more than RESCALE_SLACK: the same softmax, P ≤ 2^RESCALE_SLACK)
+//     (here m is a row's first-tile maximum, and moves only where a thread's partial sum of P over a tile exceeds
+//     LAZY_LIMIT: the same softmax for any reference value m, without a tile's maxima on almost every tile)
 //     O' = O·α + Σ_j bf16(P_j) · V_j                                (BF16 products, float32 accumulation)
 //   out = bf16(O / l)
 // P·V takes P and V in bf16, not e4m3: with P in e4m3, one e4m3 V costs ≈ 3.9 % relative L1 (the bar is 3 %) and the
@@ -48,14 +49,13 @@
 #define V_IMAGE_BYTES (QBLOCK * HEAD_DIM * 2)  // the bf16 V of 64 keys
 #define V_TILE_BYTES (2 * V_IMAGE_BYTES)     // the 128 keys of a tile: two images
 #define STAGE_BYTES (K_TILE_BYTES + V_TILE_BYTES)
-// Tuning knobs (-D): RESCALE_SLACK below; STAGES, the ring's depth (3 measured 7 % faster than 4 on an H100, 2 a
-// third slower).
-#ifndef RESCALE_SLACK
-#define RESCALE_SLACK 8.0f
-#endif
+// Tuning knob (-D): STAGES, the ring's depth (3 measured 7 % faster than 4 on an H100, 2 a third slower).
 #ifndef STAGES
 #define STAGES 3
 #endif
+// P = 2^(S − m) above 1 is fine for float32 sums, float32 O and bf16 P up to far beyond this (2^32): O stays below
+// L · 2^32 · max|V|, finite for any max|V| < 2^79.
+#define LAZY_LIMIT 4294967296.0f
 // The dynamic shared memory the kernel needs: Q's 128 rows, then the stages (QuantizedAttention.attentionSharedBytes).
 #define SHARED_BYTES (BLOCK_M * HEAD_DIM + STAGES * STAGE_BYTES)
 
@@ -78,20 +78,75 @@ __device__ __forceinline__ unsigned int pack_bf16(float x0, float x1) {
     return r;
 }
 
-// The online-softmax step of one 128-key tile for the thread's rows g (accumulators s[4n], s[4n+1]) and g + 8
-// (s[4n+2], s[4n+3]), n the 8-key n-tile (0-7: the first 64 keys, score scale scaleA; 8-15: the second, scaleB):
-// updates the running maxima m and partial sums l, returns the rescale factors α (exactly 1 for a row whose maximum
-// stayed) and P as the bf16 A fragments of the eight 16-key steps. keyBase: the tile's first key; keys >= len are
-// padding.
-__device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[8][4], int keyBase, int len, int t,
-                                             float scaleA, float scaleB, float& m0, float& m1, float& l0, float& l1,
-                                             float& alpha0, float& alpha1) {
-    const bool partial = keyBase + BLOCK_N > len;
+// P = 2^(S − ref) of the thread's scores (rows g: s[4n], s[4n+1]; g + 8: s[4n+2], s[4n+3]; n the 8-key n-tile, 0-7
+// the first 64 keys with score scale scaleA, 8-15 the second with scaleB) as the bf16 A fragments of the eight
+// 16-key steps, and the thread's partial sums of each row's P; keys >= len (a partial tile) give P = 0.
+__device__ __forceinline__ void exponentials(const int (&s)[64], unsigned int (&pa)[8][4], float ref0, float ref1,
+                                             float scaleA, float scaleB, bool partial, int keyBase, int len, int t,
+                                             float& sum0, float& sum1) {
+    // 2^(S − ref) as 2^((MAGIC + S)·scale − (MAGIC·scale + ref)), one FMA: the product is exact in an FMA, and the
+    // bias's rounding (half an ulp of MAGIC·scale, ≈ 1e-4 at the DiT's scales) scales a row's P within a half tile
+    // alike.
+    const float biasA0 = -fmaf(MAGIC, scaleA, ref0);
+    const float biasA1 = -fmaf(MAGIC, scaleA, ref1);
+    const float biasB0 = -fmaf(MAGIC, scaleB, ref0);
+    const float biasB1 = -fmaf(MAGIC, scaleB, ref1);
+    float p[64];
+#pragma unroll
+    for (int i = 0; i < 64; i++) {
+        const float bias = i < 32 ? ((i & 2) ? biasA1 : biasA0) : ((i & 2) ? biasB1 : biasB0);
+        p[i] = exp2_approx(fmaf(__int_as_float(s[i] + MAGIC_BITS), i < 32 ? scaleA : scaleB, bias));
+    }
     if (partial) {
 #pragma unroll
         for (int i = 0; i < 64; i++) {
             if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
-                s[i] = PADDING_SCORE;  // out of the maximum; its P is set to 0 below
+                p[i] = 0.0f;
+            }
+        }
+    }
+    sum0 = 0.0f;
+    sum1 = 0.0f;
+#pragma unroll
+    for (int n = 0; n < 16; n++) {
+        sum0 += p[4 * n] + p[4 * n + 1];
+        sum1 += p[4 * n + 2] + p[4 * n + 3];
+    }
+#pragma unroll
+    for (int i = 0; i < 8; i++) {  // n-tiles 2i (rows g, g + 8), then 2i + 1
+        pa[i][0] = pack_bf16(p[8 * i], p[8 * i + 1]);
+        pa[i][1] = pack_bf16(p[8 * i + 2], p[8 * i + 3]);
+        pa[i][2] = pack_bf16(p[8 * i + 4], p[8 * i + 5]);
+        pa[i][3] = pack_bf16(p[8 * i + 6], p[8 * i + 7]);
+    }
+}
+
+// The online-softmax step of one 128-key tile for the thread's rows g and g + 8 (see exponentials): updates the
+// running maxima m and partial sums l, returns the rescale factors α (exactly 1 where m stayed) and P as the bf16 A
+// fragments. keyBase: the tile's first key; keys >= len are padding.
+__device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[8][4], int keyBase, int len, int t,
+                                             float scaleA, float scaleB, float& m0, float& m1, float& l0, float& l1,
+                                             float& alpha0, float& alpha1) {
+    const bool partial = keyBase + BLOCK_N > len;
+    float sum0, sum1;
+    // Past a row's first tile, P from m as it stands: a score above m only makes P > 1, fine up to LAZY_LIMIT. This
+    // skips the tile's maxima (integer maxima, shuffles) on the softmax's critical path. A partial sum past the
+    // limit (or inf) sends the warp to the exact step below, from the scores still held.
+    if (__all_sync(0xffffffffu, m0 != NEG_INF && m1 != NEG_INF)) {
+        exponentials(s, pa, m0, m1, scaleA, scaleB, partial, keyBase, len, t, sum0, sum1);
+        if (!__any_sync(0xffffffffu, !(sum0 <= LAZY_LIMIT && sum1 <= LAZY_LIMIT))) {
+            l0 += sum0;
+            l1 += sum1;
+            alpha0 = 1.0f;
+            alpha1 = 1.0f;
+            return;
+        }
+    }
+    if (partial) {
+#pragma unroll
+        for (int i = 0; i < 64; i++) {
+            if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
+                s[i] = PADDING_SCORE;  // out of the maximum (exponentials sets its P to 0)
             }
         }
     }
@@ -114,50 +169,15 @@ __device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[8]
     max0 = fmaxf(max0, __shfl_xor_sync(0xffffffffu, max0, 2));
     max1 = fmaxf(max1, __shfl_xor_sync(0xffffffffu, max1, 1));
     max1 = fmaxf(max1, __shfl_xor_sync(0xffffffffu, max1, 2));
-    // The running maximum moves only when a row's maximum exceeds it by more than RESCALE_SLACK (base 2): P is then
-    // ≤ 2^RESCALE_SLACK, which float32 sums and bf16 P hold alike (the softmax is the same for any reference value),
-    // and O's rescale is skipped more often.
-    const float new0 = max0 > m0 + RESCALE_SLACK ? max0 : m0;  // finite: every tile holds a key < len
-    const float new1 = max1 > m1 + RESCALE_SLACK ? max1 : m1;
+    const float new0 = fmaxf(m0, max0);  // finite: every tile holds a key < len
+    const float new1 = fmaxf(m1, max1);
     alpha0 = new0 == m0 ? 1.0f : exp2_approx(m0 - new0);  // 0 on the first tile (m = -inf)
     alpha1 = new1 == m1 ? 1.0f : exp2_approx(m1 - new1);
     m0 = new0;
     m1 = new1;
-    // 2^(S − m) as 2^((MAGIC + S)·scale − (MAGIC·scale + m)), one FMA: the product is exact in an FMA, and the bias's
-    // rounding (half an ulp of MAGIC·scale, ≈ 1e-4 at the DiT's scales) scales a row's P within a half tile alike.
-    const float biasA0 = -fmaf(MAGIC, scaleA, new0);
-    const float biasA1 = -fmaf(MAGIC, scaleA, new1);
-    const float biasB0 = -fmaf(MAGIC, scaleB, new0);
-    const float biasB1 = -fmaf(MAGIC, scaleB, new1);
-    float p[64];
-#pragma unroll
-    for (int i = 0; i < 64; i++) {
-        const float bias = i < 32 ? ((i & 2) ? biasA1 : biasA0) : ((i & 2) ? biasB1 : biasB0);
-        p[i] = exp2_approx(fmaf(__int_as_float(s[i] + MAGIC_BITS), i < 32 ? scaleA : scaleB, bias));
-    }
-    if (partial) {
-#pragma unroll
-        for (int i = 0; i < 64; i++) {
-            if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
-                p[i] = 0.0f;
-            }
-        }
-    }
-    float sum0 = 0.0f, sum1 = 0.0f;
-#pragma unroll
-    for (int n = 0; n < 16; n++) {
-        sum0 += p[4 * n] + p[4 * n + 1];
-        sum1 += p[4 * n + 2] + p[4 * n + 3];
-    }
+    exponentials(s, pa, new0, new1, scaleA, scaleB, partial, keyBase, len, t, sum0, sum1);
     l0 = l0 * alpha0 + sum0;
     l1 = l1 * alpha1 + sum1;
-#pragma unroll
-    for (int i = 0; i < 8; i++) {  // n-tiles 2i (rows g, g + 8), then 2i + 1
-        pa[i][0] = pack_bf16(p[8 * i], p[8 * i + 1]);
-        pa[i][1] = pack_bf16(p[8 * i + 2], p[8 * i + 3]);
-        pa[i][2] = pack_bf16(p[8 * i + 4], p[8 * i + 5]);
-        pa[i][3] = pack_bf16(p[8 * i + 6], p[8 * i + 7]);
-    }
 }
 
 // mbarriers and the TMA's bulk copy (addresses in the shared window).
