@@ -37,7 +37,8 @@
 #define BLOCK_N 128
 #define QBLOCK 64
 #define HEAD_DIM 128
-#define THREADS 256
+#define CONSUMERS 256  // the two warpgroups of 64 query rows
+#define THREADS 384    // and a third that loads the tiles
 #define NEG_INF __int_as_float(0xff800000)
 #define PADDING_SCORE (-2147483647)
 // |S| <= 127² · 128 < 2^22, so the float with bits MAGIC_BITS + S is MAGIC + S exactly: an integer add instead of a
@@ -129,6 +130,14 @@ __device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[8]
                                              float& alpha0, float& alpha1) {
     const bool partial = keyBase + BLOCK_N > len;
     float sum0, sum1;
+    if (partial) {
+#pragma unroll
+        for (int i = 0; i < 64; i++) {
+            if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
+                s[i] = PADDING_SCORE;  // out of the maximum (exponentials sets its P to 0)
+            }
+        }
+    }
     // Past a row's first tile, P from m as it stands: a score above m only makes P > 1, fine up to LAZY_LIMIT. This
     // skips the tile's maxima (integer maxima, shuffles) on the softmax's critical path. A partial sum past the
     // limit (or inf) sends the warp to the exact step below, from the scores still held.
@@ -140,14 +149,6 @@ __device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[8]
             alpha0 = 1.0f;
             alpha1 = 1.0f;
             return;
-        }
-    }
-    if (partial) {
-#pragma unroll
-        for (int i = 0; i < 64; i++) {
-            if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
-                s[i] = PADDING_SCORE;  // out of the maximum (exponentials sets its P to 0)
-            }
         }
     }
     // The maxima are taken on the integer sums of each half (its scale is positive), then scaled.
@@ -314,7 +315,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     const unsigned int queryBar = smem_address(&queryLoaded);
     const signed char* kHead = k + (long) bh * padded * HEAD_DIM;
     const unsigned char* vHead = v + (long) bh * padded * HEAD_DIM * 2;
-    // Thread 0 only: the tile's K and V into its stage.
+    // The loading thread only: the tile's K and V into its stage.
     auto load_tile = [&](int tile) {
         const int stage = tile % STAGES;
         const unsigned int to = stageBase + stage * STAGE_BYTES;
@@ -328,20 +329,29 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         for (int stage = 0; stage < STAGES; stage++) {
             barrier_init(keysBar + 8 * stage, 1);
             barrier_init(valuesBar + 8 * stage, 1);
-            barrier_init(emptyBar + 8 * stage, THREADS);
+            barrier_init(emptyBar + 8 * stage, CONSUMERS);
         }
         barrier_init(queryBar, 1);
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");  // seen by the bulk copies' unit
     }
     __syncthreads();
-    if (tid == 0) {
-        barrier_expect(queryBar, BLOCK_M * HEAD_DIM);
-        bulk_copy(qs, q + ((long) bh * padded + blockIdx.x * BLOCK_M) * HEAD_DIM, BLOCK_M * HEAD_DIM, queryBar);
-        for (int tile = 0; tile < STAGES - 1 && tile < tiles; tile++) {
-            load_tile(tile);
+    if (group == 2) {
+        // The loading warpgroup: hands most of its registers to the other two (setmaxnreg; 128·24 + 256·240 fit
+        // the 64 Ki), and one thread refills each stage as soon as both warpgroups released it.
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 24;" ::: "memory");
+        if (tid == CONSUMERS) {
+            barrier_expect(queryBar, BLOCK_M * HEAD_DIM);
+            bulk_copy(qs, q + ((long) bh * padded + blockIdx.x * BLOCK_M) * HEAD_DIM, BLOCK_M * HEAD_DIM, queryBar);
+            for (int tile = 0; tile < tiles; tile++) {
+                if (tile >= STAGES) {
+                    barrier_wait(emptyBar + 8 * (tile % STAGES), (tile / STAGES - 1) & 1);
+                }
+                load_tile(tile);
+            }
         }
+        return;
     }
-    __syncwarp();
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 240;" ::: "memory");
 
     const float rowScale = qScale[(long) bh * quantBlocks + blockIdx.x * (BLOCK_M / QBLOCK) + group] * scoreScale;
     const float* kScales = kScale + (long) bh * quantBlocks;
@@ -407,14 +417,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     // this is the last tile. `more` is a constant at every call: ptxas serializes the wgmmas (waits on each) where a
     // wait's group count depends on a branch.
     auto step = [&](int tile, unsigned int (&cur)[8][4], unsigned int (&nxt)[8][4], bool more) {
-        if (tid == 0 && tile + STAGES - 1 < tiles) {
-            // Refill the stage of tile − 1 (free once both warpgroups are done with it) with tile + STAGES − 1.
-            if (tile > 0) {
-                barrier_wait(emptyBar + 8 * ((tile - 1) % STAGES), ((tile - 1) / STAGES) & 1);
-            }
-            load_tile(tile + STAGES - 1);
-        }
-        __syncwarp();
         if (more) {
             barrier_wait(keysBar + 8 * ((tile + 1) % STAGES), ((tile + 1) / STAGES) & 1);
             issue_scores(tile + 1, s);
