@@ -59,7 +59,10 @@ public final class QuantizedAttention {
     public static final int HEAD_DIM = 128;
     /** Query rows per thread block of the kernel: sequences are padded to a multiple of it. */
     static final int ROWS_PER_LAUNCH_BLOCK = 128;
-    /** The attention kernel's threads per block: two warpgroups of 64 query rows and one loading the tiles. */
+    /**
+     * The attention kernel's threads per block: two warpgroups of 64 query rows and one loading the tiles
+     * ({@code THREADS} in the source, which traps on a launch with another count).
+     */
     static final int ATTENTION_THREADS = 384;
     /**
      * Elements of a tile image of {@value #BLOCK} rows: bytes of INT8 Q or K (see {@link #rowTiles}), bf16 values of V
@@ -299,9 +302,8 @@ public final class QuantizedAttention {
         // Scores in base 2: the kernel's exponentials are exp2.
         float scoreScale = (float) (1 / Math.sqrt(z.dim()) / Math.log(2));
         kernels.attention().launch((int) (padded / ROWS_PER_LAUNCH_BLOCK), (int) z.q().size(0), ATTENTION_THREADS,
-                z.q(),
-                z.qScale(), z.k(), z.kScale(), z.v(), out, (int) z.length(), (int) padded,
-                (int) z.heads(), scoreScale);
+                z.q(), z.qScale(), z.k(), z.kScale(), z.v(), out, (int) z.length(), (int) padded, (int) z.heads(),
+                scoreScale);
         return out;
     }
 

@@ -309,6 +309,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     if (sharedSize < SHARED_BYTES) {
         __trap();  // launched with less dynamic shared memory than this source's stages need
     }
+    if (blockDim.x != THREADS) {
+        __trap();  // the loading warpgroup is missing (or the computing ones would be short)
+    }
 
     const unsigned int qs = smem_address(shared);
     const unsigned int stageBase = qs + BLOCK_M * HEAD_DIM;
