@@ -8,6 +8,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,6 +108,23 @@ class QuantizedAttentionTest {
         // Q's 128 INT8 rows, then per stage 128 INT8 keys and their 128 bf16 values.
         assertEquals(128 * 128 + 3 * (128 * 128 + 128 * 128 * 2), QuantizedAttention.attentionSharedBytes());
         assertEquals(128 * 128 + 4 * (128 * 128 + 128 * 128 * 2), QuantizedAttention.attentionSharedBytes("STAGES=4"));
+    }
+
+    @Test
+    void launchShapeIsTheKernelSourcesOwn() {
+        // The host launches what the source declares: threads per block (two computing warpgroups and a loading
+        // one; the kernel traps on another count), query rows per block and the ring's default depth.
+        String source = QuantizedAttention.kernelSource();
+        assertEquals(QuantizedAttention.ATTENTION_THREADS, definedNumber(source, "THREADS"));
+        assertEquals(QuantizedAttention.ROWS_PER_LAUNCH_BLOCK, definedNumber(source, "BLOCK_M"));
+        assertEquals(QuantizedAttention.STAGES, definedNumber(source, "STAGES"));
+    }
+
+    /** The integer a {@code #define NAME n} line of {@code source} gives (the first such line). */
+    private static int definedNumber(String source, String name) {
+        Matcher m = Pattern.compile("(?m)^#define " + name + " (\\d+)").matcher(source);
+        assertTrue(m.find(), "#define " + name + " in int8_attention.cu");
+        return Integer.parseInt(m.group(1));
     }
 
     @Test
