@@ -46,8 +46,8 @@ import io.github.hunyuanvideo.nn.Scopes;
  * of one BF16 product, with more instructions around them (see {@code docs/dit.md}).
  * {@link #reference} does this with torch ops in float32 (any device, the CPU included); {@link #attend} runs the
  * CUDA kernel {@code int8_attention.cu}, which does the same arithmetic, on Hopper, and bf16 SDPA elsewhere (the
- * kernel lets its running maximum lag the true one by up to 2⁸, which leaves the softmax unchanged and P's bf16
- * rounding relative to P).
+ * kernel keeps a row's running maximum until a tile's partial sums of P pass 2³², which leaves the softmax unchanged
+ * and P's bf16 rounding relative to P).
  */
 public final class QuantizedAttention {
     /** Tokens per quantization block of Q and K, and per tile of the kernel. */

@@ -82,6 +82,11 @@ __device__ __forceinline__ unsigned int pack_bf16(float x0, float x1) {
     return r;
 }
 
+// Whether score i of the thread (key 8·(i / 4) + 2t + (i % 2) of the tile starting at keyBase) is past len.
+__device__ __forceinline__ bool padding_key(int i, int keyBase, int len, int t) {
+    return keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len;
+}
+
 // P = 2^(S − ref) of the thread's scores (rows g: s[4n], s[4n+1]; g + 8: s[4n+2], s[4n+3]; n the 8-key n-tile, 0-7
 // the first 64 keys with score scale scaleA, 8-15 the second with scaleB) as the bf16 A fragments of the eight
 // 16-key steps, and the thread's partial sums of each row's P; keys >= len (a partial tile) give P = 0.
@@ -104,7 +109,7 @@ __device__ __forceinline__ void exponentials(const int (&s)[64], unsigned int (&
     if (partial) {
 #pragma unroll
         for (int i = 0; i < 64; i++) {
-            if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
+            if (padding_key(i, keyBase, len, t)) {
                 p[i] = 0.0f;
             }
         }
@@ -136,7 +141,7 @@ __device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[8]
     if (partial) {
 #pragma unroll
         for (int i = 0; i < 64; i++) {
-            if (keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len) {
+            if (padding_key(i, keyBase, len, t)) {
                 s[i] = PADDING_SCORE;  // out of the maximum (exponentials sets its P to 0)
             }
         }
