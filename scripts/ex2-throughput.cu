@@ -57,6 +57,8 @@ float time_ms(float* out, int blocks, int iterations) {
     cudaEventSynchronize(stop);
     float ms;
     cudaEventElapsedTime(&ms, start, stop);
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
     return ms;
 }
 
