@@ -121,8 +121,11 @@ class DemoFolderSafetyTest {
         Path user = Files.createDirectories(tmp.resolve("user"));
         Files.writeString(user.resolve("a.txt"), "x");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DemoCheckpoint.inspect(user));
-        assertTrue(e.getMessage().contains("a.txt"), e.getMessage());
+        assertTrue(e.getMessage().contains("1 entry that is not the demo's (a.txt)"), e.getMessage());
         assertTrue(e.getMessage().contains("nothing was changed"), e.getMessage());
+        Files.writeString(user.resolve("b.txt"), "y");
+        e = assertThrows(IllegalArgumentException.class, () -> DemoCheckpoint.inspect(user));
+        assertTrue(e.getMessage().contains("2 entries that are not the demo's (a.txt, b.txt)"), e.getMessage());
     }
 
     /** The command line exits with 2 naming {@code --demo-dir}, prints no stack trace and changes nothing. */

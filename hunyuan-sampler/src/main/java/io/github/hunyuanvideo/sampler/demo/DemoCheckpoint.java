@@ -152,7 +152,7 @@ public final class DemoCheckpoint {
         List<String> foreign = new ArrayList<>();
         boolean empty;
         try (Stream<Path> s = Files.walk(dir)) {
-            List<Path> entries = s.filter(p -> !p.equals(dir)).toList();
+            List<Path> entries = s.filter(p -> !p.equals(dir)).sorted().toList();  // the message lists them in order
             empty = entries.isEmpty();
             for (Path p : entries) {
                 String rel = dir.relativize(p).toString().replace('\\', '/');
@@ -170,8 +170,8 @@ public final class DemoCheckpoint {
         Path marker = dir.resolve(MARKER);
         if (!foreign.isEmpty() || !Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS)) {
             String what = foreign.isEmpty() ? "it has no " + MARKER
-                    : "it holds " + foreign.size() + " entr" + (foreign.size() == 1 ? "y" : "ies")
-                    + " that are not the demo's (" + String.join(", ", foreign.subList(0, Math.min(3,
+                    : "it holds " + foreign.size() + (foreign.size() == 1 ? " entry that is" : " entries that are")
+                    + " not the demo's (" + String.join(", ", foreign.subList(0, Math.min(3,
                     foreign.size()))) + (foreign.size() > 3 ? ", ..." : "") + ")";
             throw new IllegalArgumentException(dir + " is not a demo model folder: " + what + "; nothing was "
                     + "changed there. Give a new or empty folder");
