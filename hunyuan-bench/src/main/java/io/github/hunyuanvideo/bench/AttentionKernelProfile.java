@@ -18,11 +18,10 @@ import java.util.Locale;
 
 /**
  * Where the 8-bit attention's time goes, for tuning the kernel: the quantization (torch ops, kernels) and the kernel
- * timed apart, at one DiT shape, for several compile-time variants of the kernel source ({@code -D} definitions) side by side
- * with their registers and local memory (spills; the driver's figures), each variant's largest difference from the
- * first and its accuracy
- * against float32 attention on the first {@value #CHECKED_HEADS} heads, and cuDNN bf16 SDPA on the same inputs. Prints
- * markdown tables. CUDA (Hopper) only.
+ * timed apart, at one DiT shape, for several compile-time variants of the kernel source ({@code -D} definitions, each
+ * with its own quantization) side by side with their registers and local memory (spills; the driver's figures), each
+ * variant's largest difference from the first and its accuracy against float32 attention on the first
+ * {@value #CHECKED_HEADS} heads, and cuDNN bf16 SDPA on the same inputs. Prints markdown tables. CUDA (Hopper) only.
  *
  * <p>Arguments (optional): {@code --length L} (119096: 720×1280×129), {@code --heads H} (24),
  * {@code --variants ";STAGES=4;STAGES=2"} (variants separated by {@code ;}, definitions within one by
@@ -68,7 +67,6 @@ public final class AttentionKernelProfile {
             Tensor vh = v.transpose(1, 2);
             row("cuDNN bf16 SDPA", DitBench.timeSdpa(qh, kh, vh), flops);
             DitBench.selectSdp("default");
-            QuantizedAttention.Operands z = QuantizedAttention.prepare(q, k, v, kernels);
             Tensor exact = torch.scaled_dot_product_attention(float32Heads(qh), float32Heads(kh), float32Heads(vh),
                     new TensorOptional(), 0.0, false, new DoubleOptional(), false).transpose(1, 2);
             System.out.println();
@@ -78,21 +76,25 @@ public final class AttentionKernelProfile {
             Tensor first = null;
             for (String variant : variants) {
                 String[] defines = variant.isBlank() ? new String[0] : variant.split(",");
-                QuantizedAttention.Kernels variantKernels = QuantizedAttention.compileKernels(0, defines);
-                Tensor out = QuantizedAttention.attend(z, variantKernels);
-                out.retainReference();
-                double ms = AttentionBench.medianMs(() -> QuantizedAttention.attend(z, variantKernels), 1, iters);
-                double diff = first == null ? 0 : out.to(ScalarType.Float).sub(first.to(ScalarType.Float)).abs()
-                        .max().item_double();
-                if (first == null) {
-                    first = out;
+                try (PointerScope variantScope = new PointerScope()) {
+                    QuantizedAttention.Kernels variantKernels = QuantizedAttention.compileKernels(0, defines);
+                    // the variant's own quantization: a knob may change the operands' images (PV_FP8_EVERY: V's)
+                    QuantizedAttention.Operands z = QuantizedAttention.prepare(q, k, v, variantKernels);
+                    Tensor out = QuantizedAttention.attend(z, variantKernels);
+                    double ms = AttentionBench.medianMs(() -> QuantizedAttention.attend(z, variantKernels), 1, iters);
+                    double diff = first == null ? 0 : out.to(ScalarType.Float).sub(first.to(ScalarType.Float)).abs()
+                            .max().item_double();
+                    if (first == null) {
+                        first = out;
+                        first.retainReference();  // outlives the variant's scope
+                    }
+                    double[] accuracy = AttentionGpuCheck.compare(
+                            out.narrow(2, 0, CHECKED_HEADS).to(ScalarType.Float), exact);
+                    System.out.printf(Locale.ROOT, "| %s | %d | %d | %.1f | %.0f | %.2e | %.5f | %.4f |%n",
+                            variant.isBlank() ? "(as is)" : variant, variantKernels.attention().registers(),
+                            variantKernels.attention().localBytes(), ms, flops / ms / 1e9, diff,
+                            accuracy[0], accuracy[1]);
                 }
-                double[] accuracy = AttentionGpuCheck.compare(out.narrow(2, 0, CHECKED_HEADS).to(ScalarType.Float),
-                        exact);
-                System.out.printf(Locale.ROOT, "| %s | %d | %d | %.1f | %.0f | %.2e | %.5f | %.4f |%n",
-                        variant.isBlank() ? "(as is)" : variant, variantKernels.attention().registers(),
-                        variantKernels.attention().localBytes(), ms, flops / ms / 1e9, diff,
-                        accuracy[0], accuracy[1]);
             }
         }
     }

@@ -60,6 +60,27 @@
 // P = 2^(S − m) above 1 is fine for float32 sums, float32 O and bf16 P up to far beyond this (2^32): O stays below
 // L · 2^32 · max|V|, finite for any max|V| < 2^79.
 #define LAZY_LIMIT 4294967296.0f
+// Tuning knob (-D): PV_FP8_EVERY=n > 0 runs the P·V of every n-th tile (tiles n − 1, 2n − 1, ...) in FP8, an
+// m64n128k32 e4m3 product into the same float32 O at twice the BF16 rate, with P·8 and V/8 in e4m3 (P stays above
+// e4m3's subnormals down to 2^-9, V below its maximum up to 3584); such a tile's V image is e4m3 (tile_bf16), the
+// first 16 of its 32 KiB. It costs accuracy: e4m3's three mantissa bits add ≈ 3.7 % / √n relative L1 in quadrature
+// to INT8 Q·Kᵀ's 1.3 % (a numpy model, Gaussian inputs: n = 1 3.9 %, 2 2.9 %, 3 2.5 %, 4 2.3 %).
+#ifndef PV_FP8_EVERY
+#define PV_FP8_EVERY 0
+#endif
+#define FP8_P_LOG2_SCALE 3.0f
+#define FP8_V_SCALE 0.125f
+// An FP8 tile's P·8 must stay within e4m3's 448: a thread's partial sum of P up to 56 bounds every P in it.
+#define FP8_LAZY_LIMIT 56.0f
+
+// Whether the tile's P·V runs in FP8 (PV_FP8_EVERY).
+__device__ __forceinline__ bool fp8_tile(int tile) {
+#if PV_FP8_EVERY > 0
+    return tile % PV_FP8_EVERY == PV_FP8_EVERY - 1;
+#else
+    return false;
+#endif
+}
 // The dynamic shared memory the kernel needs: Q's 128 rows, then the stages (QuantizedAttention.attentionSharedBytes).
 #define SHARED_BYTES (BLOCK_M * HEAD_DIM + STAGES * STAGE_BYTES)
 
@@ -82,6 +103,16 @@ __device__ __forceinline__ unsigned int pack_bf16(float x0, float x1) {
     return r;
 }
 
+// Four floats as e4m3 bytes (nearest even, saturated to ±448), x0 in the lowest.
+__device__ __forceinline__ unsigned int pack_e4m3(float x0, float x1, float x2, float x3) {
+    unsigned int r;
+    asm("{ .reg .b16 lo, hi;\n"
+        "cvt.rn.satfinite.e4m3x2.f32 lo, %2, %1;\n"
+        "cvt.rn.satfinite.e4m3x2.f32 hi, %4, %3;\n"
+        "mov.b32 %0, {lo, hi}; }" : "=r"(r) : "f"(x0), "f"(x1), "f"(x2), "f"(x3));
+    return r;
+}
+
 // Whether score i of the thread (key 8·(i / 4) + 2t + (i % 2) of the tile starting at keyBase) is past len.
 __device__ __forceinline__ bool padding_key(int i, int keyBase, int len, int t) {
     return keyBase + (i >> 2) * 8 + 2 * t + (i & 1) >= len;
@@ -89,17 +120,18 @@ __device__ __forceinline__ bool padding_key(int i, int keyBase, int len, int t) 
 
 // P = 2^(S − ref) of the thread's scores (rows g: s[4n], s[4n+1]; g + 8: s[4n+2], s[4n+3]; n the 8-key n-tile, 0-7
 // the first 64 keys with score scale scaleA, 8-15 the second with scaleB) as the bf16 A fragments of the eight
-// 16-key steps, and the thread's partial sums of each row's P; keys >= len (a partial tile) give P = 0.
+// 16-key steps (fp8: P·8 as the e4m3 A fragments of the four 32-key steps, in pa[0..3]), and the thread's partial
+// sums of each row's P; keys >= len (a partial tile) give P = 0.
 __device__ __forceinline__ void exponentials(const int (&s)[64], unsigned int (&pa)[8][4], float ref0, float ref1,
                                              float scaleA, float scaleB, bool partial, int keyBase, int len, int t,
-                                             float& sum0, float& sum1) {
+                                             bool fp8, float& sum0, float& sum1) {
     // 2^(S − ref) as 2^((MAGIC + S)·scale − (MAGIC·scale + ref)), one FMA: the product is exact in an FMA, and the
     // bias's rounding (half an ulp of MAGIC·scale, ≈ 1e-4 at the DiT's scales) scales a row's P within a half tile
-    // alike.
-    const float biasA0 = -fmaf(MAGIC, scaleA, ref0);
-    const float biasA1 = -fmaf(MAGIC, scaleA, ref1);
-    const float biasB0 = -fmaf(MAGIC, scaleB, ref0);
-    const float biasB1 = -fmaf(MAGIC, scaleB, ref1);
+    // alike. FP8 tiles take 2^3 more (P·8).
+    const float biasA0 = fp8 ? FP8_P_LOG2_SCALE - fmaf(MAGIC, scaleA, ref0) : -fmaf(MAGIC, scaleA, ref0);
+    const float biasA1 = fp8 ? FP8_P_LOG2_SCALE - fmaf(MAGIC, scaleA, ref1) : -fmaf(MAGIC, scaleA, ref1);
+    const float biasB0 = fp8 ? FP8_P_LOG2_SCALE - fmaf(MAGIC, scaleB, ref0) : -fmaf(MAGIC, scaleB, ref0);
+    const float biasB1 = fp8 ? FP8_P_LOG2_SCALE - fmaf(MAGIC, scaleB, ref1) : -fmaf(MAGIC, scaleB, ref1);
     float p[64];
 #pragma unroll
     for (int i = 0; i < 64; i++) {
@@ -121,6 +153,20 @@ __device__ __forceinline__ void exponentials(const int (&s)[64], unsigned int (&
         sum0 += p[4 * n] + p[4 * n + 1];
         sum1 += p[4 * n + 2] + p[4 * n + 3];
     }
+    if (fp8) {
+        sum0 *= 0.125f;
+        sum1 *= 0.125f;
+        // An 8-bit A fragment's register holds keys 4t .. 4t + 3 of its 16 (rows g, g + 8, then the next 16 keys):
+        // here keys 2t, 2t + 1 of n-tiles 4i + 2j and 4i + 2j + 1, an order V's e4m3 image follows (tile_bf16).
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            pa[i][0] = pack_e4m3(p[16 * i], p[16 * i + 1], p[16 * i + 4], p[16 * i + 5]);
+            pa[i][1] = pack_e4m3(p[16 * i + 2], p[16 * i + 3], p[16 * i + 6], p[16 * i + 7]);
+            pa[i][2] = pack_e4m3(p[16 * i + 8], p[16 * i + 9], p[16 * i + 12], p[16 * i + 13]);
+            pa[i][3] = pack_e4m3(p[16 * i + 10], p[16 * i + 11], p[16 * i + 14], p[16 * i + 15]);
+        }
+        return;
+    }
 #pragma unroll
     for (int i = 0; i < 8; i++) {  // n-tiles 2i (rows g, g + 8), then 2i + 1
         pa[i][0] = pack_bf16(p[8 * i], p[8 * i + 1]);
@@ -134,8 +180,8 @@ __device__ __forceinline__ void exponentials(const int (&s)[64], unsigned int (&
 // running maxima m and partial sums l, returns the rescale factors α (exactly 1 where m stayed) and P as the bf16 A
 // fragments. keyBase: the tile's first key; keys >= len are padding.
 __device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[8][4], int keyBase, int len, int t,
-                                             float scaleA, float scaleB, float& m0, float& m1, float& l0, float& l1,
-                                             float& alpha0, float& alpha1) {
+                                             bool fp8, float scaleA, float scaleB, float& m0, float& m1, float& l0,
+                                             float& l1, float& alpha0, float& alpha1) {
     const bool partial = keyBase + BLOCK_N > len;
     float sum0, sum1;
     if (partial) {
@@ -150,8 +196,9 @@ __device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[8]
     // skips the tile's maxima (integer maxima, shuffles) on the softmax's critical path. A partial sum past the
     // limit (or inf) sends the warp to the exact step below, from the scores still held.
     if (__all_sync(0xffffffffu, m0 != NEG_INF && m1 != NEG_INF)) {
-        exponentials(s, pa, m0, m1, scaleA, scaleB, partial, keyBase, len, t, sum0, sum1);
-        if (!__any_sync(0xffffffffu, !(sum0 <= LAZY_LIMIT && sum1 <= LAZY_LIMIT))) {
+        exponentials(s, pa, m0, m1, scaleA, scaleB, partial, keyBase, len, t, fp8, sum0, sum1);
+        const float limit = fp8 ? FP8_LAZY_LIMIT : LAZY_LIMIT;
+        if (!__any_sync(0xffffffffu, !(sum0 <= limit && sum1 <= limit))) {
             l0 += sum0;
             l1 += sum1;
             alpha0 = 1.0f;
@@ -184,7 +231,7 @@ __device__ __forceinline__ void softmax_tile(int (&s)[64], unsigned int (&pa)[8]
     alpha1 = new1 == m1 ? 1.0f : exp2_approx(m1 - new1);
     m0 = new0;
     m1 = new1;
-    exponentials(s, pa, new0, new1, scaleA, scaleB, partial, keyBase, len, t, sum0, sum1);
+    exponentials(s, pa, new0, new1, scaleA, scaleB, partial, keyBase, len, t, fp8, sum0, sum1);
     l0 = l0 * alpha0 + sum0;
     l1 = l1 * alpha1 + sum1;
 }
@@ -274,6 +321,28 @@ __device__ __forceinline__ void wgmma_bf16(float (&d)[64], const unsigned int (&
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
 }
 
+// D (64×128 float32, 64 per thread) += A (64×32 e4m3 from registers) · B (a 128-channel × 32-key K-major e4m3 tile in
+// shared memory): one warpgroup.
+__device__ __forceinline__ void wgmma_e4m3(float (&d)[64], const unsigned int (&a)[4], unsigned long long b) {
+    asm volatile("{\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 {"
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+                 "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+                 "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+                 "}, {%64, %65, %66, %67}, %68, 1, 1, 1;\n}\n"
+                 :
+                 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
+}
+
 // A shared-memory matrix descriptor for wgmma: no swizzle, 8-row × 16-byte core matrices of 128 contiguous bytes,
 // `leading` bytes apart along K and `stride` bytes apart along M/N.
 __device__ __forceinline__ unsigned long long descriptor(unsigned int address, unsigned int leading,
@@ -282,7 +351,8 @@ __device__ __forceinline__ unsigned long long descriptor(unsigned int address, u
            | ((unsigned long long) (stride >> 4) << 32);
 }
 // Tiles in shared memory as core matrices: K [8-key groups][8 parts of 16 channels][8 keys × 16 bytes], V [8-channel
-// groups][8 parts of 8 keys][8 channels × 16 bytes].
+// groups][8 parts of 8 keys][8 channels × 16 bytes] per 64 keys, or in e4m3 (PV_FP8_EVERY) [8-channel groups][8 parts
+// of 16 keys][8 channels × 16 bytes] for all 128.
 #define K_LEADING 128
 #define K_STRIDE_BYTES 1024
 #define V_LEADING 128
@@ -332,8 +402,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         const unsigned int to = stageBase + stage * STAGE_BYTES;
         barrier_expect(keysBar + 8 * stage, K_TILE_BYTES);
         bulk_copy(to, kHead + (long) tile * K_TILE_BYTES, K_TILE_BYTES, keysBar + 8 * stage);
-        barrier_expect(valuesBar + 8 * stage, V_TILE_BYTES);
-        bulk_copy(to + K_TILE_BYTES, vHead + (long) tile * V_TILE_BYTES, V_TILE_BYTES, valuesBar + 8 * stage);
+        const unsigned int valueBytes = fp8_tile(tile) ? V_TILE_BYTES / 2 : V_TILE_BYTES;
+        barrier_expect(valuesBar + 8 * stage, valueBytes);
+        bulk_copy(to + K_TILE_BYTES, vHead + (long) tile * V_TILE_BYTES, valueBytes, valuesBar + 8 * stage);
     };
     if (tid == 0) {
 #pragma unroll
@@ -396,9 +467,16 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     auto issue_values = [&](int tile, const unsigned int (&pa)[8][4]) {
         const unsigned long long vTile = vDesc + (tile % STAGES) * (STAGE_BYTES >> 4);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+        if (fp8_tile(tile)) {
 #pragma unroll
-        for (int i = 0; i < 8; i++) {  // 16 keys: two 16-byte core-matrix columns of a 64-key image
-            wgmma_bf16(o, pa[i], vTile + (i / 4) * (V_IMAGE_BYTES >> 4) + (i % 4) * (2 * V_LEADING >> 4));
+            for (int i = 0; i < 4; i++) {  // 32 keys: two 16-byte core-matrix columns of the e4m3 image
+                wgmma_e4m3(o, pa[i], vTile + i * (2 * V_LEADING >> 4));
+            }
+        } else {
+#pragma unroll
+            for (int i = 0; i < 8; i++) {  // 16 keys: two 16-byte core-matrix columns of a 64-key image
+                wgmma_bf16(o, pa[i], vTile + (i / 4) * (V_IMAGE_BYTES >> 4) + (i % 4) * (2 * V_LEADING >> 4));
+            }
         }
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
@@ -409,8 +487,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         for (int i = 0; i < 64; i++) {
             hold(s[i]);
         }
-        softmax_tile(s, pa, tile * BLOCK_N, len, t, rowScale * scaleA, rowScale * scaleB, m0, m1, l0, l1, alpha0,
-                     alpha1);
+        softmax_tile(s, pa, tile * BLOCK_N, len, t, fp8_tile(tile), rowScale * scaleA, rowScale * scaleB, m0, m1, l0,
+                     l1, alpha0, alpha1);
     };
 
     int s[64];
@@ -634,8 +712,41 @@ extern "C" __global__ void __launch_bounds__(QUANT_THREADS) quantize_int8(
     part[8] = Bytes16{packed[4], packed[5], packed[6], packed[7]};  // the next 16 channels, 128 bytes on
 }
 
+#if PV_FP8_EVERY > 0
+// The thread's 32 values of key `key` (channels first ..) as V/8 in e4m3 into half blockIdx.x % 2 of an FP8 tile's
+// image: [16 groups of 8 channels][8 parts of 16 keys][8 channels][16 keys], keys within a part in the order of the
+// P fragments (exponentials): key 2t + b at 4t + b, key 8 + 2t + b at 4t + 2 + b (b = 0, 1).
+__device__ __forceinline__ void tile_e4m3_half(const float (&value)[32], int key, int first, int n, int padded,
+                                               unsigned short* __restrict__ vT) {
+    __shared__ __align__(16) unsigned char tile[HEAD_DIM][QBLOCK];
+    const int k16 = key % 16;
+    const int position = (key / 16) * 16 + 4 * ((k16 % 8) / 2) + 2 * (k16 / 8) + k16 % 2;
+#pragma unroll
+    for (int j = 0; j < 32; j += 2) {
+        unsigned short two;
+        asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(two)
+            : "f"(value[j + 1] * FP8_V_SCALE), "f"(value[j] * FP8_V_SCALE));
+        tile[first + j][position] = (unsigned char) (two & 0xFFu);
+        tile[first + j + 1][position] = (unsigned char) (two >> 8);
+    }
+    __syncthreads();
+    // Thread i writes parts 2·(i % 2), + 1 of this half's four for channel i / 2.
+    const int channel = threadIdx.x / 2;
+    const int half = blockIdx.x % 2;
+    unsigned char* image = (unsigned char*) (vT + ((long) n * (padded / QBLOCK) + blockIdx.x - half) * QBLOCK
+                                                  * HEAD_DIM);
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+        const int part = 2 * (threadIdx.x % 2) + j;
+        *(Bytes16*) (image + (channel / 8) * 1024 + (4 * half + part) * 128 + (channel % 8) * 16)
+                = *(const Bytes16*) &tile[channel][16 * part];
+    }
+}
+#endif
+
 // V as bf16 (nearest even; exact for bf16 input) in the attention kernel's tile images [N, padded/64, 8192] (see the
-// top): per 64 keys, [16 groups of 8 channels][8 parts of 8 keys][8 channels][8 keys]. Rows past len are zeros.
+// top): per 64 keys, [16 groups of 8 channels][8 parts of 8 keys][8 channels][8 keys]; an FP8 tile's (PV_FP8_EVERY)
+// in e4m3 instead (tile_e4m3_half). Rows past len are zeros.
 extern "C" __global__ void __launch_bounds__(QUANT_THREADS) tile_bf16(
         const void* __restrict__ x, int dtype, long batchStride, long tokenStride, long headStride, int heads,
         int len, int padded, unsigned short* __restrict__ vT) {
@@ -645,6 +756,12 @@ extern "C" __global__ void __launch_bounds__(QUANT_THREADS) tile_bf16(
     const int n = blockIdx.y;
     const int key = threadIdx.x / 4;
     const int first = 32 * (threadIdx.x % 4);
+#if PV_FP8_EVERY > 0
+    if (fp8_tile(blockIdx.x / (BLOCK_N / QBLOCK))) {
+        tile_e4m3_half(value, key, first, n, padded, vT);
+        return;
+    }
+#endif
 #pragma unroll
     for (int j = 0; j < 32; j++) {
         unsigned short bits;
