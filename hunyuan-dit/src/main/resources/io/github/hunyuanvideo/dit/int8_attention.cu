@@ -81,6 +81,13 @@ __device__ __forceinline__ bool fp8_tile(int tile) {
     return false;
 #endif
 }
+// fp8_tile of tile + u in the main loop, whose tile is even: a constant where PV_FP8_EVERY divides 2 (a branch on it
+// costs registers; unrolling the loop to a multiple of 3 or 4 cost more, nvcc 13.0: 292 / 740 bytes of spills).
+#if PV_FP8_EVERY <= 2
+#define FP8_AT(tile, u) fp8_tile(u)
+#else
+#define FP8_AT(tile, u) fp8_tile((tile) + (u))
+#endif
 // The dynamic shared memory the kernel needs: Q's 128 rows, then the stages (QuantizedAttention.attentionSharedBytes).
 #define SHARED_BYTES (BLOCK_M * HEAD_DIM + STAGES * STAGE_BYTES)
 
@@ -464,10 +471,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
     };
     // O += P · V of a tile, queued.
-    auto issue_values = [&](int tile, const unsigned int (&pa)[8][4]) {
+    auto issue_values = [&](int tile, const unsigned int (&pa)[8][4], bool fp8) {
         const unsigned long long vTile = vDesc + (tile % STAGES) * (STAGE_BYTES >> 4);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
-        if (fp8_tile(tile)) {
+        if (fp8) {
 #pragma unroll
             for (int i = 0; i < 4; i++) {  // 32 keys: two 16-byte core-matrix columns of the e4m3 image
                 wgmma_e4m3(o, pa[i], vTile + i * (2 * V_LEADING >> 4));
@@ -482,12 +489,12 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     };
     // The scores of a tile (waited for) → its P operands, the rescale factors of O, the running maxima and sums.
     auto softmax_of = [&](int tile, int (&s)[64], float scaleA, float scaleB, float& alpha0, float& alpha1,
-                          unsigned int (&pa)[8][4]) {
+                          unsigned int (&pa)[8][4], bool fp8) {
 #pragma unroll
         for (int i = 0; i < 64; i++) {
             hold(s[i]);
         }
-        softmax_tile(s, pa, tile * BLOCK_N, len, t, fp8_tile(tile), rowScale * scaleA, rowScale * scaleB, m0, m1, l0,
+        softmax_tile(s, pa, tile * BLOCK_N, len, t, fp8, rowScale * scaleA, rowScale * scaleB, m0, m1, l0,
                      l1, alpha0, alpha1);
     };
 
@@ -498,14 +505,15 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     barrier_wait(keysBar, 0);
     issue_scores(0, s);
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-    softmax_of(0, s, kScales[0], kScales[1], alpha0, alpha1, pa);
+    softmax_of(0, s, kScales[0], kScales[1], alpha0, alpha1, pa, fp8_tile(0));
     // The key scales (two per tile) are read a tile ahead: a global load in the softmax's path would stall it.
     float nextScaleA = tiles > 1 ? kScales[2] : 0.0f;
     float nextScaleB = tiles > 1 ? kScales[3] : 0.0f;
     // One tile: its P is in cur (α in alpha0/1); the next tile's softmax runs under this tile's P·V into nxt unless
     // this is the last tile. `more` is a constant at every call: ptxas serializes the wgmmas (waits on each) where a
-    // wait's group count depends on a branch.
-    auto step = [&](int tile, unsigned int (&cur)[8][4], unsigned int (&nxt)[8][4], bool more) {
+    // wait's group count depends on a branch. fp8, fp8Next: fp8_tile of this tile and the next.
+    auto step = [&](int tile, unsigned int (&cur)[8][4], unsigned int (&nxt)[8][4], bool more, bool fp8,
+                    bool fp8Next) {
         if (more) {
             barrier_wait(keysBar + 8 * ((tile + 1) % STAGES), ((tile + 1) / STAGES) & 1);
             issue_scores(tile + 1, s);
@@ -519,7 +527,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
                 o[i] *= (i & 2) ? alpha1 : alpha0;
             }
         }
-        issue_values(tile, cur);
+        issue_values(tile, cur, fp8);
         float nextAlpha0 = 1.0f, nextAlpha1 = 1.0f;
         if (more) {
             asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");  // the scores (queued first)
@@ -529,7 +537,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
                 nextScaleA = kScales[2 * tile + 4];
                 nextScaleB = kScales[2 * tile + 5];
             }
-            softmax_of(tile + 1, s, scaleA, scaleB, nextAlpha0, nextAlpha1, nxt);  // while P·V runs
+            softmax_of(tile + 1, s, scaleA, scaleB, nextAlpha0, nextAlpha1, nxt, fp8Next);  // while P·V runs
         }
         asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
 #pragma unroll
@@ -549,14 +557,14 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) int8_attention(
     };
     int tile = 0;
     for (; tile + 2 < tiles; tile += 2) {  // the two P buffers swap roles without copies
-        step(tile, pa, paNext, true);
-        step(tile + 1, paNext, pa, true);
+        step(tile, pa, paNext, true, FP8_AT(tile, 0), FP8_AT(tile, 1));
+        step(tile + 1, paNext, pa, true, FP8_AT(tile, 1), FP8_AT(tile, 2));
     }
     if (tile + 1 < tiles) {
-        step(tile, pa, paNext, true);
-        step(tile + 1, paNext, pa, false);
+        step(tile, pa, paNext, true, fp8_tile(tile), fp8_tile(tile + 1));
+        step(tile + 1, paNext, pa, false, fp8_tile(tile + 1), false);
     } else {
-        step(tile, pa, paNext, false);
+        step(tile, pa, paNext, false, fp8_tile(tile), false);
     }
 
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
