@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.bench;
 
 import io.github.hunyuanvideo.dit.QuantizedAttention;
+import io.github.hunyuanvideo.dit.QuantizedAttention.ValueProduct;
 import io.github.hunyuanvideo.nn.CudaMemory;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -20,14 +21,14 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * The DiT's attention with cuDNN bf16 SDPA against the 8-bit attention ({@link QuantizedAttention#attend}, what
- * {@code --attention int8} runs), in one run at the DiT's shapes ({@code [1, L, 24, 128]}, no mask): milliseconds per
+ * The DiT's attention with cuDNN bf16 SDPA against the 8-bit attention ({@link QuantizedAttention#attend} with each
+ * P·V product: what {@code --attention int8} and {@code --attention int8-fp8} run), in one run at the DiT's shapes ({@code [1, L, 24, 128]}, no mask): milliseconds per
  * call (median, the device synchronized around each call), TFLOP/s counted as {@code 4·B·H·L²·D} for both, and the
- * speed-up. Then the accuracy of both against float32 attention (cosine similarity and relative L1
+ * speed-up. Then the accuracy of each against float32 attention (cosine similarity and relative L1
  * {@code Σ|out − ref| / Σ|ref|}) on Gaussian q/k/v and on keys with a large per-channel offset
  * ({@code K + 5·N(0, 1)} per head and channel, the same for every token, as real DiT keys carry), over the first
  * {@code --accuracy-heads} heads at the full length (float32 attention of all 24 heads at 119,096 tokens is heavy).
- * All three see the same bf16-rounded inputs, so the errors are the attention's alone. Prints markdown tables.
+ * All see the same bf16-rounded inputs, so the errors are the attention's alone. Prints markdown tables.
  *
  * <p>Arguments (all optional): {@code --device cuda|cuda:N|cpu} (default cuda; {@code cpu} only smoke-tests the
  * program: libtorch's CPU SDPA, and INT8 falls back to it), {@code --length L1,L2,...} (default
@@ -58,14 +59,16 @@ public final class AttentionBench {
     static void run(String[] args, PrintStream out) {
         Options o = parse(args);
         int index = o.device().index() < 0 ? 0 : o.device().index();
-        boolean kernel = o.device().is_cuda() && QuantizedAttention.kernelAvailable(index);
+        boolean kernel = o.device().is_cuda() && QuantizedAttention.kernelAvailable(index, ValueProduct.BF16)
+                && QuantizedAttention.kernelAvailable(index, ValueProduct.FP8);
         String sdpaBackend = o.device().is_cuda() ? "cudnn" : "default";
         out.printf(Locale.ROOT, "%nAttention B=%d, H=%d, D=%d on %s; SDPA: %s bf16; INT8: %s; %d warm-up + %d timed "
                         + "calls, median%n%n", BATCH, o.heads(), HEAD_DIM, o.deviceName(), sdpaBackend,
                 kernel ? "QuantizedAttention.attend (8-bit kernel)" : "unavailable here, the columns are its SDPA "
                         + "fallback", o.warmup(), o.iters());
-        out.println("| L | SDPA ms | SDPA TFLOP/s | INT8 ms | INT8 TFLOP/s | speed-up |");
-        out.println("|---|---|---|---|---|---|");
+        out.println("| L | SDPA ms | SDPA TFLOP/s | INT8 ms | INT8 TFLOP/s | speed-up | INT8-FP8 ms "
+                + "| INT8-FP8 TFLOP/s | speed-up |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
         try (InferenceMode mode = new InferenceMode()) {
             for (long len : o.lengths()) {
                 time(out, o, len, sdpaBackend);
@@ -73,8 +76,9 @@ public final class AttentionBench {
             if (o.accuracyHeads() > 0) {
                 out.printf(Locale.ROOT, "%nAccuracy against float32 attention of the same bf16 inputs, heads 0-%d "
                         + "of [1, L, %d, %d]%n%n", o.accuracyHeads() - 1, o.heads(), HEAD_DIM);
-                out.println("| L | inputs | SDPA bf16: cosine | SDPA bf16: rel. L1 | INT8: cosine | INT8: rel. L1 |");
-                out.println("|---|---|---|---|---|---|");
+                out.println("| L | inputs | SDPA bf16: cosine | SDPA bf16: rel. L1 | INT8: cosine | INT8: rel. L1 "
+                        + "| INT8-FP8: cosine | INT8-FP8: rel. L1 |");
+                out.println("|---|---|---|---|---|---|---|---|");
                 for (long len : o.lengths()) {
                     for (double offset : new double[]{0, KEY_OFFSET}) {
                         accuracy(out, o, len, offset, sdpaBackend);
@@ -102,10 +106,13 @@ public final class AttentionBench {
             } finally {
                 DitBench.selectSdp("default");
             }
-            double int8Ms = medianMs(() -> QuantizedAttention.attend(q, k, v), o.warmup(), o.iters());
             double flops = 4.0 * BATCH * o.heads() * len * len * HEAD_DIM;
-            out.printf(Locale.ROOT, "| %d | %.2f | %.0f | %.2f | %.0f | ×%.2f |%n", len, sdpaMs, flops / sdpaMs / 1e9,
-                    int8Ms, flops / int8Ms / 1e9, sdpaMs / int8Ms);
+            out.printf(Locale.ROOT, "| %d | %.2f | %.0f |", len, sdpaMs, flops / sdpaMs / 1e9);
+            for (ValueProduct product : ValueProduct.values()) {
+                double ms = medianMs(() -> QuantizedAttention.attend(q, k, v, product), o.warmup(), o.iters());
+                out.printf(Locale.ROOT, " %.2f | %.0f | ×%.2f |", ms, flops / ms / 1e9, sdpaMs / ms);
+            }
+            out.println();
         }
     }
 
@@ -126,11 +133,14 @@ public final class AttentionBench {
                         v.to(ScalarType.Float));
                 DitBench.selectSdp(sdpaBackend);
                 double[] sdpa = AttentionGpuCheck.compare(AttentionGpuCheck.sdpa(q, k, v).to(ScalarType.Float), exact);
-                double[] int8 = AttentionGpuCheck.compare(QuantizedAttention.attend(q, k, v).to(ScalarType.Float),
-                        exact);
-                out.printf(Locale.ROOT, "| %d | %s | %.5f | %.4f | %.5f | %.4f |%n", len, keyOffset == 0 ? "Gaussian"
-                        : String.format(Locale.ROOT, "K + %.0f·N(0,1) per channel", keyOffset), sdpa[0], sdpa[1],
-                        int8[0], int8[1]);
+                out.printf(Locale.ROOT, "| %d | %s | %.5f | %.4f |", len, keyOffset == 0 ? "Gaussian"
+                        : String.format(Locale.ROOT, "K + %.0f·N(0,1) per channel", keyOffset), sdpa[0], sdpa[1]);
+                for (ValueProduct product : ValueProduct.values()) {
+                    double[] int8 = AttentionGpuCheck.compare(
+                            QuantizedAttention.attend(q, k, v, product).to(ScalarType.Float), exact);
+                    out.printf(Locale.ROOT, " %.5f | %.4f |", int8[0], int8[1]);
+                }
+                out.println();
             } finally {
                 DitBench.selectSdp("default");
             }

@@ -61,7 +61,7 @@ import java.util.Map;
  *   <li>{@code --warmup N} (default 1), {@code --runs N} timed runs (default 3)</li>
  *   <li>{@code --sdp default|flash|cudnn|efficient|math}: allow only that SDPA backend (default: libtorch's
  *       choice)</li>
- *   <li>{@code --attention sdpa|int8}: the blocks' attention backend of every timed forward (default sdpa; int8 is
+ *   <li>{@code --attention sdpa|int8|int8-fp8}: the blocks' attention backend of every timed forward (default sdpa; int8 is
  *       {@link QuantizedAttention#attend} where its kernel runs, which the table's attention column says, else SDPA)
  *       </li>
  *   <li>{@code --probe-sdp true|false} (default true), {@code --breakdown true|false} (default false)</li>
@@ -239,10 +239,12 @@ public final class DitBench {
             if (o.probeSdp()) {
                 backend = probeSdp(cfg, b, imageTokens + o.textValid(), device, dtype, o.sdp());
             }
-            if (o.attention() == Attention.INT8) {
+            if (o.attention().quantized()) {
                 boolean kernel = device.is_cuda() && cfg.headDim() == QuantizedAttention.HEAD_DIM
-                        && QuantizedAttention.kernelAvailable(Math.max(device.index(), 0));
-                backend = kernel ? "int8 kernel" : "int8 → SDPA fallback (" + backend + ")";
+                        && QuantizedAttention.kernelAvailable(Math.max(device.index(), 0),
+                        o.attention().valueProduct());
+                String name = o.attention().optionName();
+                backend = kernel ? name + " kernel" : name + " → SDPA fallback (" + backend + ")";
             }
             selectSdp(o.sdp());
             Tensor[] last = new Tensor[1];

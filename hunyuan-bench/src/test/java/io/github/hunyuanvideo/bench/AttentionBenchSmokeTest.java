@@ -20,11 +20,12 @@ class AttentionBenchSmokeTest {
         assertTrue(out.contains("INT8: unavailable here, the columns are its SDPA fallback"), out);
         for (String len : new String[]{"100", "130"}) {
             assertTrue(out.lines().anyMatch(l -> l.startsWith("| " + len + " | ") && l.contains(" | ×")), out);
-            // INT8 is SDPA here: both see the same bf16 inputs and give the same output
+            // INT8 and INT8-FP8 are SDPA here: all see the same bf16 inputs and give the same output
             String gaussian = out.lines().filter(l -> l.startsWith("| " + len + " | Gaussian | ")).findFirst()
                     .orElseThrow();
             String[] cells = gaussian.split("\\|");
             assertEquals(cells[3].trim(), cells[5].trim(), gaussian);
+            assertEquals(cells[3].trim(), cells[7].trim(), gaussian);
             assertTrue(Double.parseDouble(cells[3].trim()) > 0.999, gaussian);
             assertTrue(out.contains("| " + len + " | K + 5·N(0,1) per channel | "), out);
         }

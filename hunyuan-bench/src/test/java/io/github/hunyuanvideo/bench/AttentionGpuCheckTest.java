@@ -27,7 +27,7 @@ class AttentionGpuCheckTest {
         try (ReferenceCase dit = ReferenceCase.load("dit_tiny")) {
             batch = dit.tensor("in.x").size(0);
         }
-        String fallback = " | INT8 | no (SDPA: no kernel on this device) | ";
+        String fallback = " | int8 | no (SDPA: no kernel on this device) | ";
         assertTrue(out.contains("| dit_tiny (Float) | batch of " + batch + fallback), out);
         assertTrue(out.contains("| dit_tiny (Float) | sample " + (batch - 1) + " alone" + fallback), out);
         // INT8 falls back to SDPA on the CPU: bit for bit the same output
@@ -36,6 +36,24 @@ class AttentionGpuCheckTest {
         // (the reference rows miss the 3 % relative L1 bar on Gaussian inputs: docs/dit.md, "Known limit")
         assertFalse(out.lines().anyMatch(l -> (l.startsWith("| dit_tiny") || l.startsWith("| random"))
                 && l.endsWith("| NO |")), out);
+    }
+
+    /** With {@code --values fp8}: the FP8 product's reference rows, its own bound, and the DiT rows with int8-fp8. */
+    @Test
+    void fp8ValuesRunTheFp8ReferenceAgainstItsBound() {
+        String out = Stdout.capture(() -> AttentionGpuCheck.run(new String[]{"--device", "cpu", "--cases",
+                "1x2x100", "--reference-dir", ReferenceCase.dir().toString(), "--values", "fp8"}, System.out));
+        assertTrue(out.contains("P·V in FP8; bars: cosine ≥ 0.999, relative L1 ≤ 5 %"), out);
+        assertTrue(out.contains("| 1×2×100 | Gaussian | – | – | 0.99"), out);
+        assertTrue(out.contains(" | int8-fp8 | no (SDPA: no kernel on this device) | "), out);
+        assertFalse(out.lines().anyMatch(l -> l.endsWith("| NO |")), out);
+    }
+
+    @Test
+    void badValuesAreRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttentionGpuCheck.run(
+                new String[]{"--device", "cpu", "--values", "fp4"}, System.out));
+        assertTrue(e.getMessage().startsWith("--values: "), e.getMessage());
     }
 
     @Test

@@ -41,6 +41,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -332,14 +333,15 @@ public final class HunyuanVideoCli implements Callable<Integer> {
             + "than THRESHOLD (relative, e.g. 0.06). Not with --teacache. Default: off.")
     Double fbCache;
 
-    @Option(names = "--attention", paramLabel = "sdpa|int8", defaultValue = "sdpa",
+    @Option(names = "--attention", paramLabel = "sdpa|int8|int8-fp8", defaultValue = "sdpa",
             converter = AttentionConverter.class, description = "Attention of the DiT's blocks: sdpa (SDPA in "
-            + "--precision, the original's numerics) or int8 (8-bit attention kernel on Hopper GPUs, e.g. H100; "
-            + "elsewhere SDPA with a warning). Default: sdpa.")
+            + "--precision, the original's numerics), int8 (8-bit attention kernel on Hopper GPUs, e.g. H100; "
+            + "elsewhere SDPA with a warning) or int8-fp8 (int8 with an FP8 P·V product: faster, about three times "
+            + "int8's error). Default: sdpa.")
     Attention attention;
 
     @Option(names = "--bf16-attention-steps", paramLabel = "N", defaultValue = "0", description = "With --attention "
-            + "int8: the first N and the last N denoising steps run SDPA all the same (the last steps are the most "
+            + "int8 or int8-fp8: the first N and the last N denoising steps run SDPA all the same (the last steps are the most "
             + "sensitive). Default: 0.")
     int bf16AttentionSteps;
 
@@ -499,8 +501,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                     + "streamed)");
         }
         if (matched("--bf16-attention-steps") && attention == Attention.SDPA) {
-            stderr.println(NAME + ": warning: --bf16-attention-steps has no effect without --attention int8 (every "
-                    + "step runs SDPA)");
+            stderr.println(NAME + ": warning: --bf16-attention-steps has no effect without --attention int8 or "
+                    + "int8-fp8 (every step runs SDPA)");
         }
         GenerationRequest request = request();
         if (maxGpuMemory != null) {
@@ -904,14 +906,16 @@ public final class HunyuanVideoCli implements Callable<Integer> {
         }
     }
 
-    /** Parses {@code --attention} with {@link Attention#parse} (sdpa or int8, case-insensitive). */
+    /** Parses {@code --attention} with {@link Attention#parse} (sdpa, int8 or int8-fp8, case-insensitive). */
     static final class AttentionConverter implements CommandLine.ITypeConverter<Attention> {
         @Override
         public Attention convert(String value) {
             try {
                 return Attention.parse(value);
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException("expected one of sdpa, int8 but was '" + value + "'");
+                throw new CommandLine.TypeConversionException("expected one of "
+                        + String.join(", ", Arrays.stream(Attention.values()).map(Attention::optionName).toList())
+                        + " but was '" + value + "'");
             }
         }
     }

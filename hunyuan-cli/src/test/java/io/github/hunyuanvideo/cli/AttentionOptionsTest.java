@@ -38,11 +38,12 @@ class AttentionOptionsTest {
         assertEquals(3, int8.bf16AttentionSteps());
         assertEquals(Attention.INT8, parsed("--prompt", "a cat", "--attention", "INT8").attention());
         assertEquals(Attention.SDPA, parsed("--prompt", "a cat", "--attention", "sdpa").attention());
+        assertEquals(Attention.INT8_FP8, parsed("--prompt", "a cat", "--attention", "int8-fp8").attention());
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', value = {
-            "--attention | fp8 | expected one of sdpa, int8 but was 'fp8'",
+            "--attention | fp8 | expected one of sdpa, int8, int8-fp8 but was 'fp8'",
             "--bf16-attention-steps | -1 | must be >= 0, got -1"})
     void badValuesExitWithTwoNamingTheOption(String flag, String value, String why) {
         HunyuanVideoCliTest.Run r = HunyuanVideoCliTest.run("--prompt", "a cat", flag, value, "--model-base",
@@ -57,8 +58,8 @@ class AttentionOptionsTest {
     void sdpaStepsWithoutInt8Warn() {
         HunyuanVideoCliTest.Run r = HunyuanVideoCliTest.run("--prompt", "a cat", "--bf16-attention-steps", "2",
                 "--model-base", tmp.resolve("no-such-model").toString(), "--save-path", tmp.resolve("w").toString());
-        assertEquals("hunyuan-video: warning: --bf16-attention-steps has no effect without --attention int8 (every "
-                + "step runs SDPA)", r.errLines().get(0), r.err());
+        assertEquals("hunyuan-video: warning: --bf16-attention-steps has no effect without --attention int8 or "
+                + "int8-fp8 (every step runs SDPA)", r.errLines().get(0), r.err());
         // then the run proceeds to loading and stops at the missing model folder
         assertEquals(2, r.code(), r.err());
         assertTrue(r.errLines().get(r.errLines().size() - 1).contains("'--model-base'"), r.err());

@@ -23,8 +23,9 @@ public final class DitMemory {
      */
     public static final double ACTIVATION_WIDTHS_PER_TOKEN = 13.0;
     /**
-     * What {@link Attention#INT8} adds to {@link #ACTIVATION_WIDTHS_PER_TOKEN}, in the same units: the quantized
-     * operands (INT8 Q and K, V as bf16 tile images) and the kernel's output beside the tensors of the SDPA path.
+     * What {@link Attention#INT8} and {@link Attention#INT8_FP8} add to {@link #ACTIVATION_WIDTHS_PER_TOKEN}, in the
+     * same units: the quantized operands (INT8 Q and K, V as bf16 tile images, whose FP8 tiles take half their slot)
+     * and the kernel's output beside the tensors of the SDPA path.
      * Measured on an H100 with the full-size model in bf16 (2026-12-06, DitBench, peak allocated INT8 minus SDPA):
      * 6.0 at 720×1280×129 (4.08 GiB) and 6.0 at 544×960×129 (2.32 GiB), with V's two e4m3 parts then and with bf16 V
      * now (the same bytes); rounded up to 6.5.
@@ -105,7 +106,7 @@ public final class DitMemory {
 
     /**
      * The activation peak of one forward beyond the weights with {@code attention}'s backend
-     * ({@link #ACTIVATION_WIDTHS_PER_TOKEN}, plus {@link #INT8_ATTENTION_WIDTHS_PER_TOKEN} for {@link Attention#INT8}).
+     * ({@link #ACTIVATION_WIDTHS_PER_TOKEN}, plus {@link #INT8_ATTENTION_WIDTHS_PER_TOKEN} for the 8-bit backends).
      */
     public static long activationBytes(DitConfig cfg, ScalarType dtype, long[] latentShape, long textTokens,
                                        Attention attention) {
@@ -116,7 +117,7 @@ public final class DitMemory {
         }
         tokens += image;
         double widths = ACTIVATION_WIDTHS_PER_TOKEN
-                + (attention == Attention.INT8 ? INT8_ATTENTION_WIDTHS_PER_TOKEN : 0);
+                + (attention.quantized() ? INT8_ATTENTION_WIDTHS_PER_TOKEN : 0);
         return (long) Math.ceil(widths * cfg.hiddenSize() * torch.elementSize(dtype) * tokens * latentShape[0]);
     }
 }

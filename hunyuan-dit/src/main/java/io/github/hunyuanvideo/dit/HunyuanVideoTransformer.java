@@ -77,11 +77,19 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     private FusedRope rope;
     private long[] ropeGrid;
     private long ropeTextTokens;
-    /** What each backend's attention runs; the INT8 kernel is the model's own: its fallback warns once per model. */
-    private final Map<Attention, JointAttention.Kernel> attentionKernels = new EnumMap<>(Map.of(
-            Attention.SDPA, JointAttention.SDPA, Attention.INT8, JointAttention.int8()));
+    /** What each backend's attention runs; the 8-bit kernels are the model's own: their fallback warns once per model. */
+    private final Map<Attention, JointAttention.Kernel> attentionKernels = attentionKernels();
     /** The ranks sharing each forward's image tokens; the RoPE above holds this rank's shard of them. */
     private Communicator group = Communicator.single();
+
+    private static Map<Attention, JointAttention.Kernel> attentionKernels() {
+        Map<Attention, JointAttention.Kernel> kernels = new EnumMap<>(Attention.class);
+        for (Attention backend : Attention.values()) {
+            kernels.put(backend, backend.quantized()
+                    ? JointAttention.quantized(backend.valueProduct(), backend.optionName()) : JointAttention.SDPA);
+        }
+        return kernels;
+    }
 
     private HunyuanVideoTransformer(DitConfig cfg, Parameters p, LayerStreaming streaming) {
         this.cfg = cfg;

@@ -45,25 +45,26 @@ final class JointAttention {
     }
 
     /**
-     * A kernel for {@link Attention#INT8}: {@link QuantizedAttention#attend} where its CUDA kernel runs, else
-     * {@link #SDPA}, with one warning over the kernel's life (each model makes its own).
+     * A kernel for {@link Attention#INT8} and {@link Attention#INT8_FP8}: {@link QuantizedAttention#attend} with
+     * {@code valueProduct} where its CUDA kernel runs, else {@link #SDPA}, with one warning over the kernel's life (each
+     * model makes its own).
      */
-    static Kernel int8() {
+    static Kernel quantized(QuantizedAttention.ValueProduct valueProduct, String backend) {
         AtomicBoolean warned = new AtomicBoolean();
         return (q, k, v) -> {
-            String unavailable = int8Unavailable(q);
+            String unavailable = quantizedUnavailable(q, valueProduct);
             if (unavailable == null) {
-                return QuantizedAttention.attend(q, k, v).to(q.scalar_type());
+                return QuantizedAttention.attend(q, k, v, valueProduct).to(q.scalar_type());
             }
             if (!warned.getAndSet(true)) {
-                LOG.warn("attention int8: {}; the DiT runs SDPA instead", unavailable);
+                LOG.warn("attention {}: {}; the DiT runs SDPA instead", backend, unavailable);
             }
             return SDPA.attend(q, k, v);
         };
     }
 
     /** Why the 8-bit kernel cannot attend over {@code q}'s device and head dim, or {@code null} if it can. */
-    private static String int8Unavailable(Tensor q) {
+    private static String quantizedUnavailable(Tensor q, QuantizedAttention.ValueProduct valueProduct) {
         if (!q.is_cuda()) {
             return "no CUDA device";
         }
@@ -72,7 +73,8 @@ final class JointAttention {
         }
         int device = q.device().index();
         // kernelAvailable logged the cause (not Hopper, compile failure) the first time
-        return QuantizedAttention.kernelAvailable(device) ? null : "the 8-bit kernel is unavailable on cuda:" + device;
+        return QuantizedAttention.kernelAvailable(device, valueProduct) ? null
+                : "the 8-bit kernel is unavailable on cuda:" + device;
     }
 
     /**

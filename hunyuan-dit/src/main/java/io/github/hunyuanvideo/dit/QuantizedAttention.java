@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 import io.github.hunyuanvideo.nn.Scopes;
+import io.github.hunyuanvideo.nn.Tensors;
 
 /**
  * 8-bit attention (issue 16). Over {@code [B, L, H, D]}
@@ -41,13 +42,13 @@ import io.github.hunyuanvideo.nn.Scopes;
  *   {@code exp(S − running max)} rounded to bf16; {@code l} sums P before rounding; {@code O = Σ P16·V} in float32;
  *   output {@code bf16(O / l)} in {@code [B, L, H, D]}.</li>
  * </ol>
- * P·V is a BF16 product, not an FP8 one: with P in e4m3, a single e4m3 V costs ≈ 3.9 % relative L1 against float32
- * attention (the accuracy bar is 3 %), and the two e4m3 terms of V that meet it take two FP8 products, the tensor time
- * of one BF16 product, with more instructions around them (see {@code docs/dit.md}).
+ * P·V is a BF16 product ({@link ValueProduct#BF16}, relative L1 ≈ 1.3 % against float32 attention on Gaussian
+ * inputs, within issue 16's 3 %) or, on request, an FP8 one ({@link ValueProduct#FP8}: {@code e4m3(8·P)/8 ·
+ * e4m3(V/8)·8}, at twice the tensor rate, ≈ 4.1 %, over that bar; see {@code docs/dit.md}).
  * {@link #reference} does this with torch ops in float32 (any device, the CPU included); {@link #attend} runs the
  * CUDA kernel {@code int8_attention.cu}, which does the same arithmetic, on Hopper, and bf16 SDPA elsewhere (the
- * kernel keeps a row's running maximum until a tile's partial sums of P pass 2³², which leaves the softmax unchanged
- * and P's bf16 rounding relative to P).
+ * kernel keeps a row's running maximum until a tile's partial sums of P pass 2³² (BF16) or 56 (FP8), which leaves the
+ * softmax unchanged and P's rounding relative to P).
  */
 public final class QuantizedAttention {
     /** Tokens per quantization block of Q and K, and per tile of the kernel. */
@@ -74,9 +75,29 @@ public final class QuantizedAttention {
     static final double INT8_MAX = 127;
     /** Floor of a scale, so that an all-zero block quantizes to zeros instead of 0/0. */
     static final double MIN_SCALE = 1e-30;
+    /** P's factor in an FP8 product (V takes its inverse): P·8 and V/8 stay within e4m3's normal range. */
+    static final double FP8_P_SCALE = 8;
+    /** e4m3's largest finite value; the kernel's conversion saturates there ({@code satfinite}). */
+    static final double E4M3_MAX = 448;
     private static final Logger LOG = LoggerFactory.getLogger(QuantizedAttention.class);
 
     private QuantizedAttention() {
+    }
+
+    /** The precision of the kernel's P·V product. */
+    public enum ValueProduct {
+        /** P and V in bf16, float32 sums: the error is INT8 Q·Kᵀ's own (relative L1 ≈ 1.3 % on Gaussian inputs). */
+        BF16,
+        /**
+         * P·8 and V/8 in e4m3 ({@code -DPV_FP8_EVERY=1}), float32 sums, at twice BF16's tensor rate: ×1.29 faster
+         * at 720p on an H200, relative L1 ≈ 4.1 % on Gaussian inputs, cosine 0.9992 ({@code docs/benchmarks.md}).
+         */
+        FP8;
+
+        /** The kernel source's definitions for this product ({@link #compileKernels}). */
+        public String[] defines() {
+            return this == FP8 ? new String[]{"PV_FP8_EVERY=1"} : new String[0];
+        }
     }
 
     /**
@@ -135,12 +156,14 @@ public final class QuantizedAttention {
     }
 
     /**
-     * The quantized algorithm in torch ops, float32 math, on the inputs' device: what the kernel computes, op for op.
+     * The quantized algorithm in torch ops, float32 math, on the inputs' device: what the kernel computes, op for op
+     * (its FP8 P·V rounds P relative to a row's maximum so far, the kernel relative to its reference value: the same
+     * error, not the same bits).
      *
      * @param q {@code [B, L, H, D]}, any dtype and strides
      * @return bf16 {@code [B, L, H, D]} contiguous
      */
-    public static Tensor reference(Tensor q, Tensor k, Tensor v) {
+    public static Tensor reference(Tensor q, Tensor k, Tensor v, ValueProduct valueProduct) {
         return Scopes.scoped(() -> {
             Quantized z = quantize(q, k, v);
             long n = z.q().size(0);
@@ -165,8 +188,11 @@ public final class QuantizedAttention {
                     Tensor alpha = m.sub(mNew).exp();
                     Tensor p = s.sub(mNew).exp();
                     l.mul_(alpha).add_(p.sum(new long[]{2}, true, new ScalarTypeOptional()));
-                    Tensor p16 = p.to(ScalarType.BFloat16).to(ScalarType.Float);
-                    o.mul_(alpha).add_(p16.matmul(vb));
+                    Tensor pv = valueProduct == ValueProduct.FP8
+                            ? e4m3(p.mul(new Scalar(FP8_P_SCALE))).div(new Scalar(FP8_P_SCALE))
+                                    .matmul(e4m3(vb.div(new Scalar(FP8_P_SCALE))).mul(new Scalar(FP8_P_SCALE)))
+                            : p.to(ScalarType.BFloat16).to(ScalarType.Float).matmul(vb);
+                    o.mul_(alpha).add_(pv);
                     m.copy_(mNew);
                 }
             }
@@ -175,25 +201,40 @@ public final class QuantizedAttention {
         });
     }
 
-    /** Whether {@link #attend} runs the 8-bit kernel on {@code device} (compiling it on first use). */
-    public static boolean kernelAvailable(int device) {
-        return CudaMemory.available() && Compiled.get(device).isPresent();
+    /** {@code x} rounded to e4m3 (nearest even, saturated at ±448 as the kernel's conversion does), as float32. */
+    static Tensor e4m3(Tensor x) {
+        return toE4m3(x).to(ScalarType.Float);
+    }
+
+    /** {@code x} as float8 e4m3, saturated at ±448 (torch's conversion would give NaN beyond). */
+    private static Tensor toE4m3(Tensor x) {
+        return x.clamp(new ScalarOptional(new Scalar(-E4M3_MAX)), new ScalarOptional(new Scalar(E4M3_MAX)))
+                .to(ScalarType.Float8_e4m3fn);
+    }
+
+    /**
+     * Whether {@link #attend} runs the 8-bit kernel with {@code valueProduct} on {@code device} (compiling it on first
+     * use).
+     */
+    public static boolean kernelAvailable(int device, ValueProduct valueProduct) {
+        return CudaMemory.available() && Compiled.get(device, valueProduct).isPresent();
     }
 
     /**
      * 8-bit attention with the CUDA kernels; where they are unavailable (no CUDA, not Hopper, compile or load failure:
      * logged once) bf16 SDPA instead.
      *
-     * @param q {@code [B, L, H, D]} on a CUDA device with D ≤ {@value #HEAD_DIM}, any dtype and strides
+     * @param q            {@code [B, L, H, D]} on a CUDA device with D ≤ {@value #HEAD_DIM}, any dtype and strides
+     * @param valueProduct the precision of the P·V product
      * @return bf16 {@code [B, L, H, D]} contiguous
      */
-    public static Tensor attend(Tensor q, Tensor k, Tensor v) {
+    public static Tensor attend(Tensor q, Tensor k, Tensor v, ValueProduct valueProduct) {
         int device = q.device().is_cuda() ? q.device().index() : -1;
-        if (device < 0 || q.size(3) > HEAD_DIM || !kernelAvailable(device)) {
+        if (device < 0 || q.size(3) > HEAD_DIM || !kernelAvailable(device, valueProduct)) {
             return Scopes.scoped(() -> JointAttention.sdpa(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16),
                     v.to(ScalarType.BFloat16)).transpose(1, 2).contiguous());
         }
-        Kernels kernels = Compiled.get(device).orElseThrow();
+        Kernels kernels = Compiled.get(device, valueProduct).orElseThrow();
         long dim = q.size(3);
         if (dim == HEAD_DIM) {
             return Scopes.scoped(() -> attend(prepare(q, k, v, kernels), kernels));
@@ -359,6 +400,28 @@ public final class QuantizedAttention {
     }
 
     /**
+     * V, {@code [N, padded, 128]}, as the e4m3 tile images of {@link ValueProduct#FP8} {@code [N, padded/128, 16384]}
+     * bytes: per 128 keys, {@code e4m3(V/8)} as {@code [16 groups of 8 channels][8 parts of 16 keys][8 channels][16
+     * keys]}, the keys of a part in the order of the kernel's 8-bit P fragments (key {@code 2t + b} at {@code 4t + b},
+     * key {@code 8 + 2t + b} at {@code 4t + 2 + b}, {@code b} = 0, 1). The kernel writes each into the first half of the
+     * tile's slot of the bf16 images ({@link #kernelV}); this is its torch-ops definition.
+     */
+    public static Tensor kernelVFp8(Tensor v) {
+        long n = v.size(0);
+        long tiles = v.size(1) / ROWS_PER_LAUNCH_BLOCK;
+        long[] order = new long[16];
+        for (int position = 0; position < 16; position++) {
+            int t = position / 4;
+            int b = position % 4;
+            order[position] = b < 2 ? 2 * t + b : 8 + 2 * t + b - 2;
+        }
+        Tensor bytes = toE4m3(v.to(ScalarType.Float).div(new Scalar(FP8_P_SCALE))).view(ScalarType.Byte);
+        return bytes.reshape(n, tiles, 8, 16, 16, 8)
+                .index_select(3, Tensors.fromLongs(order, 16).to(v.device(), ScalarType.Long))
+                .permute(0, 1, 4, 2, 5, 3).contiguous().reshape(n, tiles, 2 * TILE_ELEMENTS);
+    }
+
+    /**
      * The attention kernel's dynamic shared memory: Q's {@value #ROWS_PER_LAUNCH_BLOCK} rows and the ring's stages of
      * 128 keys, K's two INT8 tile images and V's two bf16 ones ({@code SHARED_BYTES} in the source, which traps on a
      * launch with less).
@@ -395,17 +458,20 @@ public final class QuantizedAttention {
     }
 
     /**
-     * The compiled kernels per device, or empty once they failed there. A nested class, loaded only on the CUDA path,
-     * because {@link CudaKernel} touches CUDA-only natives.
+     * The compiled kernels per device and P·V product, or empty once they failed there. A nested class, loaded only on
+     * the CUDA path, because {@link CudaKernel} touches CUDA-only natives.
      */
     private static final class Compiled {
-        private static final Map<Integer, Optional<Kernels>> BY_DEVICE = new ConcurrentHashMap<>();
+        private static final Map<Key, Optional<Kernels>> BY_KEY = new ConcurrentHashMap<>();
 
-        static Optional<Kernels> get(int device) {
-            return BY_DEVICE.computeIfAbsent(device, Compiled::load);
+        private record Key(int device, ValueProduct valueProduct) {
         }
 
-        private static Optional<Kernels> load(int device) {
+        static Optional<Kernels> get(int device, ValueProduct valueProduct) {
+            return BY_KEY.computeIfAbsent(new Key(device, valueProduct), key -> load(device, valueProduct));
+        }
+
+        private static Optional<Kernels> load(int device, ValueProduct valueProduct) {
             try {
                 int capability = CudaKernel.computeCapability(device);
                 // sm_90a code runs only on compute capability 9.0 (H100/H200).
@@ -414,7 +480,7 @@ public final class QuantizedAttention {
                             + "using SDPA", device, capability / 10, capability % 10);
                     return Optional.empty();
                 }
-                return Optional.of(compileKernels(device));
+                return Optional.of(compileKernels(device, valueProduct.defines()));
             } catch (RuntimeException | LinkageError e) {
                 LOG.warn("8-bit attention kernel unavailable on device {}, using SDPA: {}", device, e.getMessage());
                 return Optional.empty();

@@ -11,6 +11,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -105,16 +107,21 @@ class AttentionBackendTest {
         }
     }
 
-    /** The quantized arithmetic in every block attention, the batch with its padded segments and each sample alone. */
-    @Test
-    void int8ReferenceArithmeticStaysNearTheGoldenOutput() {
-        DitInputs in = DitReferenceTest.inputs(ref).withAttention(Attention.INT8);
+    /**
+     * The quantized arithmetic (P·V in bf16, then in FP8) in every block attention, the batch with its padded segments
+     * and each sample alone.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Attention.class, names = {"INT8", "INT8_FP8"})
+    void int8ReferenceArithmeticStaysNearTheGoldenOutput(Attention backend) {
+        DitInputs in = DitReferenceTest.inputs(ref).withAttention(backend);
         Tensor golden = ref.tensor("out.x");
         try (PointerScope scope = new PointerScope(); HunyuanVideoTransformer dit = model()) {
-            dit.routeAttention(Attention.INT8, (q, k, v) -> QuantizedAttention.reference(q, k, v)
+            dit.routeAttention(backend, (q, k, v) -> QuantizedAttention.reference(q, k, v, backend.valueProduct())
                     .to(q.scalar_type()));
             double batch = Tensors.relativeError(dit.forward(in), golden);
-            System.out.printf("dit_tiny with 8-bit reference attention: batch rel. error %.3e%n", batch);
+            System.out.printf("dit_tiny with 8-bit reference attention (%s): batch rel. error %.3e%n", backend,
+                    batch);
             assertTrue(batch > 0 && batch <= INT8_TOL, "batch: " + batch);
             for (long s = 0; s < golden.size(0); s++) {
                 double alone = Tensors.relativeError(dit.forward(in.samples(s, 1)), golden.narrow(0, s, 1));
@@ -135,7 +142,9 @@ class AttentionBackendTest {
         assertEquals("attention: must not be null", e.getMessage());
         assertSame(Attention.INT8, Attention.parse("int8"));
         assertSame(Attention.SDPA, Attention.parse("SDPA"));
+        assertSame(Attention.INT8_FP8, Attention.parse("int8-fp8"));
+        assertSame(Attention.INT8_FP8, Attention.parse("INT8_FP8"));
         e = assertThrows(IllegalArgumentException.class, () -> Attention.parse("fp8"));
-        assertEquals("attention: expected one of [sdpa, int8], got 'fp8'", e.getMessage());
+        assertEquals("attention: expected one of [sdpa, int8, int8-fp8], got 'fp8'", e.getMessage());
     }
 }

@@ -90,10 +90,11 @@ import java.util.regex.Pattern;
  * @param largestRequest the largest generation the memory plan of {@code deviceMemoryBudget} must serve, default
  *                       {@link RequestSize#OFFICIAL_720P}; under a budget, bigger requests are refused. Ignored
  *                       without a budget
- * @param attention the DiT blocks' attention backend: {@link Attention#SDPA} (default, the original's numerics) or
- *                  {@link Attention#INT8} (8-bit attention on Hopper GPUs, SDPA with one warning elsewhere), which
- *                  the denoising loop applies to every step but the {@code bf16AttentionSteps} at either end
- * @param bf16AttentionSteps with {@link Attention#INT8}: the first and the last this many denoising steps run SDPA
+ * @param attention the DiT blocks' attention backend: {@link Attention#SDPA} (default, the original's numerics),
+ *                  {@link Attention#INT8} (8-bit attention on Hopper GPUs, SDPA with one warning elsewhere) or
+ *                  {@link Attention#INT8_FP8} (the same with an FP8 P·V product: faster, less accurate), which the
+ *                  denoising loop applies to every step but the {@code bf16AttentionSteps} at either end
+ * @param bf16AttentionSteps with an 8-bit backend: the first and the last this many denoising steps run SDPA
  *                           (in {@code precision}, bf16 by default) all the same (the last steps refine fine detail
  *                           and are the most sensitive to attention error); {@code >= 0}, default 0 (every step
  *                           8-bit: nothing has measured a need for more yet). Steps per end beyond half of
@@ -547,7 +548,7 @@ public record SamplerConfig(
         }
 
         /**
-         * With {@link Attention#INT8}, the first and the last {@code n} denoising steps run SDPA
+         * With an 8-bit backend, the first and the last {@code n} denoising steps run SDPA
          * ({@link SamplerConfig#bf16AttentionSteps()}); {@code n >= 0}.
          */
         public Builder bf16AttentionSteps(int n) {
