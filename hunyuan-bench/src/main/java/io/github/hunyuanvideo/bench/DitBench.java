@@ -61,9 +61,9 @@ import java.util.Map;
  *   <li>{@code --warmup N} (default 1), {@code --runs N} timed runs (default 3)</li>
  *   <li>{@code --sdp default|flash|cudnn|efficient|math}: allow only that SDPA backend (default: libtorch's
  *       choice)</li>
- *   <li>{@code --attention sdpa|int8|int8-fp8}: the blocks' attention backend of every timed forward (default sdpa; int8 is
- *       {@link QuantizedAttention#attend} where its kernel runs, which the table's attention column says, else SDPA)
- *       </li>
+ *   <li>{@code --attention sdpa|int8|int8-fp8}: the blocks' attention backend of every timed forward (default sdpa;
+ *       the 8-bit ones are {@link QuantizedAttention#attend} where its kernel runs, which the table's attention column
+ *       says, else SDPA)</li>
  *   <li>{@code --probe-sdp true|false} (default true), {@code --breakdown true|false} (default false)</li>
  *   <li>{@code --blas default|cublas|cublaslt}: libtorch's preferred GEMM library (default: libtorch's choice)</li>
  *   <li>{@code --streamed-blocks N,M,...}: one model per entry, with its last N blocks streamed from host memory
