@@ -22,10 +22,10 @@ import java.util.function.Supplier;
 
 /**
  * The DiT's attention with cuDNN bf16 SDPA against the 8-bit attention ({@link QuantizedAttention#attend} with each
- * P·V product: what {@code --attention int8} and {@code --attention int8-fp8} run), in one run at the DiT's shapes ({@code [1, L, 24, 128]}, no mask): milliseconds per
- * call (median, the device synchronized around each call), TFLOP/s counted as {@code 4·B·H·L²·D} for both, and the
- * speed-up. Then the accuracy of each against float32 attention (cosine similarity and relative L1
- * {@code Σ|out − ref| / Σ|ref|}) on Gaussian q/k/v and on keys with a large per-channel offset
+ * P·V product: what {@code --attention int8} and {@code --attention int8-fp8} run), in one run at the DiT's shapes
+ * ({@code [1, L, 24, 128]}, no mask): milliseconds per call (median, the device synchronized around each call),
+ * TFLOP/s counted as {@code 4·B·H·L²·D} for all, and the speed-ups. Then the accuracy of each against float32
+ * attention (cosine similarity and relative L1 {@code Σ|out − ref| / Σ|ref|}) on Gaussian q/k/v and on keys with a large per-channel offset
  * ({@code K + 5·N(0, 1)} per head and channel, the same for every token, as real DiT keys carry), over the first
  * {@code --accuracy-heads} heads at the full length (float32 attention of all 24 heads at 119,096 tokens is heavy).
  * All see the same bf16-rounded inputs, so the errors are the attention's alone. Prints markdown tables.

@@ -93,8 +93,8 @@ public final class AttentionGpuCheck {
             out.println(dev.is_cuda() ? "8-bit kernel unavailable on this GPU (see the warning): reference only"
                     : "8-bit kernel needs CUDA: reference only");
         }
-        out.printf(Locale.ROOT, "P·V in %s; bars: cosine ≥ %.3f, relative L1 ≤ %.0f %%%n%n", values.toUpperCase(Locale.ROOT),
-                MIN_COSINE, 100 * maxRelL1(backend));
+        out.printf(Locale.ROOT, "P·V in %s; bars: cosine ≥ %.3f, relative L1 ≤ %.0f %%%n%n",
+                values.toUpperCase(Locale.ROOT), MIN_COSINE, 100 * maxRelL1(backend));
         out.println("| B×H×L | inputs | kernel vs fp32: cosine | rel L1 | reference vs fp32: cosine | rel L1 "
                 + "| kernel vs reference: max abs | kernel ms | SDPA bf16 ms | ok |");
         out.println("|---|---|---|---|---|---|---|---|---|---|");

@@ -341,8 +341,8 @@ public final class HunyuanVideoCli implements Callable<Integer> {
     Attention attention;
 
     @Option(names = "--bf16-attention-steps", paramLabel = "N", defaultValue = "0", description = "With --attention "
-            + "int8 or int8-fp8: the first N and the last N denoising steps run SDPA all the same (the last steps are the most "
-            + "sensitive). Default: 0.")
+            + "int8 or int8-fp8: the first N and the last N denoising steps run SDPA all the same (the last steps are "
+            + "the most sensitive). Default: 0.")
     int bf16AttentionSteps;
 
     @Option(names = "--fps", defaultValue = "24", description = "Frame rate of the mp4 files.")

@@ -77,7 +77,7 @@ public final class HunyuanVideoTransformer implements AutoCloseable {
     private FusedRope rope;
     private long[] ropeGrid;
     private long ropeTextTokens;
-    /** What each backend's attention runs; the 8-bit kernels are the model's own: their fallback warns once per model. */
+    /** What each backend's attention runs; the 8-bit kernels are the model's own: each fallback warns once a model. */
     private final Map<Attention, JointAttention.Kernel> attentionKernels = attentionKernels();
     /** The ranks sharing each forward's image tokens; the RoPE above holds this rank's shard of them. */
     private Communicator group = Communicator.single();

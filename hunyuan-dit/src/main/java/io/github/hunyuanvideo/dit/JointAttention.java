@@ -46,8 +46,8 @@ final class JointAttention {
 
     /**
      * A kernel for {@link Attention#INT8} and {@link Attention#INT8_FP8}: {@link QuantizedAttention#attend} with
-     * {@code valueProduct} where its CUDA kernel runs, else {@link #SDPA}, with one warning over the kernel's life (each
-     * model makes its own).
+     * {@code valueProduct} where its CUDA kernel runs, else {@link #SDPA}, with one warning over the kernel's life
+     * naming {@code backend} (each model makes its own).
      */
     static Kernel quantized(QuantizedAttention.ValueProduct valueProduct, String backend) {
         AtomicBoolean warned = new AtomicBoolean();

@@ -403,8 +403,8 @@ public final class QuantizedAttention {
      * V, {@code [N, padded, 128]}, as the e4m3 tile images of {@link ValueProduct#FP8} {@code [N, padded/128, 16384]}
      * bytes: per 128 keys, {@code e4m3(V/8)} as {@code [16 groups of 8 channels][8 parts of 16 keys][8 channels][16
      * keys]}, the keys of a part in the order of the kernel's 8-bit P fragments (key {@code 2t + b} at {@code 4t + b},
-     * key {@code 8 + 2t + b} at {@code 4t + 2 + b}, {@code b} = 0, 1). The kernel writes each into the first half of the
-     * tile's slot of the bf16 images ({@link #kernelV}); this is its torch-ops definition.
+     * key {@code 8 + 2t + b} at {@code 4t + 2 + b}, {@code b} = 0, 1). The kernel writes each into the first half of
+     * the tile's slot of the bf16 images ({@link #kernelV}); this is its torch-ops definition.
      */
     public static Tensor kernelVFp8(Tensor v) {
         long n = v.size(0);
