@@ -10,6 +10,7 @@
 // P·V takes P and V in bf16, not e4m3: with P in e4m3, one e4m3 V costs ≈ 3.9 % relative L1 (the bar is 3 %) and the
 // pair of e4m3 terms that meets it is two FP8 products, the same tensor time as one BF16 product; BF16 needs no V
 // scales, no second product and no byte shuffles, and leaves the error at about INT8 Q·Kᵀ's own (1.3 % relative L1).
+// One e4m3 product for those who take its error is the PV_FP8_EVERY=1 build (below).
 // The tensor cores accumulate P·V into O itself (float32, as in bf16 flash attention); O is rescaled by α before a
 // tile's product is queued, and not at all where no row of the warp has a new maximum (α = 1).
 //
@@ -64,7 +65,8 @@
 // m64n128k32 e4m3 product into the same float32 O at twice the BF16 rate, with P·8 and V/8 in e4m3 (P stays above
 // e4m3's subnormals down to 2^-9, V below its maximum up to 3584); such a tile's V image is e4m3 (tile_bf16), the
 // first 16 of its 32 KiB. It costs accuracy: e4m3's three mantissa bits add ≈ 3.7 % / √n relative L1 in quadrature
-// to INT8 Q·Kᵀ's 1.3 % (a numpy model, Gaussian inputs: n = 1 3.9 %, 2 2.9 %, 3 2.5 %, 4 2.3 %).
+// to INT8 Q·Kᵀ's 1.3 % (H200 at 720p, Gaussian inputs: n = 1 4.1 %, 2 3.3 %, 3 2.7 %, 4 2.4 %). n = 1 is
+// Attention.INT8_FP8 (QuantizedAttention.ValueProduct.FP8).
 #ifndef PV_FP8_EVERY
 #define PV_FP8_EVERY 0
 #endif
