@@ -41,7 +41,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -914,8 +913,7 @@ public final class HunyuanVideoCli implements Callable<Integer> {
                 return Attention.parse(value);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.TypeConversionException("expected one of "
-                        + String.join(", ", Arrays.stream(Attention.values()).map(Attention::optionName).toList())
-                        + " but was '" + value + "'");
+                        + String.join(", ", Attention.optionNames()) + " but was '" + value + "'");
             }
         }
     }

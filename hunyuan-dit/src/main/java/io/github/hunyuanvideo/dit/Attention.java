@@ -1,6 +1,7 @@
 package io.github.hunyuanvideo.dit;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -53,6 +54,11 @@ public enum Attention {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
+    /** Every backend's {@link #optionName}, in declaration order. */
+    public static List<String> optionNames() {
+        return Arrays.stream(values()).map(Attention::optionName).toList();
+    }
+
     /**
      * The backend named {@code name}, case-insensitive: {@code sdpa}, {@code int8} or {@code int8-fp8}
      * ({@code int8_fp8} too).
@@ -65,7 +71,6 @@ public enum Attention {
                 return a;
             }
         }
-        throw new IllegalArgumentException("attention: expected one of "
-                + Arrays.stream(values()).map(Attention::optionName).toList() + ", got '" + name + "'");
+        throw new IllegalArgumentException("attention: expected one of " + optionNames() + ", got '" + name + "'");
     }
 }
