@@ -203,11 +203,10 @@ class QuantizedAttentionTest {
             assertArrayEquals(new long[]{2, 2, 16384}, image.sizes().vec().get());
             byte[] bytes = new byte[2 * 2 * 16384];
             image.contiguous().data_ptr_byte().get(bytes);
-            float[] values = Tensors.toFloatArray(v);
-            byte[] expected = new byte[values.length];
-            Tensor e4m3 = QuantizedAttention.e4m3(v.div(new Scalar(8.0))).to(ScalarType.Float8_e4m3fn)
-                    .view(ScalarType.Byte).contiguous();
-            e4m3.data_ptr_byte().get(expected);
+            // torch's own e4m3 conversion (|V/8| stays far below 448 here, so no saturation is needed)
+            byte[] expected = new byte[2 * 256 * 128];
+            v.div(new Scalar(8.0)).to(ScalarType.Float8_e4m3fn).view(ScalarType.Byte).contiguous().data_ptr_byte()
+                    .get(expected);
             for (int n = 0; n < 2; n++) {
                 for (int key = 0; key < 256; key++) {
                     for (int c = 0; c < 128; c++) {
