@@ -7,6 +7,8 @@ The model follows the kernel: K minus its mean over the tokens, Q and K in INT8 
 (max|x|/127, round half to even), scores in base 2, P = 2^(S − m) with m the first 128-key tile's row maximum (the
 kernel's lazy maximum), BF16 tiles: bf16(P) · bf16(V); FP8 tiles (tile index ≡ n − 1 mod n): e4m3(8·P)/8 ·
 e4m3(V/8)·8; O / Σ P. Gaussian q, k, v.
+A second table is the floor of any one-e4m3-product P·V: exact float64 scores, P scaled to 448 at each row's maximum
+and V to 448 at each channel's maximum (the largest scales e4m3 takes), rounded once, one operand or both.
 Usage: python3 scripts/fp8_pv_model.py [KEYS [QUERIES [SEEDS]]]   (defaults 32768, 128, 2)
 """
 import sys
@@ -61,6 +63,24 @@ def errors(keys, queries, seed, everies):
     return result
 
 
+def floor_errors(keys, queries, seed):
+    """Relative L1 of e4m3 P alone, e4m3 V alone and both, on exact scores; INT8 V per channel for comparison."""
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((queries, HEAD_DIM))
+    k = rng.standard_normal((keys, HEAD_DIM))
+    v = rng.standard_normal((keys, HEAD_DIM))
+    s = q @ k.T / np.sqrt(HEAD_DIM)
+    p = np.exp(s - s.max(1, keepdims=True))
+    total = p.sum(1, keepdims=True)
+    ref = p @ v / total
+    channel_max = np.abs(v).max(0)
+    p_e4m3 = e4m3(448 * p) / 448
+    v_e4m3 = e4m3(v / channel_max * 448) * channel_max / 448
+    v_int8 = np.round(v / channel_max * 127) * channel_max / 127
+    outs = [p_e4m3 @ v, p @ v_e4m3, p_e4m3 @ v_e4m3, p @ v_int8]
+    return [np.abs(out / total - ref).sum() / np.abs(ref).sum() for out in outs]
+
+
 def main():
     keys = int(sys.argv[1]) if len(sys.argv) > 1 else 32768
     queries = int(sys.argv[2]) if len(sys.argv) > 2 else 128
@@ -71,6 +91,13 @@ def main():
     print("|---" * (len(everies) + 1) + "|")
     for seed in range(seeds):
         row = errors(keys, queries, seed, everies)
+        print(f"| {seed} | " + " | ".join(f"{100 * e:.2f} %" for e in row) + " |")
+    print()
+    print("Exact scores, one rounding of P·V's operands: relative L1 against float64 attention")
+    print("| seed | e4m3 P | e4m3 V | e4m3 P and V | INT8 V |")
+    print("|---|---|---|---|---|")
+    for seed in range(seeds):
+        row = floor_errors(keys, queries, seed)
         print(f"| {seed} | " + " | ".join(f"{100 * e:.2f} %" for e in row) + " |")
 
 
