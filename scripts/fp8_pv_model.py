@@ -42,16 +42,25 @@ def bf16(x):
     return bits.view(np.float32).astype(np.float64)
 
 
-def errors(keys, queries, seed, everies):
+def gaussian_case(keys, queries, seed):
+    """Gaussian q, k, v, and float64 attention's unnormalised weights P (row maximum 1) and output."""
     rng = np.random.default_rng(seed)
     q = rng.standard_normal((queries, HEAD_DIM))
     k = rng.standard_normal((keys, HEAD_DIM))
     v = rng.standard_normal((keys, HEAD_DIM))
-    scale = 1 / np.sqrt(HEAD_DIM)
-    s = q @ k.T * scale
+    s = q @ k.T / np.sqrt(HEAD_DIM)
     p = np.exp(s - s.max(1, keepdims=True))
-    ref = p @ v / p.sum(1, keepdims=True)
-    s8 = int8_blocks(q) @ int8_blocks(k - k.mean(0)).T * scale * np.log2(np.e)
+    return q, k, v, p, p @ v / p.sum(1, keepdims=True)
+
+
+def kernel_scores(q, k):
+    """The kernel's scores in base 2: K minus its mean, Q and K in INT8 with one scale per 64 tokens."""
+    return int8_blocks(q) @ int8_blocks(k - k.mean(0)).T / np.sqrt(HEAD_DIM) * np.log2(np.e)
+
+
+def errors(keys, queries, seed, everies):
+    q, k, v, _, ref = gaussian_case(keys, queries, seed)
+    s8 = kernel_scores(q, k)
     p8 = np.exp2(s8 - s8[:, :TILE].max(1, keepdims=True))
     tiles = np.arange(keys) // TILE
     result = []
@@ -65,14 +74,8 @@ def errors(keys, queries, seed, everies):
 
 def floor_errors(keys, queries, seed):
     """Relative L1 of e4m3 P alone, e4m3 V alone and both, on exact scores; INT8 V per channel for comparison."""
-    rng = np.random.default_rng(seed)
-    q = rng.standard_normal((queries, HEAD_DIM))
-    k = rng.standard_normal((keys, HEAD_DIM))
-    v = rng.standard_normal((keys, HEAD_DIM))
-    s = q @ k.T / np.sqrt(HEAD_DIM)
-    p = np.exp(s - s.max(1, keepdims=True))
+    _, _, v, p, ref = gaussian_case(keys, queries, seed)
     total = p.sum(1, keepdims=True)
-    ref = p @ v / total
     channel_max = np.abs(v).max(0)
     p_e4m3 = e4m3(448 * p) / 448
     v_e4m3 = e4m3(v / channel_max * 448) * channel_max / 448

@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from fp8_pv_model import HEAD_DIM, TILE, int8_blocks
+from fp8_pv_model import TILE, gaussian_case, kernel_scores
 
 
 def window_error(s8, v8, ref, tiles_per_window, mode, margin):
@@ -27,7 +27,6 @@ def window_error(s8, v8, ref, tiles_per_window, mode, margin):
     total = np.zeros((queries, 1))
     extra_flushes = 0
     warp_flushes = 0
-    rows = np.arange(queries)
     for start in range(0, keys, tiles_per_window * TILE):
         window = s8[:, start:start + tiles_per_window * TILE]
         if mode == "exact":
@@ -52,7 +51,7 @@ def window_error(s8, v8, ref, tiles_per_window, mode, margin):
             sums += p @ v8[start + tile:start + tile + TILE]
             psums += p.sum(1)
         weight = np.exp2(t) / 255
-        out[rows] += weight[:, None] * sums
+        out += weight[:, None] * sums
         total[:, 0] += weight * psums
     result = out / total
     tiles = keys / TILE
@@ -64,15 +63,8 @@ def main():
     keys = int(sys.argv[1]) if len(sys.argv) > 1 else 32768
     queries = int(sys.argv[2]) if len(sys.argv) > 2 else 128
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    rng = np.random.default_rng(seed)
-    q = rng.standard_normal((queries, HEAD_DIM))
-    k = rng.standard_normal((keys, HEAD_DIM))
-    v = rng.standard_normal((keys, HEAD_DIM))
-    scale = 1 / np.sqrt(HEAD_DIM)
-    s = q @ k.T * scale
-    p = np.exp(s - s.max(1, keepdims=True))
-    ref = p @ v / p.sum(1, keepdims=True)
-    s8 = int8_blocks(q) @ int8_blocks(k - k.mean(0)).T * scale * np.log2(np.e)
+    q, k, v, _, ref = gaussian_case(keys, queries, seed)
+    s8 = kernel_scores(q, k)
     channel_max = np.abs(v).max(0)
     v8 = np.round(v / channel_max * 127) * channel_max / 127
     print(f"{keys} keys, {queries} queries, seed {seed}: relative L1 against float64 attention")
